@@ -1,0 +1,1173 @@
+//! The payment state machine. Pure: no clock, no I/O. The app feeds it `Input`s with the current
+//! time and carries out the `Effect`s it returns; results come back as more inputs, each tagged
+//! with the payment reference it belongs to, so stale answers are recognised and ignored.
+//!
+//! Money rules (DESIGN.md §3) and where they live:
+//! 1. One captured payment per order: payments of an order are strictly one after the other. A
+//!    new payment is only created once Vipps has confirmed the previous one final without money
+//!    (`proceed`); a cancel that meets an approval (6060) captures that payment instead.
+//! 2. Every AUTHORIZED payment is captured, or fully cancelled when the POS withdrew the order
+//!    (`on_observed`).
+//! 3. A timeout is not a failure: the same request is sent again with the same key
+//!    (`transient` branches), or the payment is read back.
+//! 4. References and keys derive from the order id and attempt number (`reference_for`, `key`).
+//! 5. Nothing is given up before Vipps says final: polling never stops on its own.
+
+use super::order::Order;
+use crate::vipps::model::{
+    Aggregate, Amount, CreatePaymentRequest, Customer, CustomerInteraction, PaymentMethod,
+    PaymentMethodType, PaymentState, QrFormat, QrFormatKind, UserFlow,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::{fmt, time::Duration, time::Instant};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub poll_interval: Duration,
+    /// How long Vipps keeps a one-time QR payment open (10 min).
+    pub qr_window: Duration,
+    /// How long a push payment waits for the customer (5 min).
+    pub push_window: Duration,
+    /// The one-time QR is replaced this long before its window closes.
+    pub qr_renew_before: Duration,
+    pub approved_display: Duration,
+    pub failed_display: Duration,
+    pub notice_display: Duration,
+    /// Longest wait between retries of a failing call.
+    pub max_backoff: Duration,
+    /// Shown in the app and on the customer's statement.
+    pub payment_description: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            poll_interval: Duration::from_secs(1),
+            qr_window: Duration::from_secs(600),
+            push_window: Duration::from_secs(300),
+            qr_renew_before: Duration::from_secs(60),
+            approved_display: Duration::from_secs(6),
+            failed_display: Duration::from_secs(8),
+            notice_display: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(5),
+            payment_description: "Purchase".into(),
+        }
+    }
+}
+
+/// How the customer pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Method {
+    /// The kiosk shows a one-time QR; the customer scans it with the app.
+    OneTimeQr,
+    /// The customer shows their personal QR to the scanner; the kiosk pushes a payment.
+    PersonalQr,
+}
+
+/// A scanned personal QR code. Identifies a person: never printed in clear.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PersonalQr(String);
+
+impl PersonalQr {
+    pub fn new(code: impl Into<String>) -> Self {
+        PersonalQr(code.into())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PersonalQr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PersonalQr({})", crate::redact::fingerprint(&self.0))
+    }
+}
+
+/// What went wrong, in the customer's terms. The technical cause goes to the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FailureReason {
+    /// The customer said no in the app.
+    CancelledInApp,
+    /// Nobody approved in time.
+    Expired,
+    /// The payment was stopped by someone else than this kiosk.
+    Cancelled,
+    /// The scanned code is not a valid Vipps MobilePay personal QR (4060).
+    NotVippsCode,
+    /// Vipps found no user for the code (7010; also age limits: never "wrong number").
+    CustomerNotFound,
+    /// The sales unit may not send push payments (5080): pay with the QR on screen.
+    PushNotAllowed,
+    /// Vipps refused or could not be reached.
+    ServiceTrouble,
+}
+
+/// Short messages shown over the current screen without changing the payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// The scanner read something that is not a Vipps MobilePay personal QR.
+    NotVippsCode,
+    /// A code was scanned while a payment is already under way.
+    AlreadyInProgress,
+    /// A code was scanned with no purchase to pay.
+    NoOrder,
+}
+
+/// An API failure reduced to what the machine decides on: status and code, never text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: Option<u16>,
+    pub code: Option<u32>,
+    /// Sending the same request again may succeed (timeout, 5xx, 429, payment busy).
+    pub transient: bool,
+    /// For the log only.
+    pub message: String,
+}
+
+impl From<&crate::vipps::Error> for ApiError {
+    fn from(e: &crate::vipps::Error) -> Self {
+        ApiError {
+            status: e.status(),
+            code: e.code(),
+            transient: e.is_transient(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A payment's state and money as Vipps reports it (GET, capture and cancel answers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observed {
+    pub state: PaymentState,
+    pub aggregate: Aggregate,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    OrderReceived(Order),
+    /// The POS withdraws the order.
+    OrderWithdrawn(String),
+    /// Raw text from the scanner.
+    Scan(String),
+    /// The customer tapped Cancel while being asked to approve in the app.
+    CancelTapped,
+    /// The customer tapped to leave a result screen early.
+    DismissTapped,
+    Created {
+        reference: String,
+        result: Result<Option<String>, ApiError>,
+    },
+    Polled {
+        reference: String,
+        result: Result<Observed, ApiError>,
+    },
+    Captured {
+        reference: String,
+        result: Result<Observed, ApiError>,
+    },
+    CancelAnswered {
+        reference: String,
+        result: Result<Observed, ApiError>,
+    },
+    Tick,
+}
+
+/// The order's status as the POS sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OrderStatus {
+    Waiting,
+    Scanned,
+    Approved,
+    Captured,
+    Cancelled,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderUpdate {
+    pub order_id: String,
+    pub status: OrderStatus,
+    pub reference: Option<String>,
+    pub method: Option<Method>,
+    pub captured: Option<Amount>,
+    pub reason: Option<FailureReason>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Create {
+        request: Box<CreatePaymentRequest>,
+        idempotency_key: String,
+    },
+    Poll {
+        reference: String,
+    },
+    Capture {
+        reference: String,
+        amount: Amount,
+        idempotency_key: String,
+    },
+    Cancel {
+        reference: String,
+        transaction_only: bool,
+        idempotency_key: String,
+    },
+    /// A status change for the POS and the log.
+    Notify(OrderUpdate),
+    /// An order was refused (another is active, or the machine cannot take it now).
+    Refused {
+        order_id: String,
+        why: &'static str,
+    },
+}
+
+/// One payment attempt and the bookkeeping of its calls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payment {
+    pub reference: String,
+    pub method: Method,
+    pub amount: Amount,
+    /// The create request, kept to be sent again unchanged after a timeout.
+    request: CreatePaymentRequest,
+    /// Vipps confirmed the payment exists.
+    pub created: bool,
+    /// For a one-time QR: what to show (target URL or image link).
+    pub qr: Option<String>,
+    /// When Vipps' window for the customer closes.
+    pub deadline: Instant,
+    /// A create, capture or cancel call is under way.
+    busy: bool,
+    /// When a failed call is to be sent again.
+    retry_at: Option<Instant>,
+    poll_in_flight: bool,
+    next_poll: Instant,
+    /// Consecutive failed calls: drives the backoff and the "connection trouble" hint.
+    pub failures: u32,
+    /// Bumped after a definitive refusal, so the next request gets a fresh idempotency key.
+    capture_round: u32,
+    cancel_round: u32,
+    /// The last cancel asked to cancel only an unauthorized payment.
+    cancel_transaction_only: bool,
+}
+
+/// What to do once a cancel is confirmed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AfterCancel {
+    /// A personal QR was scanned while the one-time QR was live: push to the phone next.
+    Push(PersonalQr),
+    /// The one-time QR is about to expire: show a fresh one.
+    Renew,
+    /// The customer cancelled the push: back to the one-time QR.
+    BackToWaiting,
+    /// The POS withdrew the order: release everything.
+    Withdraw,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    Idle,
+    /// The one-time QR payment is being created or shown.
+    Waiting {
+        order: Order,
+        attempt: u32,
+        payment: Payment,
+    },
+    /// A push payment is being created or waits for the customer's approval.
+    Scanned {
+        order: Order,
+        attempt: u32,
+        payment: Payment,
+    },
+    /// A cancel is under way; what follows depends on Vipps' answer.
+    Cancelling {
+        order: Order,
+        attempt: u32,
+        payment: Payment,
+        after: AfterCancel,
+    },
+    /// Approved in the app; the capture is under way.
+    Capturing {
+        order: Order,
+        attempt: u32,
+        payment: Payment,
+    },
+    /// Captured: the customer is done.
+    Approved {
+        order: Order,
+        reference: String,
+        method: Method,
+        captured: Amount,
+        until: Instant,
+    },
+    /// The payment did not go through; `order` is kept when it still stands (a new attempt
+    /// follows), `None` when the order ended.
+    Failed {
+        order: Option<Order>,
+        attempt: u32,
+        reason: FailureReason,
+        until: Instant,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Machine {
+    config: Config,
+    state: State,
+    notice: Option<(Notice, Instant)>,
+}
+
+/// A reference per order and attempt: `<orderId>-<n>`, shortened with a hash past 64 chars.
+pub fn reference_for(order_id: &str, attempt: u32) -> String {
+    let suffix = format!("-{attempt}");
+    if order_id.len() + suffix.len() <= 64 {
+        format!("{order_id}{suffix}")
+    } else {
+        format!(
+            "{}-{}{suffix}",
+            &order_id[..40],
+            &hex_digest(order_id)[..12]
+        )
+    }
+}
+
+/// Idempotency keys derive from the reference and operation; at most 50 characters.
+fn key(op: &str, reference: &str, round: u32) -> String {
+    let k = format!("{op}{round}-{reference}");
+    if k.len() <= 50 {
+        k
+    } else {
+        format!("{op}{round}-{}", &hex_digest(reference)[..40])
+    }
+}
+
+fn payment_of(state: &mut State) -> Option<&mut Payment> {
+    match state {
+        State::Waiting { payment, .. }
+        | State::Scanned { payment, .. }
+        | State::Cancelling { payment, .. }
+        | State::Capturing { payment, .. } => Some(payment),
+        _ => None,
+    }
+}
+
+/// Wait before the next try after `failures` failed calls in a row: 1, 2, 4 … poll intervals.
+fn backoff(config: &Config, failures: u32) -> Duration {
+    config
+        .poll_interval
+        .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(8)))
+        .min(config.max_backoff)
+}
+
+fn hex_digest(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Machine {
+    pub fn new(config: Config) -> Self {
+        Machine {
+            config,
+            state: State::Idle,
+            notice: None,
+        }
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The notice to show now, if any.
+    pub fn notice(&self, now: Instant) -> Option<Notice> {
+        self.notice
+            .filter(|(_, until)| now < *until)
+            .map(|(n, _)| n)
+    }
+
+    /// The order being paid, if any.
+    pub fn order(&self) -> Option<&Order> {
+        match &self.state {
+            State::Idle => None,
+            State::Waiting { order, .. }
+            | State::Scanned { order, .. }
+            | State::Cancelling { order, .. }
+            | State::Capturing { order, .. }
+            | State::Approved { order, .. } => Some(order),
+            State::Failed { order, .. } => order.as_ref(),
+        }
+    }
+
+    /// The payment under way, if any.
+    pub fn payment(&self) -> Option<&Payment> {
+        match &self.state {
+            State::Waiting { payment, .. }
+            | State::Scanned { payment, .. }
+            | State::Cancelling { payment, .. }
+            | State::Capturing { payment, .. } => Some(payment),
+            _ => None,
+        }
+    }
+
+    /// Whether a new order could start now (nothing active, or only a result screen showing).
+    pub fn accepts_orders(&self) -> bool {
+        matches!(
+            self.state,
+            State::Idle | State::Approved { .. } | State::Failed { order: None, .. }
+        )
+    }
+
+    pub fn step(&mut self, input: Input, now: Instant) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match input {
+            Input::OrderReceived(order) => self.on_order(order, now, &mut fx),
+            Input::OrderWithdrawn(id) => self.on_withdraw(&id, now, &mut fx),
+            Input::Scan(text) => self.on_scan(text, now, &mut fx),
+            Input::CancelTapped => self.on_cancel_tapped(now, &mut fx),
+            Input::DismissTapped => self.on_dismiss(now, &mut fx),
+            Input::Created { reference, result } => {
+                if self.is_current(&reference) {
+                    self.on_created(result, now, &mut fx);
+                }
+            }
+            Input::Polled { reference, result } => {
+                if self.is_current(&reference) {
+                    self.on_polled(result, now, &mut fx);
+                }
+            }
+            Input::Captured { reference, result } => {
+                if self.is_current(&reference) {
+                    self.on_captured(result, now, &mut fx);
+                }
+            }
+            Input::CancelAnswered { reference, result } => {
+                if self.is_current(&reference) {
+                    self.on_cancel_answered(result, now, &mut fx);
+                }
+            }
+            Input::Tick => self.on_tick(now, &mut fx),
+        }
+        fx
+    }
+
+    fn is_current(&self, reference: &str) -> bool {
+        let current = self.payment().is_some_and(|p| p.reference == reference);
+        if !current {
+            tracing::debug!(reference, "ignoring a stale answer");
+        }
+        current
+    }
+
+    fn show_notice(&mut self, notice: Notice, now: Instant) {
+        self.notice = Some((notice, now + self.config.notice_display));
+    }
+
+    // ---- building payments -------------------------------------------------------------
+
+    fn new_payment(
+        &self,
+        order: &Order,
+        attempt: u32,
+        method: Method,
+        qr: Option<&PersonalQr>,
+        now: Instant,
+    ) -> Payment {
+        let reference = reference_for(&order.order_id, attempt);
+        let (user_flow, customer, qr_format, window) = match method {
+            Method::OneTimeQr => (
+                UserFlow::Qr,
+                None,
+                Some(QrFormat {
+                    format: QrFormatKind::TextTargetUrl,
+                    size: None,
+                }),
+                self.config.qr_window,
+            ),
+            Method::PersonalQr => (
+                UserFlow::PushMessage,
+                qr.map(|q| Customer {
+                    personal_qr: Some(q.as_str().to_string()),
+                    ..Customer::default()
+                }),
+                None,
+                self.config.push_window,
+            ),
+        };
+        let request = CreatePaymentRequest {
+            amount: order.total(),
+            customer,
+            customer_interaction: Some(CustomerInteraction::CustomerPresent),
+            payment_method: PaymentMethod {
+                kind: PaymentMethodType::Wallet,
+            },
+            reference: reference.clone(),
+            user_flow,
+            return_url: None,
+            payment_description: Some(self.config.payment_description.clone()),
+            qr_format,
+            receipt: Some(order.receipt()),
+        };
+        Payment {
+            reference,
+            method,
+            amount: order.total(),
+            request,
+            created: false,
+            qr: None,
+            deadline: now + window,
+            busy: true,
+            retry_at: None,
+            poll_in_flight: false,
+            next_poll: now + self.config.poll_interval,
+            failures: 0,
+            capture_round: 1,
+            cancel_round: 1,
+            cancel_transaction_only: true,
+        }
+    }
+
+    fn create_effect(p: &Payment) -> Effect {
+        Effect::Create {
+            request: Box::new(p.request.clone()),
+            idempotency_key: key("create", &p.reference, 1),
+        }
+    }
+
+    fn cancel_effect(p: &Payment) -> Effect {
+        Effect::Cancel {
+            reference: p.reference.clone(),
+            transaction_only: p.cancel_transaction_only,
+            idempotency_key: key(
+                if p.cancel_transaction_only {
+                    "cancelq"
+                } else {
+                    "cancel"
+                },
+                &p.reference,
+                p.cancel_round,
+            ),
+        }
+    }
+
+    fn capture_effect(p: &Payment) -> Effect {
+        Effect::Capture {
+            reference: p.reference.clone(),
+            amount: p.amount,
+            idempotency_key: key("capture", &p.reference, p.capture_round),
+        }
+    }
+
+    fn notify(order: &Order, status: OrderStatus, payment: Option<&Payment>) -> Effect {
+        Effect::Notify(OrderUpdate {
+            order_id: order.order_id.clone(),
+            status,
+            reference: payment.map(|p| p.reference.clone()),
+            method: payment.map(|p| p.method),
+            captured: None,
+            reason: None,
+        })
+    }
+
+    /// Starts a new payment attempt for `order`.
+    fn start(
+        &mut self,
+        order: Order,
+        attempt: u32,
+        method: Method,
+        qr: Option<PersonalQr>,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        let payment = self.new_payment(&order, attempt, method, qr.as_ref(), now);
+        fx.push(Self::create_effect(&payment));
+        let status = match method {
+            Method::OneTimeQr => OrderStatus::Waiting,
+            Method::PersonalQr => OrderStatus::Scanned,
+        };
+        fx.push(Self::notify(&order, status, Some(&payment)));
+        tracing::info!(reference = %payment.reference, ?method, "creating payment");
+        self.state = match method {
+            Method::OneTimeQr => State::Waiting {
+                order,
+                attempt,
+                payment,
+            },
+            Method::PersonalQr => State::Scanned {
+                order,
+                attempt,
+                payment,
+            },
+        };
+    }
+
+    /// Starts a cancel of the current payment, to be followed by `after`.
+    fn begin_cancel(&mut self, after: AfterCancel, transaction_only: bool, fx: &mut Vec<Effect>) {
+        let state = std::mem::replace(&mut self.state, State::Idle);
+        let (order, attempt, mut payment) = match state {
+            State::Waiting {
+                order,
+                attempt,
+                payment,
+            }
+            | State::Scanned {
+                order,
+                attempt,
+                payment,
+            }
+            | State::Cancelling {
+                order,
+                attempt,
+                payment,
+                ..
+            } => (order, attempt, payment),
+            other => {
+                self.state = other;
+                return;
+            }
+        };
+        if payment.cancel_transaction_only != transaction_only {
+            payment.cancel_transaction_only = transaction_only;
+            payment.cancel_round += 1;
+        }
+        // While the create is still under way, the cancel waits for its answer.
+        if payment.created && !payment.busy {
+            payment.busy = true;
+            payment.retry_at = None;
+            fx.push(Self::cancel_effect(&payment));
+        }
+        tracing::info!(reference = %payment.reference, ?after, "cancelling payment");
+        self.state = State::Cancelling {
+            order,
+            attempt,
+            payment,
+            after,
+        };
+    }
+
+    // ---- inputs --------------------------------------------------------------------------
+
+    fn on_order(&mut self, order: Order, now: Instant, fx: &mut Vec<Effect>) {
+        if !self.accepts_orders() {
+            fx.push(Effect::Refused {
+                order_id: order.order_id,
+                why: "another order is being paid",
+            });
+            return;
+        }
+        self.notice = None;
+        self.start(order, 1, Method::OneTimeQr, None, now, fx);
+    }
+
+    fn on_withdraw(&mut self, order_id: &str, now: Instant, fx: &mut Vec<Effect>) {
+        if self.order().is_none_or(|o| o.order_id != order_id) {
+            fx.push(Effect::Refused {
+                order_id: order_id.into(),
+                why: "no such active order",
+            });
+            return;
+        }
+        match &self.state {
+            State::Waiting { .. } | State::Scanned { .. } | State::Cancelling { .. } => {
+                self.begin_cancel(AfterCancel::Withdraw, false, fx);
+            }
+            State::Failed {
+                order: Some(order),
+                attempt,
+                ..
+            } => {
+                fx.push(Self::notify(order, OrderStatus::Cancelled, None));
+                self.state = State::Failed {
+                    order: None,
+                    attempt: *attempt,
+                    reason: FailureReason::Cancelled,
+                    until: now + self.config.failed_display,
+                };
+            }
+            State::Capturing { .. } | State::Approved { .. } => fx.push(Effect::Refused {
+                order_id: order_id.into(),
+                why: "the customer has paid; refund instead",
+            }),
+            State::Idle | State::Failed { order: None, .. } => {}
+        }
+    }
+
+    fn on_scan(&mut self, text: String, now: Instant, fx: &mut Vec<Effect>) {
+        let Some(code) = crate::scanner::personal_qr(&text) else {
+            tracing::info!(scan = %crate::redact::fingerprint(&text), "scan is not a personal QR");
+            self.show_notice(Notice::NotVippsCode, now);
+            return;
+        };
+        match &mut self.state {
+            State::Idle | State::Approved { .. } | State::Failed { order: None, .. } => {
+                self.show_notice(Notice::NoOrder, now);
+            }
+            State::Waiting { .. } => {
+                self.notice = None;
+                self.begin_cancel(AfterCancel::Push(code), true, fx);
+            }
+            State::Failed { order: Some(_), .. } => {
+                let State::Failed {
+                    order: Some(order),
+                    attempt,
+                    ..
+                } = std::mem::replace(&mut self.state, State::Idle)
+                else {
+                    return;
+                };
+                self.notice = None;
+                self.start(order, attempt + 1, Method::PersonalQr, Some(code), now, fx);
+            }
+            State::Scanned { payment, .. }
+                if payment
+                    .request
+                    .customer
+                    .as_ref()
+                    .and_then(|c| c.personal_qr.as_deref())
+                    == Some(code.as_str()) =>
+            {
+                // The same code read twice: nothing to do.
+            }
+            State::Scanned { .. } | State::Cancelling { .. } | State::Capturing { .. } => {
+                self.show_notice(Notice::AlreadyInProgress, now);
+            }
+        }
+    }
+
+    fn on_cancel_tapped(&mut self, _now: Instant, fx: &mut Vec<Effect>) {
+        match &mut self.state {
+            State::Scanned { .. } => self.begin_cancel(AfterCancel::BackToWaiting, true, fx),
+            // Still switching from the one-time QR: stay with it instead.
+            State::Cancelling { after, .. } if matches!(after, AfterCancel::Push(_)) => {
+                *after = AfterCancel::BackToWaiting;
+            }
+            _ => {}
+        }
+    }
+
+    fn on_dismiss(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        match &mut self.state {
+            State::Approved { until, .. } | State::Failed { until, .. } => {
+                *until = now;
+                self.on_tick(now, fx);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_created(
+        &mut self,
+        result: Result<Option<String>, ApiError>,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        let interval = self.config.poll_interval;
+        let cancelling = matches!(self.state, State::Cancelling { .. });
+        let Some(p) = payment_of(&mut self.state) else {
+            return;
+        };
+        if p.created || !p.busy {
+            return; // a duplicate answer
+        }
+        p.busy = false;
+        match result {
+            Ok(redirect) => {
+                p.created = true;
+                p.failures = 0;
+                p.qr = redirect;
+                p.next_poll = now + interval;
+                tracing::info!(reference = %p.reference, "payment created");
+                // A cancel was waiting for the payment to exist.
+                if let State::Cancelling { payment, .. } = &mut self.state {
+                    payment.busy = true;
+                    fx.push(Self::cancel_effect(payment));
+                }
+            }
+            Err(e) if e.transient => {
+                p.failures += 1;
+                tracing::warn!(reference = %p.reference, error = %e.message, "create failed; will retry with the same key");
+                p.retry_at = Some(now + backoff(&self.config, p.failures));
+            }
+            Err(e) if cancelling => {
+                // Nothing exists to cancel: go on with what the cancel was for.
+                tracing::warn!(reference = %p.reference, error = %e.message, "create refused while cancelling");
+                self.proceed_without_money(None, now, fx);
+            }
+            Err(e) => {
+                tracing::warn!(reference = %p.reference, error = %e.message, "create refused");
+                let reason = match (p.method, e.code) {
+                    (Method::PersonalQr, Some(4060 | 4050)) => FailureReason::NotVippsCode,
+                    (Method::PersonalQr, Some(7010 | 4070)) => FailureReason::CustomerNotFound,
+                    (Method::PersonalQr, Some(5080)) => FailureReason::PushNotAllowed,
+                    _ => FailureReason::ServiceTrouble,
+                };
+                // Nothing exists on Vipps' side: carry on without it.
+                self.proceed_without_money(Some(reason), now, fx);
+            }
+        }
+    }
+
+    fn on_polled(
+        &mut self,
+        result: Result<Observed, ApiError>,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        let interval = self.config.poll_interval;
+        let Some(p) = payment_of(&mut self.state) else {
+            return;
+        };
+        if !p.poll_in_flight {
+            return;
+        }
+        p.poll_in_flight = false;
+        match result {
+            Ok(observed) => {
+                p.failures = 0;
+                p.next_poll = now + interval;
+                self.on_observed(observed, now, fx);
+            }
+            Err(e) => {
+                p.failures += 1;
+                let failures = p.failures;
+                tracing::warn!(reference = %p.reference, error = %e.message, failures, "poll failed");
+                p.next_poll = now + backoff(&self.config, failures);
+            }
+        }
+    }
+
+    fn on_captured(
+        &mut self,
+        result: Result<Observed, ApiError>,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        let State::Capturing { payment: p, .. } = &mut self.state else {
+            return;
+        };
+        if !p.busy {
+            return;
+        }
+        p.busy = false;
+        match result {
+            Ok(observed) => self.on_observed(observed, now, fx),
+            Err(e) => {
+                p.failures += 1;
+                tracing::warn!(reference = %p.reference, error = %e.message, "capture failed");
+                if !e.transient {
+                    // Read the payment back before anything else; a new key for the next try.
+                    p.capture_round += 1;
+                    p.next_poll = now;
+                }
+                p.retry_at = Some(now + backoff(&self.config, p.failures));
+            }
+        }
+    }
+
+    fn on_cancel_answered(
+        &mut self,
+        result: Result<Observed, ApiError>,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        let State::Cancelling { payment: p, .. } = &mut self.state else {
+            return;
+        };
+        if !p.busy {
+            return;
+        }
+        p.busy = false;
+        match result {
+            Ok(observed) => self.on_observed(observed, now, fx),
+            Err(e) if e.code == Some(6060) => {
+                // Approved before the cancel: this payment is the one (money rule 1).
+                tracing::info!(reference = %p.reference, "cancel met an approval");
+                let observed = Observed {
+                    state: PaymentState::Authorized,
+                    aggregate: Aggregate {
+                        authorized_amount: p.amount,
+                        ..Aggregate::zero(p.amount.currency)
+                    },
+                };
+                self.on_observed(observed, now, fx);
+            }
+            Err(e) if e.code == Some(5090) || e.status == Some(404) => {
+                tracing::info!(reference = %p.reference, "nothing to cancel: the payment does not exist");
+                self.proceed_without_money(None, now, fx);
+            }
+            Err(e) => {
+                p.failures += 1;
+                tracing::warn!(reference = %p.reference, error = %e.message, "cancel failed");
+                if !e.transient {
+                    p.cancel_round += 1;
+                    p.next_poll = now;
+                }
+                p.retry_at = Some(now + backoff(&self.config, p.failures));
+            }
+        }
+    }
+
+    /// What Vipps says about the current payment, from any source.
+    fn on_observed(&mut self, o: Observed, now: Instant, fx: &mut Vec<Effect>) {
+        let Some(p) = self.payment() else { return };
+        let (amount, reference) = (p.amount, p.reference.clone());
+        let captured = o.aggregate.captured_amount.value;
+        let cancelled = o.aggregate.cancelled_amount.value;
+        match o.state {
+            PaymentState::Created | PaymentState::Unknown => {}
+            PaymentState::Authorized if captured >= amount.value => {
+                self.finish_captured(o.aggregate.captured_amount, now, fx);
+            }
+            PaymentState::Authorized
+                if cancelled > 0 && captured + cancelled >= o.aggregate.authorized_amount.value =>
+            {
+                // Fully released (a withdrawal's cancel went through).
+                self.proceed_without_money(None, now, fx);
+            }
+            PaymentState::Authorized => {
+                let withdraw = matches!(
+                    self.state,
+                    State::Cancelling {
+                        after: AfterCancel::Withdraw,
+                        ..
+                    }
+                );
+                if withdraw {
+                    // The POS withdrew the order: release the money (money rule 2).
+                    self.begin_cancel(AfterCancel::Withdraw, false, fx);
+                    return;
+                }
+                if let State::Capturing { payment, .. } = &mut self.state {
+                    // Authorized but not (fully) captured yet: send the capture again soon.
+                    if !payment.busy && payment.retry_at.is_none() {
+                        payment.failures += 1;
+                        payment.retry_at = Some(now + backoff(&self.config, payment.failures));
+                    }
+                    return;
+                }
+                let state = std::mem::replace(&mut self.state, State::Idle);
+                let (order, attempt, mut payment) = match state {
+                    State::Waiting {
+                        order,
+                        attempt,
+                        payment,
+                    }
+                    | State::Scanned {
+                        order,
+                        attempt,
+                        payment,
+                    }
+                    | State::Cancelling {
+                        order,
+                        attempt,
+                        payment,
+                        ..
+                    } => (order, attempt, payment),
+                    other => {
+                        self.state = other;
+                        return;
+                    }
+                };
+                tracing::info!(%reference, "payment approved; capturing");
+                payment.busy = true;
+                payment.retry_at = None;
+                payment.failures = 0;
+                fx.push(Self::capture_effect(&payment));
+                fx.push(Self::notify(&order, OrderStatus::Approved, Some(&payment)));
+                self.state = State::Capturing {
+                    order,
+                    attempt,
+                    payment,
+                };
+            }
+            PaymentState::Aborted | PaymentState::Expired | PaymentState::Terminated => {
+                tracing::info!(%reference, state = ?o.state, "payment ended without money");
+                let reason = match (&self.state, o.state) {
+                    (State::Cancelling { .. }, _) => None,
+                    // An unscanned one-time QR running out is routine: just show a new one.
+                    (State::Waiting { .. }, PaymentState::Expired | PaymentState::Terminated) => {
+                        None
+                    }
+                    (_, PaymentState::Aborted) => Some(FailureReason::CancelledInApp),
+                    (_, PaymentState::Expired) => Some(FailureReason::Expired),
+                    _ => Some(FailureReason::Cancelled),
+                };
+                self.proceed_without_money(reason, now, fx);
+            }
+        }
+    }
+
+    fn finish_captured(&mut self, captured: Amount, now: Instant, fx: &mut Vec<Effect>) {
+        let state = std::mem::replace(&mut self.state, State::Idle);
+        let (order, payment) = match state {
+            State::Waiting { order, payment, .. }
+            | State::Scanned { order, payment, .. }
+            | State::Cancelling { order, payment, .. }
+            | State::Capturing { order, payment, .. } => (order, payment),
+            other => {
+                self.state = other;
+                return;
+            }
+        };
+        tracing::info!(reference = %payment.reference, captured = captured.value, "payment captured");
+        fx.push(Effect::Notify(OrderUpdate {
+            order_id: order.order_id.clone(),
+            status: OrderStatus::Captured,
+            reference: Some(payment.reference.clone()),
+            method: Some(payment.method),
+            captured: Some(captured),
+            reason: None,
+        }));
+        self.state = State::Approved {
+            order,
+            reference: payment.reference,
+            method: payment.method,
+            captured,
+            until: now + self.config.approved_display,
+        };
+    }
+
+    /// The current payment is final without money (or never existed). Carry on with what was
+    /// planned, or show `reason`.
+    fn proceed_without_money(
+        &mut self,
+        reason: Option<FailureReason>,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        let state = std::mem::replace(&mut self.state, State::Idle);
+        let (order, attempt, payment, after) = match state {
+            State::Waiting {
+                order,
+                attempt,
+                payment,
+            } => (order, attempt, payment, None),
+            State::Scanned {
+                order,
+                attempt,
+                payment,
+            } => (order, attempt, payment, None),
+            State::Cancelling {
+                order,
+                attempt,
+                payment,
+                after,
+            } => (order, attempt, payment, Some(after)),
+            other => {
+                self.state = other;
+                return;
+            }
+        };
+        let failed = |order: Option<Order>, reason| State::Failed {
+            order,
+            attempt,
+            reason,
+            until: now + self.config.failed_display,
+        };
+        match (after, reason) {
+            (Some(AfterCancel::Withdraw), _) => {
+                fx.push(Self::notify(&order, OrderStatus::Cancelled, Some(&payment)));
+                self.state = failed(None, FailureReason::Cancelled);
+            }
+            (Some(AfterCancel::Push(code)), None) => {
+                self.start(order, attempt + 1, Method::PersonalQr, Some(code), now, fx);
+            }
+            (Some(AfterCancel::Renew | AfterCancel::BackToWaiting), None) | (None, None) => {
+                self.start(order, attempt + 1, Method::OneTimeQr, None, now, fx);
+            }
+            (_, Some(reason)) => {
+                fx.push(Effect::Notify(OrderUpdate {
+                    order_id: order.order_id.clone(),
+                    status: OrderStatus::Failed,
+                    reference: Some(payment.reference.clone()),
+                    method: Some(payment.method),
+                    captured: None,
+                    reason: Some(reason),
+                }));
+                self.state = failed(Some(order), reason);
+            }
+        }
+    }
+
+    fn on_tick(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        let renew_at = |p: &Payment, c: &Config| {
+            p.deadline
+                .checked_sub(c.qr_renew_before)
+                .unwrap_or(p.deadline)
+        };
+        match &mut self.state {
+            State::Idle => {}
+            State::Approved { until, .. } => {
+                if now >= *until {
+                    self.state = State::Idle;
+                }
+            }
+            State::Failed {
+                order,
+                attempt,
+                until,
+                ..
+            } => {
+                if now >= *until {
+                    let attempt = *attempt;
+                    match order.take() {
+                        Some(order) => {
+                            self.start(order, attempt + 1, Method::OneTimeQr, None, now, fx)
+                        }
+                        None => self.state = State::Idle,
+                    }
+                }
+            }
+            State::Waiting { payment, .. }
+                if payment.created && !payment.busy && now >= renew_at(payment, &self.config) =>
+            {
+                self.begin_cancel(AfterCancel::Renew, true, fx);
+            }
+            State::Waiting { .. }
+            | State::Scanned { .. }
+            | State::Cancelling { .. }
+            | State::Capturing { .. } => {
+                let capturing = matches!(self.state, State::Capturing { .. });
+                let Some(p) = payment_of(&mut self.state) else {
+                    return;
+                };
+                if !p.busy && p.retry_at.is_some_and(|t| now >= t) {
+                    p.retry_at = None;
+                    p.busy = true;
+                    fx.push(if !p.created {
+                        Self::create_effect(p)
+                    } else if capturing {
+                        Self::capture_effect(p)
+                    } else {
+                        Self::cancel_effect(p)
+                    });
+                    return;
+                }
+                // Poll while waiting for the customer, and to verify after a refused call.
+                let waiting_for_customer = !p.busy && p.retry_at.is_none();
+                if p.created
+                    && !p.poll_in_flight
+                    && now >= p.next_poll
+                    && (waiting_for_customer || p.failures > 0)
+                {
+                    p.poll_in_flight = true;
+                    fx.push(Effect::Poll {
+                        reference: p.reference.clone(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;

@@ -1,0 +1,10 @@
+//! Orders and the pure payment state machine (no iced, no reqwest, no clock of its own).
+
+pub mod machine;
+pub mod order;
+
+pub use machine::{
+    AfterCancel, ApiError, Config, Effect, FailureReason, Input, Machine, Method, Notice, Observed,
+    OrderStatus, OrderUpdate, Payment, PersonalQr, State,
+};
+pub use order::{Line, Order, OrderError};

@@ -1,0 +1,461 @@
+//! An embedded Vipps MobilePay simulator (axum, 127.0.0.1): the access token and ePayment
+//! endpoints the kiosk uses, with the official field names, states, problem+json errors,
+//! idempotency and expiry; and a control API under `/_sim/` that plays the customer's phone.
+
+pub mod backend;
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use backend::{Backend, PhoneAction, Reply, problem};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
+
+use crate::vipps::model::Currency;
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Simulator seconds per real second: 60 makes the 10-minute QR window last 10 s.
+    pub time_scale: f64,
+    /// Approve every CREATED payment this long (simulator time) after it was created.
+    pub auto_approve_after: Option<Duration>,
+    /// The simulated sales unit's currency (5040 for others); any when None.
+    pub currency: Option<Currency>,
+    /// Accepted credentials; `None` accepts any non-empty value.
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Access token lifetime in seconds (1 hour in Vipps' test environment).
+    pub token_lifetime_s: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            time_scale: 1.0,
+            auto_approve_after: None,
+            currency: None,
+            client_id: None,
+            client_secret: None,
+            token_lifetime_s: 3600,
+        }
+    }
+}
+
+struct Shared {
+    backend: Mutex<Backend>,
+    tokens: Mutex<HashMap<String, Instant>>,
+    start: Instant,
+    config: SimConfig,
+}
+
+impl Shared {
+    fn now(&self) -> f64 {
+        self.start.elapsed().as_secs_f64() * self.config.time_scale
+    }
+
+    /// The backend with time applied up to now.
+    fn backend(&self) -> MutexGuard<'_, Backend> {
+        let mut b = self.backend.lock().unwrap_or_else(|e| e.into_inner());
+        b.advance(self.now());
+        b
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct Simulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Simulator {
+    /// Binds `listen` (use port 0 for any free port) and serves on the current tokio runtime.
+    pub async fn start(listen: SocketAddr, config: SimConfig) -> std::io::Result<Simulator> {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let mut backend = Backend::new(format!("http://{addr}"));
+        backend.currency = config.currency;
+        backend.auto_approve_after_s = config.auto_approve_after.map(|d| d.as_secs_f64());
+        let shared = Arc::new(Shared {
+            backend: Mutex::new(backend),
+            tokens: Mutex::new(HashMap::new()),
+            start: Instant::now(),
+            config,
+        });
+        let app = router(shared.clone());
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "simulator stopped");
+            }
+        });
+        tracing::info!(%addr, "Vipps simulator listening");
+        Ok(Simulator { addr, shared, task })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Runs until the server task ends (for `vipps-kiosk sim`).
+    pub async fn serve_forever(mut self) {
+        let task = std::mem::replace(&mut self.task, tokio::spawn(async {}));
+        let _ = task.await;
+    }
+
+    /// The control API's list, in-process (tests).
+    pub fn payments(&self) -> Vec<Value> {
+        let b = self.shared.backend();
+        b.list().into_iter().map(backend::control_view).collect()
+    }
+
+    /// The customer's phone acting on a payment, in-process (tests).
+    pub fn phone(&self, reference: &str, action: PhoneAction) -> bool {
+        let now = self.shared.now();
+        let mut b = self.shared.backend();
+        b.advance(now);
+        b.phone(reference, action).is_success()
+    }
+
+    pub fn set_auto_approve(&self, after: Option<Duration>) {
+        self.shared.backend().auto_approve_after_s = after.map(|d| d.as_secs_f64());
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/accesstoken/get", post(access_token))
+        .route("/epayment/v1/payments", post(create_payment))
+        .route("/epayment/v1/payments/{reference}", get(get_payment))
+        .route(
+            "/epayment/v1/payments/{reference}/events",
+            get(payment_events),
+        )
+        .route("/epayment/v1/payments/{reference}/capture", post(capture))
+        .route("/epayment/v1/payments/{reference}/cancel", post(cancel))
+        .route("/_sim/payments", get(control_list))
+        .route("/_sim/payments/{reference}", get(control_get))
+        .route("/_sim/payments/{reference}/{action}", post(control_act))
+        .route("/_sim/settings", get(settings_get).post(settings_set))
+        .route("/_sim/qr/{token}", get(qr_opened))
+        .route("/_sim/qr-image/{file}", get(qr_image))
+        .with_state(shared)
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let content_type = if self.is_success() {
+            "application/json"
+        } else {
+            "application/problem+json"
+        };
+        (
+            status,
+            [(header::CONTENT_TYPE, content_type)],
+            self.body.to_string(),
+        )
+            .into_response()
+    }
+}
+
+fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+async fn access_token(State(s): State<Arc<Shared>>, h: HeaderMap) -> Reply {
+    let id = header_str(&h, "client_id");
+    let secret = header_str(&h, "client_secret");
+    let key = header_str(&h, "Ocp-Apim-Subscription-Key");
+    let accepted = |given: Option<&str>, want: &Option<String>| match (given, want) {
+        (None, _) => false,
+        (Some(g), Some(w)) => g == w,
+        (Some(_), None) => true,
+    };
+    if key.is_none()
+        || !accepted(id, &s.config.client_id)
+        || !accepted(secret, &s.config.client_secret)
+    {
+        return problem(
+            401,
+            None,
+            "Unauthorized",
+            "invalid client_id, client_secret or subscription key",
+        );
+    }
+    let lifetime = s.config.token_lifetime_s;
+    let mut tokens = s.tokens.lock().unwrap_or_else(|e| e.into_inner());
+    let token = format!(
+        "sim.{:016x}.{}",
+        tokens.len() as u64 ^ 0x5eed_cafe,
+        s.start.elapsed().as_nanos()
+    );
+    tokens.insert(
+        token.clone(),
+        Instant::now() + Duration::from_secs(lifetime),
+    );
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    Reply {
+        status: 200,
+        body: json!({
+            "token_type": "Bearer",
+            "expires_in": lifetime.to_string(),
+            "ext_expires_in": "0",
+            "expires_on": (now + lifetime as i64).to_string(),
+            "not_before": now.to_string(),
+            "resource": "00000002-0000-0000-c000-000000000000",
+            "access_token": token,
+        }),
+    }
+}
+
+/// The headers every ePayment call needs: a valid bearer token, a subscription key and an MSN.
+fn authorize(s: &Shared, h: &HeaderMap) -> Result<(), Reply> {
+    let bearer = header_str(h, "Authorization").and_then(|v| v.strip_prefix("Bearer "));
+    let valid = bearer.is_some_and(|t| {
+        let tokens = s.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens
+            .get(t.trim())
+            .is_some_and(|exp| Instant::now() < *exp)
+    });
+    if !valid {
+        return Err(problem(
+            401,
+            None,
+            "Unauthorized",
+            "missing, invalid or expired access token",
+        ));
+    }
+    if header_str(h, "Ocp-Apim-Subscription-Key").is_none() {
+        return Err(problem(
+            401,
+            None,
+            "Unauthorized",
+            "missing Ocp-Apim-Subscription-Key",
+        ));
+    }
+    match header_str(h, "Merchant-Serial-Number") {
+        Some(m) if (4..=10).contains(&m.len()) && m.chars().all(|c| c.is_ascii_digit()) => Ok(()),
+        _ => Err(problem(
+            400,
+            None,
+            "Bad Request",
+            "Merchant-Serial-Number must match ^[0-9]{4,10}$",
+        )),
+    }
+}
+
+fn idempotency_key(h: &HeaderMap, required: bool) -> Result<Option<String>, Reply> {
+    match header_str(h, "Idempotency-Key") {
+        Some(k) if k.len() <= 50 => Ok(Some(k.to_string())),
+        Some(_) => Err(problem(
+            400,
+            None,
+            "Bad Request",
+            "Idempotency-Key is longer than 50 characters",
+        )),
+        None if required => Err(problem(
+            400,
+            Some(4140),
+            "Bad Request",
+            "missing Idempotency-Key header",
+        )),
+        None => Ok(None),
+    }
+}
+
+fn json_body(body: &Bytes, optional: bool) -> Result<Value, Reply> {
+    if body.is_empty() && optional {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| problem(400, None, "Bad Request", &format!("malformed JSON: {e}")))
+}
+
+async fn create_payment(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize(&s, &h)?;
+        let key = idempotency_key(&h, true)?.unwrap_or_default();
+        let body = json_body(&body, false)?;
+        let now = s.now();
+        Ok(s.backend().create(&key, body, now))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+async fn get_payment(State(s): State<Arc<Shared>>, h: HeaderMap, Path(r): Path<String>) -> Reply {
+    authorize(&s, &h).map_or_else(|e| e, |()| s.backend().get(&r))
+}
+
+async fn payment_events(
+    State(s): State<Arc<Shared>>,
+    h: HeaderMap,
+    Path(r): Path<String>,
+) -> Reply {
+    authorize(&s, &h).map_or_else(|e| e, |()| s.backend().events(&r))
+}
+
+async fn capture(
+    State(s): State<Arc<Shared>>,
+    h: HeaderMap,
+    Path(r): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize(&s, &h)?;
+        let key = idempotency_key(&h, true)?.unwrap_or_default();
+        let body = json_body(&body, false)?;
+        Ok(s.backend().capture(&r, &key, body))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+async fn cancel(
+    State(s): State<Arc<Shared>>,
+    h: HeaderMap,
+    Path(r): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize(&s, &h)?;
+        let key = idempotency_key(&h, false)?;
+        let body = json_body(&body, true)?;
+        Ok(s.backend().cancel(&r, key.as_deref(), body))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+async fn control_list(State(s): State<Arc<Shared>>) -> Json<Vec<Value>> {
+    let b = s.backend();
+    Json(b.list().into_iter().map(backend::control_view).collect())
+}
+
+async fn control_get(State(s): State<Arc<Shared>>, Path(r): Path<String>) -> Reply {
+    match s.backend().payment(&r) {
+        Some(p) => Reply {
+            status: 200,
+            body: backend::control_view(p),
+        },
+        None => problem(404, None, "Not Found", "no payment with that reference"),
+    }
+}
+
+async fn control_act(
+    State(s): State<Arc<Shared>>,
+    Path((r, action)): Path<(String, String)>,
+) -> Reply {
+    let action = match action.as_str() {
+        "approve" => PhoneAction::Approve,
+        "reject" => PhoneAction::Reject,
+        "expire" => PhoneAction::Expire,
+        other => {
+            return problem(
+                404,
+                None,
+                "Not Found",
+                &format!("unknown action {other:?}: approve, reject or expire"),
+            );
+        }
+    };
+    s.backend().phone(&r, action)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Settings {
+    /// Milliseconds of simulator time; null turns auto-approval off.
+    auto_approve_after_ms: Option<u64>,
+}
+
+async fn settings_get(State(s): State<Arc<Shared>>) -> Json<Value> {
+    let b = s.backend();
+    Json(json!({
+        "autoApproveAfterMs": b.auto_approve_after_s.map(|v| (v * 1000.0) as u64),
+        "timeScale": s.config.time_scale,
+        "currency": b.currency,
+    }))
+}
+
+async fn settings_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
+    match serde_json::from_slice::<Settings>(&body) {
+        Ok(set) => {
+            s.backend().auto_approve_after_s =
+                set.auto_approve_after_ms.map(|ms| ms as f64 / 1000.0);
+            Reply {
+                status: 200,
+                body: serde_json::to_value(set).unwrap_or_default(),
+            }
+        }
+        Err(e) => problem(400, None, "Bad Request", &format!("settings: {e}")),
+    }
+}
+
+/// What the phone sees when it opens a one-time QR.
+async fn qr_opened(State(s): State<Arc<Shared>>, Path(token): Path<String>) -> Reply {
+    match s.backend().by_qr_token(&token) {
+        Some(p) => Reply {
+            status: 200,
+            body: json!({
+                "reference": p.reference,
+                "state": p.state,
+                "amount": p.amount,
+                "paymentDescription": p.payment_description,
+            }),
+        },
+        None => problem(404, None, "Not Found", "unknown or expired QR"),
+    }
+}
+
+/// The QR image link: SVG drawn by the simulator; 404 once the payment is no longer open.
+async fn qr_image(State(s): State<Arc<Shared>>, Path(file): Path<String>) -> Response {
+    let (token, ext) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
+    let b = s.backend();
+    let target = b
+        .by_qr_token(token)
+        .filter(|p| p.state == crate::vipps::model::PaymentState::Created)
+        .and_then(|p| p.qr_target_url.clone());
+    drop(b);
+    let Some(target) = target else {
+        return (StatusCode::NOT_FOUND, "QR expired or unknown").into_response();
+    };
+    if ext != "svg" {
+        return (
+            StatusCode::NOT_IMPLEMENTED,
+            "the simulator renders QR images as SVG only; PNG is not simulated",
+        )
+            .into_response();
+    }
+    match qrcode::QrCode::new(target.as_bytes()) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(400, 400)
+                .build();
+            ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
+        }
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}

@@ -1,0 +1,415 @@
+//! Client for the Vipps MobilePay ePayment and Access token APIs. No iced in here.
+
+pub mod error;
+pub mod model;
+
+pub use error::{Error, RetryPolicy};
+
+use model::*;
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde::{Serialize, de::DeserializeOwned};
+use std::{
+    fmt,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::sync::Mutex;
+
+/// A value that must never show in logs or Debug output.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub client_id: Secret,
+    pub client_secret: Secret,
+    pub subscription_key: Secret,
+    pub merchant_serial_number: String,
+}
+
+/// The `Vipps-System-*` headers that tell Vipps support which system made a call.
+#[derive(Debug, Clone)]
+pub struct SystemInfo {
+    pub name: String,
+    pub version: String,
+    pub plugin_name: String,
+    pub plugin_version: String,
+}
+
+impl Default for SystemInfo {
+    fn default() -> Self {
+        SystemInfo {
+            name: "vipps-kiosk".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            plugin_name: "vipps-kiosk".into(),
+            plugin_version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// e.g. `https://apitest.vipps.no` or the simulator's `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    pub credentials: Credentials,
+    pub system: SystemInfo,
+    /// Per request, connect to last byte.
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+struct CachedToken {
+    value: Secret,
+    refresh_at: Instant,
+    expires_at: Instant,
+}
+
+/// One HTTP client and one token cache, shared by every call (cheap to clone).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    config: ClientConfig,
+    token: Mutex<Option<CachedToken>>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.config.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Installs the TLS crypto provider once per process (ring: pure Rust + a little C, no OpenSSL).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// How long before expiry a token is refreshed.
+const TOKEN_MARGIN: Duration = Duration::from_secs(60);
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("vipps-kiosk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                config: ClientConfig {
+                    base_url: config.base_url.trim_end_matches('/').to_string(),
+                    ..config
+                },
+                token: Mutex::new(None),
+            }),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.inner.config.base_url
+    }
+
+    /// A valid access token, fetched or refreshed when missing or about to expire.
+    pub async fn access_token(&self) -> Result<Secret, Error> {
+        let mut cached = self.inner.token.lock().await;
+        if let Some(t) = cached.as_ref()
+            && Instant::now() < t.refresh_at
+        {
+            return Ok(t.value.clone());
+        }
+        let fresh = self.fetch_token().await;
+        match fresh {
+            Ok(t) => {
+                let value = t.value.clone();
+                *cached = Some(t);
+                Ok(value)
+            }
+            // A token that has not expired yet still works while the refresh fails.
+            Err(e) => match cached.as_ref() {
+                Some(t) if Instant::now() < t.expires_at => {
+                    tracing::warn!(error = %e, "token refresh failed; using the current token");
+                    Ok(t.value.clone())
+                }
+                _ => Err(e),
+            },
+        }
+    }
+
+    /// When the cached token expires, if there is one (for health reports).
+    pub async fn token_expires_in(&self) -> Option<Duration> {
+        let cached = self.inner.token.lock().await;
+        cached
+            .as_ref()
+            .map(|t| t.expires_at.saturating_duration_since(Instant::now()))
+    }
+
+    async fn drop_token(&self) {
+        *self.inner.token.lock().await = None;
+    }
+
+    async fn fetch_token(&self) -> Result<CachedToken, Error> {
+        let c = &self.inner.config;
+        let url = format!("{}/accesstoken/get", c.base_url);
+        let req = self
+            .inner
+            .http
+            .post(url)
+            .header("client_id", c.credentials.client_id.expose())
+            .header("client_secret", c.credentials.client_secret.expose())
+            .header(
+                "Ocp-Apim-Subscription-Key",
+                c.credentials.subscription_key.expose(),
+            )
+            .header(
+                "Merchant-Serial-Number",
+                &c.credentials.merchant_serial_number,
+            )
+            .headers(self.system_headers())
+            .header(reqwest::header::CONTENT_LENGTH, "0");
+        let sent_at = Instant::now();
+        let resp = req.send().await.map_err(transport_error)?;
+        let body: AccessTokenResponse = decode(resp).await?;
+        let lifetime: u64 = body.expires_in.trim().parse().map_err(|_| {
+            Error::Decode(format!("expires_in is not a number: {:?}", body.expires_in))
+        })?;
+        let lifetime = Duration::from_secs(lifetime);
+        let margin = TOKEN_MARGIN.min(lifetime / 2);
+        tracing::debug!(lifetime_s = lifetime.as_secs(), "fetched access token");
+        Ok(CachedToken {
+            value: Secret::new(body.access_token),
+            refresh_at: sent_at + lifetime - margin,
+            expires_at: sent_at + lifetime,
+        })
+    }
+
+    fn system_headers(&self) -> HeaderMap {
+        let s = &self.inner.config.system;
+        let mut h = HeaderMap::new();
+        for (name, value) in [
+            ("Vipps-System-Name", &s.name),
+            ("Vipps-System-Version", &s.version),
+            ("Vipps-System-Plugin-Name", &s.plugin_name),
+            ("Vipps-System-Plugin-Version", &s.plugin_version),
+        ] {
+            // The spec caps each at 30 characters.
+            let v: String = value.chars().take(30).collect();
+            if let Ok(v) = v.parse() {
+                h.insert(name, v);
+            }
+        }
+        h
+    }
+
+    /// Sends one API call with the auth headers, retrying transient failures with the same
+    /// Idempotency-Key, and once after a 401 with a fresh token.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+        idempotency_key: Option<&str>,
+    ) -> Result<T, Error> {
+        let c = &self.inner.config;
+        let url = format!("{}{path}", c.base_url);
+        let mut attempt = 0;
+        let mut refreshed_token = false;
+        loop {
+            attempt += 1;
+            let token = self.access_token().await?;
+            let mut req = self
+                .inner
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(token.expose())
+                .header(
+                    "Ocp-Apim-Subscription-Key",
+                    c.credentials.subscription_key.expose(),
+                )
+                .header(
+                    "Merchant-Serial-Number",
+                    &c.credentials.merchant_serial_number,
+                )
+                .headers(self.system_headers());
+            if let Some(key) = idempotency_key {
+                req = req.header("Idempotency-Key", key);
+            }
+            if let Some(body) = body {
+                req = req.json(body);
+            }
+            let result = match req.send().await {
+                Ok(resp) => decode(resp).await,
+                Err(e) => Err(transport_error(e)),
+            };
+            let err = match result {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            if err.status() == Some(401) && !refreshed_token {
+                tracing::info!(path, "access token refused; fetching a new one");
+                self.drop_token().await;
+                refreshed_token = true;
+                continue;
+            }
+            match c.retry.next_delay(&err, attempt) {
+                Some(delay) => {
+                    tracing::warn!(path, attempt, error = %err, "retrying Vipps call");
+                    tokio::time::sleep(delay).await;
+                }
+                None => return Err(err),
+            }
+        }
+    }
+
+    pub async fn create_payment(
+        &self,
+        request: &CreatePaymentRequest,
+        idempotency_key: &str,
+    ) -> Result<CreatePaymentResponse, Error> {
+        self.call(
+            Method::POST,
+            "/epayment/v1/payments",
+            Some(request),
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    pub async fn get_payment(&self, reference: &str) -> Result<GetPaymentResponse, Error> {
+        let path = format!("/epayment/v1/payments/{}", path_segment(reference));
+        self.call(Method::GET, &path, None::<&()>, None).await
+    }
+
+    pub async fn payment_events(&self, reference: &str) -> Result<Vec<PaymentEvent>, Error> {
+        let path = format!("/epayment/v1/payments/{}/events", path_segment(reference));
+        self.call(Method::GET, &path, None::<&()>, None).await
+    }
+
+    pub async fn capture(
+        &self,
+        reference: &str,
+        amount: Amount,
+        idempotency_key: &str,
+    ) -> Result<ModificationResponse, Error> {
+        let path = format!("/epayment/v1/payments/{}/capture", path_segment(reference));
+        let body = ModificationRequest {
+            modification_amount: amount,
+        };
+        self.call(Method::POST, &path, Some(&body), Some(idempotency_key))
+            .await
+    }
+
+    /// `transaction_only`: cancel only if not yet authorized (answers 6060 otherwise).
+    pub async fn cancel(
+        &self,
+        reference: &str,
+        transaction_only: bool,
+        idempotency_key: &str,
+    ) -> Result<ModificationResponse, Error> {
+        let path = format!("/epayment/v1/payments/{}/cancel", path_segment(reference));
+        let body = CancelModificationRequest {
+            cancel_transaction_only: Some(transaction_only),
+        };
+        self.call(Method::POST, &path, Some(&body), Some(idempotency_key))
+            .await
+    }
+}
+
+/// References are `[a-zA-Z0-9-]`, but a path segment is escaped anyway rather than trusted.
+fn path_segment(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c.to_string()
+            } else {
+                format!("%{:02X}", c as u32 & 0xff)
+            }
+        })
+        .collect()
+}
+
+fn transport_error(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::Timeout
+    } else {
+        // The URL may carry nothing secret, but keep the message short and without query.
+        Error::Transport(e.without_url().to_string())
+    }
+}
+
+async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, Error> {
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let bytes = resp.bytes().await.map_err(transport_error)?;
+    if status.is_success() {
+        let bytes = if bytes.is_empty() && status == StatusCode::NO_CONTENT {
+            &b"null"[..]
+        } else {
+            &bytes[..]
+        };
+        return serde_json::from_slice(bytes).map_err(|e| Error::Decode(e.to_string()));
+    }
+    let problem = serde_json::from_slice::<Problem>(&bytes).ok().map(Box::new);
+    Err(Error::Api {
+        status: status.as_u16(),
+        problem,
+        retry_after,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "<redacted>");
+        let c = Credentials {
+            client_id: Secret::new("id-123"),
+            client_secret: Secret::new("very-secret"),
+            subscription_key: Secret::new("sub-key"),
+            merchant_serial_number: "123456".into(),
+        };
+        let dbg = format!("{c:?}");
+        assert!(
+            !dbg.contains("very-secret") && !dbg.contains("sub-key") && !dbg.contains("id-123")
+        );
+    }
+
+    #[test]
+    fn path_segments_are_escaped() {
+        assert_eq!(path_segment("order-123"), "order-123");
+        assert_eq!(path_segment("a/b?c"), "a%2Fb%3Fc");
+    }
+}
