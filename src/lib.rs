@@ -1,7 +1,13 @@
 //! vipps-kiosk: a customer-facing self-checkout payment kiosk for Vipps MobilePay.
+//!
+//! `payment` is the pure state machine, `vipps` the API client, `sim` the embedded simulator,
+//! `ui` the screens and `app` the iced application that ties them together.
 
+pub mod app;
+pub mod config;
 pub mod payment;
 pub mod redact;
 pub mod scanner;
 pub mod sim;
+pub mod ui;
 pub mod vipps;

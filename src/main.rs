@@ -1,1 +1,264 @@
-fn main() {}
+//! `vipps-kiosk`: the demo with no arguments, a real lane with `--config`, `sim` for the
+//! simulator alone. Parses arguments, sets up logging, loads the config and starts the window.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+use vipps_kiosk::{
+    app::{self, App, DevPanel, ScannerSource, Setup},
+    config::{self, ApiTarget, Config},
+    payment,
+    sim::{SimConfig, Simulator},
+    ui::{i18n::Lang, icons::Direction, theme},
+    vipps::{self, ClientConfig, model::Currency},
+};
+
+#[derive(Parser)]
+#[command(version, about = "Vipps MobilePay self-checkout payment kiosk")]
+struct Cli {
+    /// Lane configuration (TOML). Without it the demo runs: embedded simulator, sample orders.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Where scans come from: none (developer panel only), stdin (one scan per line).
+    #[arg(long, value_enum, default_value_t = ScannerArg::None)]
+    scanner: ScannerArg,
+    /// Fill the screen and hide decorations (default with --config).
+    #[arg(long, conflicts_with = "windowed")]
+    fullscreen: bool,
+    /// A normal window (default for the demo).
+    #[arg(long)]
+    windowed: bool,
+    /// Lay the screens out for a landscape display.
+    #[arg(long)]
+    landscape: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScannerArg {
+    None,
+    Stdin,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the Vipps simulator alone.
+    Sim {
+        #[arg(long, default_value = "127.0.0.1:8089")]
+        listen: SocketAddr,
+        /// Approve every payment this many milliseconds after it was created.
+        #[arg(long)]
+        auto_approve_ms: Option<u64>,
+        /// Simulator seconds per real second (60: the 10-minute QR window lasts 10 s).
+        #[arg(long, default_value_t = 1.0)]
+        time_scale: f64,
+        /// Accept only this currency (NOK, DKK or EUR), as a real sales unit does.
+        #[arg(long)]
+        currency: Option<String>,
+    },
+}
+
+fn init_logging() {
+    use tracing_subscriber::{EnvFilter, fmt};
+    let filter = EnvFilter::try_from_env("KIOSK_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("warn,vipps_kiosk=info"));
+    fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    vipps::install_crypto_provider();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("kiosk-servers")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("vipps-kiosk: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Some(Command::Sim {
+            listen,
+            auto_approve_ms,
+            time_scale,
+            currency,
+        }) => {
+            let currency = match currency.as_deref().map(parse_currency).transpose() {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("vipps-kiosk sim: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let config = SimConfig {
+                time_scale,
+                auto_approve_after: auto_approve_ms.map(Duration::from_millis),
+                currency,
+                ..SimConfig::default()
+            };
+            runtime.block_on(async {
+                match Simulator::start(listen, config).await {
+                    Ok(sim) => {
+                        eprintln!("Vipps simulator on {}", sim.base_url());
+                        sim.serve_forever().await;
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("vipps-kiosk sim: cannot listen on {listen}: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            })
+        }
+        None => run_kiosk(&cli, &runtime),
+    }
+}
+
+fn parse_currency(s: &str) -> Result<Currency, String> {
+    match s {
+        "NOK" => Ok(Currency::Nok),
+        "DKK" => Ok(Currency::Dkk),
+        "EUR" => Ok(Currency::Eur),
+        other => Err(format!("unknown currency {other:?}: NOK, DKK or EUR")),
+    }
+}
+
+fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
+    let demo_mode = cli.config.is_none();
+    let loaded = match &cli.config {
+        Some(path) => Config::load(path),
+        None => Ok(Config::demo()),
+    };
+    // A broken config still opens the window, on the out-of-service screen with the reason.
+    let (config, problem) = match loaded {
+        Ok(c) => (c, None),
+        Err(e) => {
+            eprintln!("vipps-kiosk: configuration error: {e}");
+            (Config::default(), Some(format!("Configuration error: {e}")))
+        }
+    };
+    let market = config.market;
+    let mut sim = None;
+    let client = match problem {
+        Some(p) => Err(p),
+        None => connect(&config, runtime, &mut sim),
+    };
+    let dev = sim
+        .as_ref()
+        .map(|s: &Simulator| DevPanel {
+            sim_url: s.base_url(),
+        })
+        .filter(|_| demo_mode || config.demo.orders);
+    let run_id = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
+    let demo = if config.demo.orders && client.is_ok() {
+        match app::demo::orders(market.currency(), &run_id) {
+            Ok(orders) => Some(app::demo::Demo::new(orders, run_id)),
+            Err(e) => {
+                tracing::error!(error = %e, "demo orders unusable");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let fullscreen = cli.fullscreen || (!demo_mode && !cli.windowed);
+    let design = if cli.landscape {
+        iced::Size::new(1920.0, 1080.0)
+    } else {
+        iced::Size::new(1080.0, 1920.0)
+    };
+    // The demo window is the design canvas at half size; the layout scales to fit. iced sizes
+    // the window in scaled units, so it is given the canvas size.
+    let physical = if fullscreen { design } else { design * 0.5 };
+    let setup = Setup {
+        market,
+        lang: match market {
+            config::Market::Norway => Lang::Nb,
+            _ => Lang::En,
+        },
+        client,
+        machine: payment::Config {
+            poll_interval: config.poll_interval(),
+            ..payment::Config::default()
+        },
+        demo,
+        dev,
+        scanner: match cli.scanner {
+            ScannerArg::None => ScannerSource::None,
+            ScannerArg::Stdin => ScannerSource::Stdin,
+        },
+        scanner_direction: Direction::Down,
+        window: physical,
+    };
+    let result = iced::application(move || App::new(setup.clone()), App::update, App::view)
+        .title(App::title)
+        .subscription(App::subscription)
+        .scale_factor(App::scale_factor)
+        .theme(|_: &App| theme::app_theme())
+        .font(theme::FONT_REGULAR_BYTES)
+        .font(theme::FONT_BOLD_BYTES)
+        .default_font(theme::REGULAR)
+        .window(iced::window::Settings {
+            size: design,
+            fullscreen,
+            decorations: !fullscreen,
+            resizable: !fullscreen,
+            ..iced::window::Settings::default()
+        })
+        .run();
+    drop(sim);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vipps-kiosk: the window failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the Vipps client, starting the embedded simulator when the config asks for it.
+fn connect(
+    config: &Config,
+    runtime: &tokio::runtime::Runtime,
+    sim: &mut Option<Simulator>,
+) -> Result<vipps::Client, String> {
+    let base_url = match config.api_target().map_err(|e| e.to_string())? {
+        ApiTarget::EmbeddedSim => {
+            let sim_config = SimConfig {
+                currency: Some(config.market.currency()),
+                auto_approve_after: config.sim.auto_approve_after_ms.map(Duration::from_millis),
+                ..SimConfig::default()
+            };
+            let started = runtime
+                .block_on(Simulator::start(
+                    SocketAddr::from(([127, 0, 0, 1], 0)),
+                    sim_config,
+                ))
+                .map_err(|e| format!("the embedded simulator could not start: {e}"))?;
+            let url = started.base_url();
+            *sim = Some(started);
+            url
+        }
+        ApiTarget::Url(url) => url,
+    };
+    let credentials = config
+        .credentials(&config::process_env)
+        .map_err(|e| e.to_string())?;
+    vipps::Client::new(ClientConfig {
+        base_url,
+        credentials,
+        system: config.system_info(),
+        timeout: config.request_timeout(),
+        retry: vipps::RetryPolicy::default(),
+    })
+    .map_err(|e| e.to_string())
+}

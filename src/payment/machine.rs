@@ -151,7 +151,7 @@ pub enum Input {
     /// The POS withdraws the order.
     OrderWithdrawn(String),
     /// Raw text from the scanner.
-    Scan(String),
+    Scan(crate::scanner::RawScan),
     /// The customer tapped Cancel while being asked to approve in the app.
     CancelTapped,
     /// The customer tapped to leave a result screen early.
@@ -431,7 +431,7 @@ impl Machine {
         match input {
             Input::OrderReceived(order) => self.on_order(order, now, &mut fx),
             Input::OrderWithdrawn(id) => self.on_withdraw(&id, now, &mut fx),
-            Input::Scan(text) => self.on_scan(text, now, &mut fx),
+            Input::Scan(scan) => self.on_scan(scan.0, now, &mut fx),
             Input::CancelTapped => self.on_cancel_tapped(now, &mut fx),
             Input::DismissTapped => self.on_dismiss(now, &mut fx),
             Input::Created { reference, result } => {

@@ -8,6 +8,10 @@ use crate::vipps::model::Currency;
 const QR: &str = "https://qr.vipps.no/p/AbC-123_xyz?v=2";
 const TARGET: &str = "http://sim/_sim/qr/abc";
 
+fn scan(text: &str) -> Input {
+    Input::Scan(crate::scanner::RawScan(text.into()))
+}
+
 struct H {
     m: Machine,
     now: Instant,
@@ -104,7 +108,7 @@ impl H {
     /// A personal QR scanned and the push payment created.
     fn scanned(&mut self) {
         self.waiting();
-        self.step(Input::Scan(QR.into()));
+        self.step(scan(QR));
         self.cancel_answer(Ok(observed(PaymentState::Terminated, 0, 0)));
         self.created(None);
     }
@@ -244,7 +248,7 @@ fn one_time_qr_happy_path() {
 fn personal_qr_cancels_the_live_qr_first_then_pushes() {
     let mut h = h();
     h.waiting();
-    let fx = h.step(Input::Scan(QR.into()));
+    let fx = h.step(scan(QR));
     assert_eq!(
         cancels(&fx),
         vec![("order-0001-1".into(), true, "cancelq1-order-0001-1".into())]
@@ -295,7 +299,7 @@ fn personal_qr_cancels_the_live_qr_first_then_pushes() {
 fn scan_while_the_qr_payment_is_being_created_waits_for_it() {
     let mut h = h();
     h.step(Input::OrderReceived(order("order-0001")));
-    let fx = h.step(Input::Scan(QR.into()));
+    let fx = h.step(scan(QR));
     assert!(
         fx.is_empty(),
         "nothing to cancel until the create answers: {fx:?}"
@@ -312,7 +316,7 @@ fn scan_while_the_qr_payment_is_being_created_waits_for_it() {
 fn qr_approved_while_switching_is_captured_and_no_push_is_sent() {
     let mut h = h();
     h.waiting();
-    h.step(Input::Scan(QR.into()));
+    h.step(scan(QR));
     let fx = h.cancel_answer(Err(api_err(400, Some(6060), false)));
     assert_eq!(captures(&fx).len(), 1);
     assert_eq!(captures(&fx)[0].0, "order-0001-1");
@@ -332,7 +336,7 @@ fn not_a_vipps_code_shows_a_notice_and_calls_nothing() {
     let mut h = h();
     h.waiting();
     for garbage in ["7038010055680", "https://example.com/x", "\u{1b}[A"] {
-        assert!(h.step(Input::Scan(garbage.into())).is_empty());
+        assert!(h.step(scan(garbage)).is_empty());
         assert_eq!(h.m.notice(h.now), Some(Notice::NotVippsCode));
     }
     assert!(matches!(h.state(), State::Waiting { .. }));
@@ -343,7 +347,7 @@ fn not_a_vipps_code_shows_a_notice_and_calls_nothing() {
 #[test]
 fn scan_without_an_order_calls_nothing() {
     let mut h = h();
-    assert!(h.step(Input::Scan(QR.into())).is_empty());
+    assert!(h.step(scan(QR)).is_empty());
     assert_eq!(h.m.notice(h.now), Some(Notice::NoOrder));
 }
 
@@ -351,13 +355,10 @@ fn scan_without_an_order_calls_nothing() {
 fn second_scan_while_busy_is_ignored() {
     let mut h = h();
     h.scanned();
-    assert!(
-        h.step(Input::Scan(QR.into())).is_empty(),
-        "same code again: nothing"
-    );
+    assert!(h.step(scan(QR)).is_empty(), "same code again: nothing");
     assert_eq!(h.m.notice(h.now), None);
     let other = "https://qr.vipps.no/p/someone-else";
-    assert!(h.step(Input::Scan(other.into())).is_empty());
+    assert!(h.step(scan(other)).is_empty());
     assert_eq!(h.m.notice(h.now), Some(Notice::AlreadyInProgress));
     assert!(matches!(h.state(), State::Scanned { .. }));
 }
@@ -482,7 +483,7 @@ fn push_refusals_map_to_customer_reasons() {
     ] {
         let mut h = h();
         h.waiting();
-        h.step(Input::Scan(QR.into()));
+        h.step(scan(QR));
         h.cancel_answer(Ok(observed(PaymentState::Terminated, 0, 0)));
         let fx = h.step(Input::Created {
             reference: h.reference(),
@@ -527,7 +528,7 @@ fn scan_on_a_failure_screen_pushes_straight_away() {
     h.scanned();
     h.tick_after(Duration::from_secs(1));
     h.polled(Ok(observed(PaymentState::Aborted, 0, 0)));
-    let fx = h.step(Input::Scan(QR.into()));
+    let fx = h.step(scan(QR));
     let c = creates(&fx);
     assert_eq!(c.len(), 1);
     assert_eq!(
@@ -624,7 +625,7 @@ fn withdrawal_racing_an_approval_releases_the_money() {
 fn withdrawal_during_a_switch_upgrades_to_a_full_cancel() {
     let mut h = h();
     h.waiting();
-    h.step(Input::Scan(QR.into()));
+    h.step(scan(QR));
     // The transaction-only cancel is under way; the POS withdraws meanwhile.
     assert!(cancels(&h.step(Input::OrderWithdrawn("order-0001".into()))).is_empty());
     let fx = h.cancel_answer(Err(api_err(400, Some(6060), false)));

@@ -3,6 +3,17 @@
 pub mod stdin;
 
 use crate::payment::PersonalQr;
+use std::fmt;
+
+/// Text as the scanner read it. It may be a customer's personal QR: never printed in clear.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawScan(pub String);
+
+impl fmt::Debug for RawScan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RawScan({})", crate::redact::fingerprint(&self.0))
+    }
+}
 
 /// Longest scan the kiosk accepts; a personal QR is at most 255 characters.
 pub const MAX_SCAN_CHARS: usize = 255;
@@ -43,6 +54,12 @@ mod tests {
         }
         let with_cr = "https://qr.vipps.no/p/AbC\r\n";
         assert_eq!(personal_qr(with_cr).map(|q| q.as_str().len()), Some(25));
+    }
+
+    #[test]
+    fn raw_scans_do_not_print() {
+        let s = RawScan("https://qr.vipps.no/28/2/01/031/4712345678?v=1".into());
+        assert!(!format!("{s:?}").contains("4712345678"));
     }
 
     #[test]

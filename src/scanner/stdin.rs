@@ -1,33 +1,50 @@
 //! `--scanner stdin`: one scan per line on standard input (for scripts and tests).
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
 
-/// Reads lines from standard input and hands each non-empty one to `deliver`. Lines longer than
-/// a scan can be are dropped with a log line (without their content).
-pub async fn read_lines(mut deliver: impl FnMut(String) -> bool) {
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    loop {
-        match lines.next_line().await {
-            Ok(Some(line)) => {
-                let line = line.trim_end_matches('\r').to_string();
-                if line.is_empty() {
-                    continue;
+/// Longest line taken as a scan; longer input is dropped (with a log line, without content).
+pub const MAX_LINE_BYTES: usize = 4096;
+
+pub struct StdinScanner {
+    lines: Lines<BufReader<Stdin>>,
+}
+
+impl Default for StdinScanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StdinScanner {
+    pub fn new() -> Self {
+        StdinScanner {
+            lines: BufReader::new(tokio::io::stdin()).lines(),
+        }
+    }
+
+    /// The next non-empty scan; `None` when standard input is closed or unreadable.
+    pub async fn next_scan(&mut self) -> Option<String> {
+        loop {
+            match self.lines.next_line().await {
+                Ok(Some(line)) => {
+                    let line = line.trim_end_matches('\r');
+                    if line.is_empty() {
+                        continue;
+                    }
+                    if line.len() > MAX_LINE_BYTES {
+                        tracing::warn!(bytes = line.len(), "dropped an oversized scan");
+                        continue;
+                    }
+                    return Some(line.to_string());
                 }
-                if line.len() > 4096 {
-                    tracing::warn!(bytes = line.len(), "dropped an oversized scan");
-                    continue;
+                Ok(None) => {
+                    tracing::info!("scanner stdin closed");
+                    return None;
                 }
-                if !deliver(line) {
-                    return;
+                Err(e) => {
+                    tracing::warn!(error = %e, "scanner stdin unreadable");
+                    return None;
                 }
-            }
-            Ok(None) => {
-                tracing::info!("scanner stdin closed");
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "scanner stdin unreadable");
-                return;
             }
         }
     }

@@ -1,0 +1,71 @@
+//! Carries out the machine's API effects with the Vipps client and turns the answers into
+//! machine inputs. The only place where the client and the machine meet.
+
+use crate::{
+    payment::{ApiError, Effect, Input, Observed},
+    vipps::{self, Client},
+};
+
+fn api(e: vipps::Error) -> ApiError {
+    ApiError::from(&e)
+}
+
+/// Runs one effect. `None` for effects that are not API calls (notifications).
+pub async fn execute(client: Client, effect: Effect) -> Option<Input> {
+    Some(match effect {
+        Effect::Create {
+            request,
+            idempotency_key,
+        } => {
+            let reference = request.reference.clone();
+            let result = client
+                .create_payment(&request, &idempotency_key)
+                .await
+                .map(|c| c.redirect_url)
+                .map_err(api);
+            Input::Created { reference, result }
+        }
+        Effect::Poll { reference } => {
+            let result = client
+                .get_payment(&reference)
+                .await
+                .map(|p| Observed {
+                    state: p.state,
+                    aggregate: p.aggregate,
+                })
+                .map_err(api);
+            Input::Polled { reference, result }
+        }
+        Effect::Capture {
+            reference,
+            amount,
+            idempotency_key,
+        } => {
+            let result = client
+                .capture(&reference, amount, &idempotency_key)
+                .await
+                .map(|m| Observed {
+                    state: m.state,
+                    aggregate: m.aggregate,
+                })
+                .map_err(api);
+            Input::Captured { reference, result }
+        }
+        Effect::Cancel {
+            reference,
+            transaction_only,
+            idempotency_key,
+        } => {
+            let result = client
+                .cancel(&reference, transaction_only, &idempotency_key)
+                .await
+                .map(|m| Observed {
+                    state: m.state,
+                    aggregate: m.aggregate,
+                })
+                .map_err(api);
+            Input::CancelAnswered { reference, result }
+        }
+        Effect::Notify(_) | Effect::Refused { .. } => return None,
+    })
+}

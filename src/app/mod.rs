@@ -1,0 +1,471 @@
+//! The iced application: interprets the payment machine's effects as tasks, feeds it ticks,
+//! scans and taps, and shows the screen that matches its state. The only module that touches
+//! both the Vipps client and the machine (through `driver`).
+
+pub mod demo;
+pub mod driver;
+
+use crate::{
+    config::Market,
+    payment::{self, AfterCancel, Effect, Input, Machine, Method, State},
+    scanner::RawScan,
+    ui::{
+        Assets, Element,
+        i18n::{self, Lang},
+        icons::Direction,
+        qr::QrImage,
+        screen::{self, Ctx, scanned::Phase, waiting::Waiting},
+        theme::{self, size},
+    },
+    vipps::Client,
+};
+use iced::{
+    Length, Size, Subscription, Task,
+    widget::{button, column, container, row, text},
+};
+use std::time::{Duration, Instant};
+
+/// Where scans come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScannerSource {
+    None,
+    Stdin,
+}
+
+/// The developer panel: plays the customer's phone against a simulator.
+#[derive(Debug, Clone)]
+pub struct DevPanel {
+    /// The simulator's base URL, for its control API.
+    pub sim_url: String,
+}
+
+/// Everything the app is built from; `main` and the tests fill it in.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub market: Market,
+    pub lang: Lang,
+    /// `Err` holds the reason the lane is out of service (for staff).
+    pub client: Result<Client, String>,
+    pub machine: payment::Config,
+    pub demo: Option<demo::Demo>,
+    pub dev: Option<DevPanel>,
+    pub scanner: ScannerSource,
+    pub scanner_direction: Direction,
+    /// The window's size in physical pixels, as far as known before it opens.
+    pub window: Size,
+}
+
+/// What the developer panel can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DevAction {
+    ScanPersonalQr,
+    ScanUnknownCustomer,
+    ScanGarbage,
+    PhoneApprove,
+    PhoneReject,
+    PosWithdraw,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Tick(Instant),
+    /// An API call finished.
+    Executed(Option<Input>),
+    Scanned(RawScan),
+    CancelTapped,
+    DismissTapped,
+    Resized(Size),
+    Dev(DevAction),
+    DevDone(Result<(), String>),
+}
+
+pub struct App {
+    machine: Machine,
+    client: Option<Client>,
+    out_of_service: Option<String>,
+    market: Market,
+    lang: Lang,
+    assets: Assets,
+    /// The one-time QR bitmap, built once per payment.
+    qr: Option<QrImage>,
+    demo: Option<demo::Demo>,
+    idle_since: Option<Instant>,
+    dev: Option<DevPanel>,
+    dev_status: Option<String>,
+    http: reqwest::Client,
+    scanner: ScannerSource,
+    /// The window in physical pixels, and the scale that fits the design canvas into it.
+    physical: Size,
+    scale: f32,
+    now: Instant,
+}
+
+/// The scale that fits the design canvas (1080 wide portrait, 1080 tall landscape) into a
+/// window of `physical` pixels.
+pub fn fit_scale(physical: Size) -> f32 {
+    let (w, h) = (physical.width.max(1.0), physical.height.max(1.0));
+    let fit = if h >= w {
+        (w / 1080.0).min(h / 1920.0)
+    } else {
+        (w / 1920.0).min(h / 1080.0)
+    };
+    fit.clamp(0.25, 4.0)
+}
+
+/// A pause between demo orders, so the Approved screen can be seen.
+const DEMO_PAUSE: Duration = Duration::from_secs(2);
+
+impl App {
+    pub fn new(setup: Setup) -> (App, Task<Message>) {
+        let (client, out_of_service) = match setup.client {
+            Ok(c) => (Some(c), None),
+            Err(reason) => {
+                tracing::error!(%reason, "out of service");
+                (None, Some(reason))
+            }
+        };
+        let app = App {
+            machine: Machine::new(setup.machine),
+            client,
+            out_of_service,
+            market: setup.market,
+            lang: setup.lang,
+            assets: Assets::new(setup.scanner_direction),
+            qr: None,
+            demo: setup.demo,
+            idle_since: None,
+            dev: setup.dev,
+            dev_status: None,
+            http: reqwest::Client::new(),
+            scanner: setup.scanner,
+            physical: setup.window,
+            scale: fit_scale(setup.window),
+            now: Instant::now(),
+        };
+        (app, Task::done(Message::Tick(Instant::now())))
+    }
+
+    pub fn machine(&self) -> &Machine {
+        &self.machine
+    }
+
+    pub fn title(&self) -> String {
+        "vipps-kiosk".into()
+    }
+
+    /// The layout is designed for 1080×1920 (or 1920×1080) and scaled to fit the window.
+    pub fn scale_factor(&self) -> f32 {
+        self.scale
+    }
+
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        let now = Instant::now();
+        self.now = now;
+        match message {
+            Message::Tick(_) => {
+                let task = self.step(Input::Tick, now);
+                Task::batch([task, self.feed_demo(now)])
+            }
+            Message::Executed(Some(input)) => self.step(input, now),
+            Message::Executed(None) => Task::none(),
+            Message::Scanned(scan) => self.step(Input::Scan(scan), now),
+            Message::CancelTapped => self.step(Input::CancelTapped, now),
+            Message::DismissTapped => self.step(Input::DismissTapped, now),
+            Message::Resized(logical) => {
+                // iced reports the size in our scaled units: back to physical pixels first, so a
+                // change of scale cannot feed back into the next one.
+                self.physical = logical * self.scale;
+                self.scale = fit_scale(self.physical);
+                Task::none()
+            }
+            Message::Dev(action) => self.dev_action(action, now),
+            Message::DevDone(result) => {
+                self.dev_status = result.err();
+                Task::none()
+            }
+        }
+    }
+
+    /// Feeds the machine and carries out what it asks for.
+    pub fn step(&mut self, input: Input, now: Instant) -> Task<Message> {
+        let effects = self.machine.step(input, now);
+        self.refresh_qr();
+        let Some(client) = self.client.clone() else {
+            return Task::none();
+        };
+        Task::batch(effects.into_iter().map(|effect| match effect {
+            Effect::Notify(u) => {
+                tracing::info!(order = %u.order_id, status = ?u.status, reference = ?u.reference, method = ?u.method, reason = ?u.reason, "order status");
+                Task::none()
+            }
+            Effect::Refused { order_id, why } => {
+                tracing::warn!(order = %order_id, why, "refused");
+                Task::none()
+            }
+            effect => Task::perform(driver::execute(client.clone(), effect), Message::Executed),
+        }))
+    }
+
+    /// Builds the QR bitmap when the payment's QR text changes: once per payment, never in view.
+    fn refresh_qr(&mut self) {
+        let want = self
+            .machine
+            .payment()
+            .filter(|p| p.method == Method::OneTimeQr)
+            .and_then(|p| p.qr.as_deref());
+        match want {
+            Some(text) if self.qr.as_ref().is_none_or(|q| q.text != text) => {
+                self.qr = QrImage::new(text);
+                if self.qr.is_none() {
+                    tracing::error!("the QR text does not fit in a QR code");
+                }
+            }
+            Some(_) => {}
+            None => {
+                if !matches!(
+                    self.machine.state(),
+                    State::Cancelling {
+                        after: AfterCancel::Renew,
+                        ..
+                    }
+                ) {
+                    self.qr = None;
+                }
+            }
+        }
+    }
+
+    fn feed_demo(&mut self, now: Instant) -> Task<Message> {
+        if self.demo.is_none() || !matches!(self.machine.state(), State::Idle) {
+            self.idle_since = None;
+            return Task::none();
+        }
+        let since = *self.idle_since.get_or_insert(now);
+        let first = self.machine.order().is_none() && self.dev_status.is_none();
+        if now.duration_since(since) < DEMO_PAUSE && !first {
+            return Task::none();
+        }
+        self.idle_since = None;
+        match self.demo.as_mut().and_then(demo::Demo::next_order) {
+            Some(order) => self.step(Input::OrderReceived(order), now),
+            None => Task::none(),
+        }
+    }
+
+    fn dev_action(&mut self, action: DevAction, now: Instant) -> Task<Message> {
+        let Some(dev) = &self.dev else {
+            return Task::none();
+        };
+        let scan = |s: &str| Message::Scanned(RawScan(s.to_string()));
+        let phone = |verb: &'static str| {
+            let Some(reference) = self.machine.payment().map(|p| p.reference.clone()) else {
+                return Task::done(Message::DevDone(Err("no payment to act on".into())));
+            };
+            let url = format!("{}/_sim/payments/{reference}/{verb}", dev.sim_url);
+            let http = self.http.clone();
+            Task::perform(
+                async move {
+                    let resp = http.post(url).send().await.map_err(|e| e.to_string())?;
+                    if resp.status().is_success() {
+                        Ok(())
+                    } else {
+                        Err(format!("simulator answered {}", resp.status()))
+                    }
+                },
+                Message::DevDone,
+            )
+        };
+        match action {
+            DevAction::ScanPersonalQr => Task::done(scan(DEMO_PERSONAL_QR)),
+            DevAction::ScanUnknownCustomer => Task::done(scan(&format!(
+                "{}-demo",
+                crate::sim::backend::TEST_QR_NOT_FOUND_PREFIX
+            ))),
+            DevAction::ScanGarbage => Task::done(scan("7038010055680")),
+            DevAction::PhoneApprove => phone("approve"),
+            DevAction::PhoneReject => phone("reject"),
+            DevAction::PosWithdraw => match self.machine.order().map(|o| o.order_id.clone()) {
+                Some(id) => self.step(Input::OrderWithdrawn(id), now),
+                None => Task::none(),
+            },
+        }
+    }
+
+    pub fn subscription(&self) -> Subscription<Message> {
+        // Four ticks a second while a payment is under way (polls stay near the interval),
+        // one a second otherwise (countdowns, result screens).
+        let every = if self.machine.payment().is_some() {
+            Duration::from_millis(250)
+        } else {
+            Duration::from_secs(1)
+        };
+        let mut subs = vec![
+            iced::time::every(every).map(Message::Tick),
+            iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
+        ];
+        if self.scanner == ScannerSource::Stdin {
+            subs.push(Subscription::run(stdin_scans));
+        }
+        Subscription::batch(subs)
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            lang: self.lang,
+            brand: theme::brand(self.market),
+            assets: &self.assets,
+            landscape: self.physical.width > self.physical.height,
+        }
+    }
+
+    pub fn view(&self) -> Element<'_> {
+        let ctx = self.ctx();
+        let body = match &self.out_of_service {
+            Some(reason) => screen::out_of_service(ctx, reason),
+            None => self.payment_screen(ctx),
+        };
+        let mut col = column![screen::header(ctx)];
+        if let Some(n) = self.machine.notice(self.now) {
+            col = col.push(
+                container(
+                    container(text(i18n::notice(n, self.lang)).size(size::LARGE))
+                        .padding(size::PAD)
+                        .width(Length::Fill)
+                        .style(theme::notice),
+                )
+                .padding([size::GAP, size::GAP]),
+            );
+        }
+        col = col.push(container(body).height(Length::Fill));
+        if self.dev.is_some() {
+            col = col.push(self.dev_panel());
+        }
+        container(col)
+            .width(Length::Fill)
+            .height(Length::Fill)
+            .style(theme::screen)
+            .into()
+    }
+
+    fn payment_screen<'a>(&'a self, ctx: Ctx<'a>) -> Element<'a> {
+        let now = self.now;
+        let trouble = |p: &payment::Payment| p.failures >= 3;
+        match self.machine.state() {
+            State::Idle => screen::idle::view(ctx),
+            State::Waiting { order, payment, .. } => screen::waiting::view(
+                ctx,
+                Waiting {
+                    order,
+                    qr: self.qr.as_ref().filter(|_| payment.created),
+                    refreshing: false,
+                    renews_in: payment
+                        .created
+                        .then(|| {
+                            payment
+                                .deadline
+                                .checked_sub(self.machine.config().qr_renew_before)
+                        })
+                        .flatten()
+                        .map(|t| t.saturating_duration_since(now)),
+                    trouble: trouble(payment),
+                },
+            ),
+            State::Cancelling {
+                order,
+                payment,
+                after: AfterCancel::Renew,
+                ..
+            } => screen::waiting::view(
+                ctx,
+                Waiting {
+                    order,
+                    qr: self.qr.as_ref(),
+                    refreshing: true,
+                    renews_in: None,
+                    trouble: trouble(payment),
+                },
+            ),
+            State::Cancelling {
+                payment,
+                after: AfterCancel::Push(_),
+                ..
+            } => screen::scanned::view(ctx, payment.amount, Phase::Sending, trouble(payment)),
+            State::Cancelling { payment, .. } => {
+                screen::scanned::view(ctx, payment.amount, Phase::Cancelling, trouble(payment))
+            }
+            State::Scanned { payment, .. } => {
+                let phase = if payment.created {
+                    Phase::Waiting {
+                        time_left: payment.deadline.saturating_duration_since(now),
+                    }
+                } else {
+                    Phase::Sending
+                };
+                screen::scanned::view(ctx, payment.amount, phase, trouble(payment))
+            }
+            State::Capturing { payment, .. } => {
+                screen::scanned::view(ctx, payment.amount, Phase::Completing, trouble(payment))
+            }
+            State::Approved {
+                order, captured, ..
+            } => screen::approved::view(ctx, *captured, order.receipt_number.as_deref()),
+            State::Failed { order, reason, .. } => {
+                screen::failed::view(ctx, *reason, order.is_none())
+            }
+        }
+    }
+
+    fn dev_panel(&self) -> Element<'_> {
+        let b = |label: &'static str, action: DevAction| {
+            button(text(label).size(30))
+                .on_press(Message::Dev(action))
+                .padding([12, 18])
+                .style(theme::dev_button)
+        };
+        let status = match (&self.dev_status, self.machine.payment()) {
+            (Some(e), _) => format!("developer panel: {e}"),
+            (None, Some(p)) => format!("developer panel · payment {}", p.reference),
+            (None, None) => "developer panel".to_string(),
+        };
+        container(
+            column![
+                text(status).size(28),
+                row![
+                    b("Scan personal QR", DevAction::ScanPersonalQr),
+                    b("Scan unknown customer", DevAction::ScanUnknownCustomer),
+                    b("Scan a product barcode", DevAction::ScanGarbage),
+                ]
+                .spacing(12),
+                row![
+                    b("Phone: approve", DevAction::PhoneApprove),
+                    b("Phone: reject", DevAction::PhoneReject),
+                    b("POS: withdraw order", DevAction::PosWithdraw),
+                ]
+                .spacing(12),
+            ]
+            .spacing(10),
+        )
+        .padding(16)
+        .width(Length::Fill)
+        .style(theme::dev_panel)
+        .into()
+    }
+}
+
+/// The personal QR the developer panel scans (tokenized form; no phone number in it).
+pub const DEMO_PERSONAL_QR: &str = "https://qr.vipps.no/p/DEMO-7f3a9c2e?v=2";
+
+fn stdin_scans() -> impl iced::futures::Stream<Item = Message> {
+    use iced::futures::SinkExt;
+    iced::stream::channel(
+        16,
+        async |mut out: iced::futures::channel::mpsc::Sender<Message>| {
+            let mut scanner = crate::scanner::stdin::StdinScanner::new();
+            while let Some(line) = scanner.next_scan().await {
+                if out.send(Message::Scanned(RawScan(line))).await.is_err() {
+                    break;
+                }
+            }
+        },
+    )
+}

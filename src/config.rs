@@ -1,0 +1,353 @@
+//! Lane configuration: a TOML file (every key documented in README.md), secrets from the
+//! environment. Loading never panics: a bad file is an error that names the key.
+
+use crate::vipps::{Credentials, Secret, SystemInfo, model::Currency};
+use serde::Deserialize;
+use std::{fmt, path::Path, time::Duration};
+
+/// The market decides the brand (Vipps or MobilePay) and the currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Market {
+    #[serde(rename = "NO")]
+    Norway,
+    #[serde(rename = "DK")]
+    Denmark,
+    #[serde(rename = "FI")]
+    Finland,
+}
+
+impl Market {
+    pub fn currency(self) -> Currency {
+        match self {
+            Market::Norway => Currency::Nok,
+            Market::Denmark => Currency::Dkk,
+            Market::Finland => Currency::Eur,
+        }
+    }
+}
+
+/// Where the Vipps API is: the embedded simulator, a simulator address, or Vipps itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiTarget {
+    EmbeddedSim,
+    Url(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VippsSection {
+    pub base_url: String,
+    pub merchant_serial_number: String,
+    pub system_name: String,
+    pub system_version: String,
+    pub poll_interval_ms: u64,
+    pub request_timeout_ms: u64,
+}
+
+impl Default for VippsSection {
+    fn default() -> Self {
+        VippsSection {
+            base_url: "sim".into(),
+            merchant_serial_number: "123456".into(),
+            system_name: "vipps-kiosk".into(),
+            system_version: env!("CARGO_PKG_VERSION").into(),
+            poll_interval_ms: 1000,
+            request_timeout_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoSection {
+    /// Feed the sample orders from `assets/demo-orders.json`, one after another.
+    pub orders: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimSection {
+    /// The embedded simulator approves every payment this long after it was created.
+    pub auto_approve_after_ms: Option<u64>,
+}
+
+/// The configuration file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub market: Market,
+    /// Names this lane in references and logs: 1-16 of a-z, A-Z, 0-9 and -.
+    pub lane_id: String,
+    pub vipps: VippsSection,
+    pub demo: DemoSection,
+    pub sim: SimSection,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            market: Market::Norway,
+            lane_id: "lane-1".into(),
+            vipps: VippsSection::default(),
+            demo: DemoSection::default(),
+            sim: SimSection::default(),
+        }
+    }
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn bad(key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Reads one environment variable (`None` when unset or empty).
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Config {
+    /// The demo: Norway, the embedded simulator, sample orders.
+    pub fn demo() -> Self {
+        Config {
+            demo: DemoSection { orders: true },
+            ..Config::default()
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| bad("(file)", format!("cannot read {}: {e}", path.display())))?;
+        Self::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let line_of = |e: &toml::de::Error| {
+            e.span()
+                .map(|s| {
+                    let line = text[..s.start.min(text.len())].lines().count().max(1);
+                    format!(" (line {line})")
+                })
+                .unwrap_or_default()
+        };
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| bad("(file)", format!("{}{}", e.message().trim(), line_of(&e))))?;
+        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            // The path names the key in full, unknown ones too: `vipps.base_uri`.
+            let mut key = e.path().to_string();
+            let inner = e.inner();
+            if key == "." || key.is_empty() {
+                key = "(file)".into();
+            }
+            bad(
+                &key,
+                format!("{}{}", inner.message().trim(), line_of(inner)),
+            )
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let lane_ok = (1..=16).contains(&self.lane_id.len())
+            && self
+                .lane_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !lane_ok {
+            return Err(bad("lane_id", "1-16 characters of a-z, A-Z, 0-9 and -"));
+        }
+        let v = &self.vipps;
+        self.api_target()?;
+        let msn = &v.merchant_serial_number;
+        if !(4..=10).contains(&msn.len()) || !msn.chars().all(|c| c.is_ascii_digit()) {
+            return Err(bad("vipps.merchant_serial_number", "4-10 digits"));
+        }
+        for (key, value) in [
+            ("vipps.system_name", &v.system_name),
+            ("vipps.system_version", &v.system_version),
+        ] {
+            if value.is_empty() || value.chars().count() > 30 {
+                return Err(bad(key, "1-30 characters"));
+            }
+        }
+        if !(200..=10_000).contains(&v.poll_interval_ms) {
+            return Err(bad(
+                "vipps.poll_interval_ms",
+                "200-10000 (Vipps allows 120 GETs a minute)",
+            ));
+        }
+        if !(1_000..=60_000).contains(&v.request_timeout_ms) {
+            return Err(bad("vipps.request_timeout_ms", "1000-60000"));
+        }
+        if self.sim.auto_approve_after_ms.is_some() && self.api_target()? != ApiTarget::EmbeddedSim
+        {
+            return Err(bad(
+                "sim.auto_approve_after_ms",
+                "only with vipps.base_url = \"sim\"",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn api_target(&self) -> Result<ApiTarget, ConfigError> {
+        let url = self.vipps.base_url.trim();
+        if url == "sim" {
+            return Ok(ApiTarget::EmbeddedSim);
+        }
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(|| bad("vipps.base_url", "\"sim\", or an http(s):// address"))?;
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        if host.is_empty() {
+            return Err(bad("vipps.base_url", "the address has no host"));
+        }
+        // Plain HTTP only to this machine (a `vipps-kiosk sim`): secrets never travel in clear.
+        let local = matches!(host, "127.0.0.1" | "localhost" | "[") || rest.starts_with("[::1]");
+        if url.starts_with("http://") && !local {
+            return Err(bad(
+                "vipps.base_url",
+                "use https:// for anything but this machine",
+            ));
+        }
+        Ok(ApiTarget::Url(url.trim_end_matches('/').to_string()))
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.vipps.poll_interval_ms)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.vipps.request_timeout_ms)
+    }
+
+    pub fn system_info(&self) -> SystemInfo {
+        SystemInfo {
+            name: self.vipps.system_name.clone(),
+            version: self.vipps.system_version.clone(),
+            ..SystemInfo::default()
+        }
+    }
+
+    /// API keys from `VIPPS_CLIENT_ID`, `VIPPS_CLIENT_SECRET`, `VIPPS_SUBSCRIPTION_KEY`. The
+    /// simulator needs none: placeholders stand in when they are not set.
+    pub fn credentials(&self, env: Env<'_>) -> Result<Credentials, ConfigError> {
+        let sim = self.api_target()? == ApiTarget::EmbeddedSim
+            || self.vipps.base_url.starts_with("http://");
+        let get = |name: &str| -> Result<Secret, ConfigError> {
+            match env(name) {
+                Some(v) => Ok(Secret::new(v)),
+                None if sim => Ok(Secret::new(format!("sim-{}", name.to_lowercase()))),
+                None => Err(bad(
+                    name,
+                    "not set in the environment (needed for the Vipps API)",
+                )),
+            }
+        };
+        Ok(Credentials {
+            client_id: get("VIPPS_CLIENT_ID")?,
+            client_secret: get("VIPPS_CLIENT_SECRET")?,
+            subscription_key: get("VIPPS_SUBSCRIPTION_KEY")?,
+            merchant_serial_number: self.vipps.merchant_serial_number.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_example_parses() {
+        let c = Config::parse(
+            r#"
+            market = "DK"
+            lane_id = "store7-lane3"
+            [vipps]
+            base_url = "https://apitest.vipps.no"
+            merchant_serial_number = "654321"
+            poll_interval_ms = 1000
+            [demo]
+            orders = false
+            "#,
+        )
+        .expect("valid");
+        assert_eq!(c.market.currency(), Currency::Dkk);
+        assert_eq!(
+            c.api_target(),
+            Ok(ApiTarget::Url("https://apitest.vipps.no".into()))
+        );
+        assert!(!c.demo.orders);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let key = |t: &str| Config::parse(t).map(|_| ()).map_err(|e| e.key);
+        assert_eq!(key("market = \"SE\""), Err("market".into()));
+        assert_eq!(
+            key("[vipps]\nmerchant_serial_number = \"12ab\""),
+            Err("vipps.merchant_serial_number".into())
+        );
+        assert_eq!(
+            key("[vipps]\nbase_url = \"ftp://x\""),
+            Err("vipps.base_url".into())
+        );
+        assert_eq!(
+            key("[vipps]\nbase_url = \"http://api.example.com\""),
+            Err("vipps.base_url".into())
+        );
+        assert_eq!(
+            key("[vipps]\npoll_interval_ms = 50"),
+            Err("vipps.poll_interval_ms".into())
+        );
+        assert_eq!(key("lane_id = \"lane 1\""), Err("lane_id".into()));
+        assert_eq!(
+            key("[vipps]\nbase_uri = \"sim\""),
+            Err("vipps.base_uri".into()),
+            "typos are caught"
+        );
+        assert_eq!(key("[demo]\norders = \"yes\""), Err("demo.orders".into()));
+        assert_eq!(key("market = "), Err("(file)".into()), "broken TOML");
+    }
+
+    #[test]
+    fn wrong_types_say_where() {
+        let e = Config::parse("[demo]\norders = \"yes\"").expect_err("invalid");
+        assert!(e.to_string().contains("line 2"), "{e}");
+        let e = Config::parse("market = \"SE\"").expect_err("invalid");
+        assert!(e.to_string().contains("SE"), "{e}");
+    }
+
+    #[test]
+    fn real_api_needs_secrets_from_env_and_sim_does_not() {
+        let c = Config::parse("[vipps]\nbase_url = \"https://apitest.vipps.no\"").expect("valid");
+        let none = |_: &str| None;
+        assert_eq!(
+            c.credentials(&none).map(|_| ()).map_err(|e| e.key),
+            Err("VIPPS_CLIENT_ID".into())
+        );
+        let all = |n: &str| Some(format!("value-of-{n}"));
+        let creds = c.credentials(&all).expect("all set");
+        assert_eq!(creds.client_secret.expose(), "value-of-VIPPS_CLIENT_SECRET");
+        assert!(Config::demo().credentials(&none).is_ok());
+    }
+}

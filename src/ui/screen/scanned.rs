@@ -1,0 +1,73 @@
+//! Scanned: the push went to the customer's phone; approve in the app, or cancel.
+
+use super::{Ctx, big_button, centred};
+use crate::{
+    app::Message,
+    ui::{
+        Element,
+        i18n::{Text, format_amount, format_countdown},
+        theme::{self, size},
+    },
+    vipps::model::Amount,
+};
+use iced::{
+    Alignment,
+    widget::{column, container, text},
+};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The push payment is being set up.
+    Sending,
+    /// Waiting for the customer to approve.
+    Waiting {
+        time_left: Duration,
+    },
+    Cancelling,
+    /// Approved; the capture is under way.
+    Completing,
+}
+
+pub fn view<'a>(ctx: Ctx<'a>, amount: Amount, phase: Phase, trouble: bool) -> Element<'a> {
+    let (title, body) = match phase {
+        Phase::Sending => (ctx.t(Text::ApproveInApp), ctx.t(Text::SendingToPhone)),
+        Phase::Waiting { .. } => (ctx.t(Text::ApproveInApp), ctx.t(Text::ApproveBody)),
+        Phase::Cancelling => (ctx.t(Text::Cancelling), ""),
+        Phase::Completing => (ctx.t(Text::Completing), ctx.t(Text::CompletingBody)),
+    };
+    let mut col = column![
+        text(title).size(size::HUGE).font(theme::BOLD).center(),
+        text(format_amount(amount))
+            .size(size::HUGE)
+            .font(theme::BOLD),
+        text(body).size(size::LARGE).center(),
+    ]
+    .spacing(size::GAP * 2.0)
+    .align_x(Alignment::Center);
+    if let Phase::Waiting { time_left } = phase {
+        col = col.push(
+            text(format!(
+                "{} {}",
+                ctx.t(Text::TimeLeft),
+                format_countdown(time_left.as_secs())
+            ))
+            .size(size::LARGE),
+        );
+    }
+    if trouble {
+        col = col.push(
+            container(text(ctx.t(Text::CheckingConnection)).size(size::BODY))
+                .padding(size::PAD)
+                .style(theme::notice),
+        );
+    }
+    if matches!(phase, Phase::Waiting { .. } | Phase::Sending) {
+        col = col.push(big_button(
+            ctx.t(Text::Cancel),
+            Message::CancelTapped,
+            false,
+        ));
+    }
+    centred(col)
+}

@@ -1,0 +1,153 @@
+//! Waiting: the order, the total, the live one-time QR and the personal-QR alternative.
+
+use super::Ctx;
+use crate::{
+    payment::Order,
+    ui::{
+        Element,
+        i18n::{Text, format_amount, format_countdown},
+        qr::QrImage,
+        theme::{self, size},
+    },
+};
+use iced::{
+    Alignment, Length,
+    widget::{column, container, image, row, rule, scrollable, text},
+};
+use std::time::Duration;
+
+pub struct Waiting<'a> {
+    pub order: &'a Order,
+    pub qr: Option<&'a QrImage>,
+    /// The code is being replaced (show it dimmed, say so).
+    pub refreshing: bool,
+    pub renews_in: Option<Duration>,
+    /// Vipps has not answered the last calls.
+    pub trouble: bool,
+}
+
+pub fn lines<'a>(order: &'a Order) -> Element<'a> {
+    let rows = order.lines.iter().map(|l| {
+        row![
+            text(format!("{} ×", l.quantity))
+                .size(size::BODY)
+                .color(theme::MUTED)
+                .width(Length::Fixed(110.0)),
+            text(&l.name).size(size::BODY).width(Length::Fill),
+            text(format_amount(crate::vipps::model::Amount::new(
+                order.currency,
+                l.total_amount
+            )))
+            .size(size::BODY),
+        ]
+        .spacing(size::GAP)
+        .align_y(Alignment::Center)
+        .into()
+    });
+    scrollable(column(rows).spacing(14.0).padding([size::PAD, size::PAD]))
+        .height(Length::Fill)
+        .width(Length::Fill)
+        .into()
+}
+
+pub fn total<'a>(ctx: Ctx<'a>, order: &'a Order) -> Element<'a> {
+    row![
+        text(ctx.t(Text::Total))
+            .size(size::LARGE)
+            .font(theme::BOLD)
+            .width(Length::Fill),
+        text(format_amount(order.total()))
+            .size(size::HUGE)
+            .font(theme::BOLD),
+    ]
+    .align_y(Alignment::Center)
+    .padding([0.0, size::PAD])
+    .into()
+}
+
+fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
+    let qr: Element<'a> = match w.qr {
+        Some(q) => container(
+            image(q.handle.clone())
+                .width(Length::Fixed(size::QR))
+                .height(Length::Fixed(size::QR))
+                .filter_method(image::FilterMethod::Nearest)
+                .opacity(if w.refreshing { 0.25 } else { 1.0 }),
+        )
+        .style(theme::card)
+        .into(),
+        None => container(text(ctx.t(Text::PreparingQr)).size(size::BODY).center())
+            .center_x(Length::Fixed(size::QR))
+            .center_y(Length::Fixed(size::QR))
+            .style(theme::card)
+            .into(),
+    };
+    let status = if w.trouble {
+        ctx.t(Text::CheckingConnection).to_string()
+    } else if w.refreshing {
+        ctx.t(Text::QrRefreshing).to_string()
+    } else {
+        w.renews_in
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    ctx.t(Text::NewCodeSoon),
+                    format_countdown(d.as_secs())
+                )
+            })
+            .unwrap_or_default()
+    };
+    let personal = row![
+        text(ctx.t(Text::OrPersonalQr))
+            .size(size::BODY)
+            .width(Length::Fill),
+        image(ctx.assets.arrow.clone())
+            .width(Length::Fixed(80.0))
+            .height(Length::Fixed(80.0)),
+    ]
+    .spacing(size::GAP)
+    .align_y(Alignment::Center);
+    container(
+        column![
+            text(ctx.t(Text::ScanWithApp))
+                .size(size::TITLE)
+                .font(theme::BOLD)
+                .center(),
+            qr,
+            text(status).size(size::SMALL).color(theme::MUTED),
+            rule::horizontal(2),
+            personal,
+        ]
+        .spacing(size::GAP)
+        .align_x(Alignment::Center),
+    )
+    .padding(size::PAD)
+    .width(Length::Fill)
+    .style(theme::brand_panel(ctx.brand))
+    .into()
+}
+
+pub fn view<'a>(ctx: Ctx<'a>, w: Waiting<'a>) -> Element<'a> {
+    let order_card = container(
+        column![lines(w.order), rule::horizontal(2), total(ctx, w.order)]
+            .spacing(size::GAP)
+            .padding(iced::Padding::ZERO.bottom(size::GAP)),
+    )
+    .style(theme::card)
+    .width(Length::Fill)
+    .height(Length::Fill);
+    if ctx.landscape {
+        row![
+            order_card,
+            container(pay_panel(ctx, &w)).width(Length::FillPortion(1))
+        ]
+        .spacing(size::GAP)
+        .padding(size::GAP)
+        .into()
+    } else {
+        column![order_card, pay_panel(ctx, &w)]
+            .spacing(size::GAP)
+            .padding(size::GAP)
+            .into()
+    }
+}

@@ -1,0 +1,337 @@
+//! The whole chain without a window: simulator ↔ Vipps client ↔ payment machine, driven through
+//! the same `driver::execute` the app uses. Each test checks the simulator's own books: exactly
+//! one captured payment per paid order, every other payment ended without money.
+
+use serde_json::Value;
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+use vipps_kiosk::{
+    app::driver,
+    payment::{self, FailureReason, Input, Machine, Method, Order, State},
+    scanner::RawScan,
+    sim::{SimConfig, Simulator, backend::PhoneAction},
+    ui::qr,
+    vipps::{self, ClientConfig, Credentials, RetryPolicy, Secret, SystemInfo, model::Currency},
+};
+
+const PERSONAL_QR: &str = "https://qr.vipps.no/p/AbC-123_xyz?v=2";
+
+struct Lane {
+    sim: Simulator,
+    client: vipps::Client,
+    machine: Machine,
+}
+
+fn order(id: &str) -> Order {
+    let orders = vipps_kiosk::app::demo::orders(Currency::Nok, "e2e").expect("demo orders");
+    Order {
+        order_id: id.into(),
+        ..orders[0].clone()
+    }
+}
+
+async fn lane() -> Lane {
+    let sim = Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        SimConfig {
+            currency: Some(Currency::Nok),
+            ..SimConfig::default()
+        },
+    )
+    .await
+    .expect("simulator starts");
+    let client = vipps::Client::new(ClientConfig {
+        base_url: sim.base_url(),
+        credentials: Credentials {
+            client_id: Secret::new("id"),
+            client_secret: Secret::new("secret"),
+            subscription_key: Secret::new("sub"),
+            merchant_serial_number: "123456".into(),
+        },
+        system: SystemInfo::default(),
+        timeout: Duration::from_secs(5),
+        retry: RetryPolicy::default(),
+    })
+    .expect("client");
+    let machine = Machine::new(payment::Config {
+        poll_interval: Duration::from_millis(50),
+        failed_display: Duration::from_millis(200),
+        approved_display: Duration::from_secs(60),
+        ..payment::Config::default()
+    });
+    Lane {
+        sim,
+        client,
+        machine,
+    }
+}
+
+impl Lane {
+    /// Feeds `input`, then carries out every effect (and the effects of their answers).
+    async fn feed(&mut self, input: Input) {
+        let mut queue = vec![input];
+        while let Some(input) = queue.pop() {
+            for effect in self.machine.step(input, Instant::now()) {
+                if let Some(answer) = driver::execute(self.client.clone(), effect).await {
+                    queue.push(answer);
+                }
+            }
+        }
+    }
+
+    /// Ticks until `done` holds (at most five seconds).
+    async fn run_until(&mut self, what: &str, done: impl Fn(&State) -> bool) {
+        let start = Instant::now();
+        while !done(self.machine.state()) {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "timed out waiting for {what}; state {:?}",
+                self.machine.state()
+            );
+            self.feed(Input::Tick).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    fn sim_payments(&self) -> Vec<Value> {
+        self.sim.payments()
+    }
+
+    /// The simulator's books: (captured references, references still open).
+    fn books(&self) -> (Vec<String>, Vec<String>) {
+        let mut captured = Vec::new();
+        let mut open = Vec::new();
+        for p in self.sim_payments() {
+            let reference = p["reference"].as_str().unwrap_or_default().to_string();
+            let captured_value = p["aggregate"]["capturedAmount"]["value"]
+                .as_i64()
+                .unwrap_or(0);
+            let authorized = p["aggregate"]["authorizedAmount"]["value"]
+                .as_i64()
+                .unwrap_or(0);
+            let cancelled = p["aggregate"]["cancelledAmount"]["value"]
+                .as_i64()
+                .unwrap_or(0);
+            if captured_value > 0 {
+                captured.push(reference.clone());
+            }
+            let state = p["state"].as_str().unwrap_or_default();
+            if state == "CREATED"
+                || (state == "AUTHORIZED" && captured_value + cancelled < authorized)
+            {
+                open.push(reference);
+            }
+        }
+        (captured, open)
+    }
+}
+
+fn decode_qr(text: &str) -> String {
+    let (side, px) = qr::render_luma(text).expect("encodes");
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| px[y * side + x]);
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the bitmap");
+    grids[0].decode().expect("decodes").1
+}
+
+fn waiting_qr(state: &State) -> bool {
+    matches!(state, State::Waiting { payment, .. } if payment.qr.is_some())
+}
+
+#[tokio::test]
+async fn one_time_qr_pays_and_captures_once() {
+    let mut lane = lane().await;
+    let o = order("e2e-qr-0001");
+    let total = o.total_amount;
+    lane.feed(Input::OrderReceived(o)).await;
+    lane.run_until("the QR", waiting_qr).await;
+
+    // What the screen shows decodes to the simulator's target URL for this payment.
+    let shown = lane
+        .machine
+        .payment()
+        .and_then(|p| p.qr.clone())
+        .expect("qr text");
+    let sim_view = &lane.sim_payments()[0];
+    assert_eq!(sim_view["userFlow"], "QR");
+    assert_eq!(
+        sim_view["receipt"]["orderLines"].as_array().map(Vec::len),
+        Some(6)
+    );
+    assert_eq!(
+        decode_qr(&shown),
+        sim_view["qrTargetUrl"].as_str().unwrap_or_default()
+    );
+
+    let reference = lane
+        .machine
+        .payment()
+        .map(|p| p.reference.clone())
+        .unwrap_or_default();
+    assert!(lane.sim.phone(&reference, PhoneAction::Approve));
+    lane.run_until("approved", |s| matches!(s, State::Approved { .. }))
+        .await;
+
+    let State::Approved {
+        captured, method, ..
+    } = lane.machine.state()
+    else {
+        unreachable!()
+    };
+    assert_eq!((captured.value, *method), (total, Method::OneTimeQr));
+    let (captured_refs, open) = lane.books();
+    assert_eq!(captured_refs, vec![reference]);
+    assert!(open.is_empty(), "nothing left open: {open:?}");
+}
+
+#[tokio::test]
+async fn personal_qr_cancels_the_qr_payment_and_pushes() {
+    let mut lane = lane().await;
+    lane.feed(Input::OrderReceived(order("e2e-push-0001")))
+        .await;
+    lane.run_until("the QR", waiting_qr).await;
+    lane.feed(Input::Scan(RawScan(PERSONAL_QR.into()))).await;
+    lane.run_until(
+        "the push",
+        |s| matches!(s, State::Scanned { payment, .. } if payment.created),
+    )
+    .await;
+
+    let payments = lane.sim_payments();
+    assert_eq!(payments.len(), 2);
+    assert_eq!(
+        payments[0]["state"], "TERMINATED",
+        "the one-time QR payment was cancelled first"
+    );
+    assert_eq!(payments[1]["userFlow"], "PUSH_MESSAGE");
+    assert_eq!(
+        payments[1]["customer"]["personalQr"], PERSONAL_QR,
+        "the whole scan is forwarded"
+    );
+
+    let reference = payments[1]["reference"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(lane.sim.phone(&reference, PhoneAction::Approve));
+    lane.run_until("approved", |s| {
+        matches!(
+            s,
+            State::Approved {
+                method: Method::PersonalQr,
+                ..
+            }
+        )
+    })
+    .await;
+    let (captured, open) = lane.books();
+    assert_eq!(captured, vec![reference]);
+    assert!(open.is_empty(), "{open:?}");
+}
+
+#[tokio::test]
+async fn qr_approved_just_before_a_scan_is_the_one_captured() {
+    let mut lane = lane().await;
+    lane.feed(Input::OrderReceived(order("e2e-race-0001")))
+        .await;
+    lane.run_until("the QR", waiting_qr).await;
+    let qr_reference = lane
+        .machine
+        .payment()
+        .map(|p| p.reference.clone())
+        .unwrap_or_default();
+    // The customer approves the on-screen QR while also showing a personal QR to the scanner.
+    assert!(lane.sim.phone(&qr_reference, PhoneAction::Approve));
+    lane.feed(Input::Scan(RawScan(PERSONAL_QR.into()))).await;
+    lane.run_until("approved", |s| matches!(s, State::Approved { .. }))
+        .await;
+
+    let (captured, open) = lane.books();
+    assert_eq!(captured, vec![qr_reference]);
+    assert!(open.is_empty());
+    assert_eq!(lane.sim_payments().len(), 1, "no push payment was created");
+}
+
+#[tokio::test]
+async fn rejected_push_fails_then_offers_a_fresh_qr() {
+    let mut lane = lane().await;
+    lane.feed(Input::OrderReceived(order("e2e-reject-01")))
+        .await;
+    lane.run_until("the QR", waiting_qr).await;
+    lane.feed(Input::Scan(RawScan(PERSONAL_QR.into()))).await;
+    lane.run_until(
+        "the push",
+        |s| matches!(s, State::Scanned { payment, .. } if payment.created),
+    )
+    .await;
+    let push = lane
+        .machine
+        .payment()
+        .map(|p| p.reference.clone())
+        .unwrap_or_default();
+    assert!(lane.sim.phone(&push, PhoneAction::Reject));
+    lane.run_until("the failure", |s| {
+        matches!(
+            s,
+            State::Failed {
+                reason: FailureReason::CancelledInApp,
+                ..
+            }
+        )
+    })
+    .await;
+    lane.run_until("a fresh QR", waiting_qr).await;
+    let fresh = lane
+        .machine
+        .payment()
+        .map(|p| p.reference.clone())
+        .unwrap_or_default();
+    assert_eq!(fresh, "e2e-reject-01-3");
+    let (captured, _) = lane.books();
+    assert!(captured.is_empty());
+}
+
+#[tokio::test]
+async fn unknown_customer_and_garbage_scans() {
+    let mut lane = lane().await;
+    lane.feed(Input::OrderReceived(order("e2e-errors-01")))
+        .await;
+    lane.run_until("the QR", waiting_qr).await;
+    // Garbage: a notice, and no API call at all.
+    lane.feed(Input::Scan(RawScan("7038010055680".into())))
+        .await;
+    assert_eq!(lane.sim_payments().len(), 1);
+    assert!(waiting_qr(lane.machine.state()));
+    // A Vipps code the simulator knows no customer for (7010).
+    let unknown = format!("{}-x", vipps_kiosk::sim::backend::TEST_QR_NOT_FOUND_PREFIX);
+    lane.feed(Input::Scan(RawScan(unknown))).await;
+    lane.run_until("the failure", |s| {
+        matches!(
+            s,
+            State::Failed {
+                reason: FailureReason::CustomerNotFound,
+                ..
+            }
+        )
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn withdrawn_order_leaves_nothing_open() {
+    let mut lane = lane().await;
+    lane.feed(Input::OrderReceived(order("e2e-withdraw-1")))
+        .await;
+    lane.run_until("the QR", waiting_qr).await;
+    lane.feed(Input::OrderWithdrawn("e2e-withdraw-1".into()))
+        .await;
+    lane.run_until("ended", |s| matches!(s, State::Failed { order: None, .. }))
+        .await;
+    let (captured, open) = lane.books();
+    assert!(
+        captured.is_empty() && open.is_empty(),
+        "{captured:?} {open:?}"
+    );
+}
