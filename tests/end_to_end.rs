@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup step should stop a test loudly
 //! The whole chain without a window: simulator ↔ Vipps client ↔ payment machine, driven through
 //! the same `driver::execute` the app uses. Each test checks the simulator's own books: exactly
 //! one captured payment per paid order, every other payment ended without money.
