@@ -136,7 +136,7 @@ impl App {
             idle_since: None,
             dev: setup.dev,
             dev_status: None,
-            http: reqwest::Client::new(),
+            http: crate::vipps::plain_http_client(),
             scanner: setup.scanner,
             physical: setup.window,
             scale: fit_scale(setup.window),

@@ -107,6 +107,13 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// A plain HTTP client (for the simulator's control API), with the crypto provider installed
+/// first: without it reqwest panics when a client is built.
+pub fn plain_http_client() -> reqwest::Client {
+    install_crypto_provider();
+    reqwest::Client::new()
+}
+
 /// How long before expiry a token is refreshed.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 

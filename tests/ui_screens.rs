@@ -1,0 +1,398 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup step should stop a test loudly
+//! Every screen rendered headless (iced_test, tiny-skia, our embedded fonts) at the kiosk's
+//! resolution: the right text is there, and taps produce the right messages.
+
+use iced::{Size, Theme};
+use iced_test::Simulator;
+use std::time::{Duration, Instant};
+use vipps_kiosk::{
+    app::{App, Message, ScannerSource, Setup},
+    config::Market,
+    payment::{self, ApiError, Input, Observed, Order},
+    scanner::RawScan,
+    ui::{i18n::Lang, icons::Direction, theme},
+    vipps::{
+        self, ClientConfig, Credentials, RetryPolicy, Secret, SystemInfo,
+        model::{Aggregate, Amount, Currency, PaymentState},
+    },
+};
+
+const PORTRAIT: Size = Size::new(1080.0, 1920.0);
+const LANDSCAPE: Size = Size::new(1920.0, 1080.0);
+const SMALL: Size = Size::new(1280.0, 800.0);
+
+fn client() -> vipps::Client {
+    // Never called: the tests feed the machine's inputs themselves.
+    vipps::Client::new(ClientConfig {
+        base_url: "http://127.0.0.1:9".into(),
+        credentials: Credentials {
+            client_id: Secret::new("id"),
+            client_secret: Secret::new("secret"),
+            subscription_key: Secret::new("sub"),
+            merchant_serial_number: "123456".into(),
+        },
+        system: SystemInfo::default(),
+        timeout: Duration::from_secs(1),
+        retry: RetryPolicy::default(),
+    })
+    .expect("client")
+}
+
+fn app_with(lang: Lang, window: Size, client: Result<vipps::Client, String>) -> App {
+    App::new(Setup {
+        market: Market::Norway,
+        lang,
+        client,
+        machine: payment::Config::default(),
+        demo: None,
+        dev: None,
+        scanner: ScannerSource::None,
+        scanner_direction: Direction::Down,
+        window,
+    })
+    .0
+}
+
+fn app(lang: Lang) -> App {
+    app_with(lang, PORTRAIT, Ok(client()))
+}
+
+fn order() -> Order {
+    let o = vipps_kiosk::app::demo::orders(Currency::Nok, "ui").expect("demo orders");
+    Order {
+        order_id: "ui-order-0001".into(),
+        ..o[0].clone()
+    }
+}
+
+fn observed(state: PaymentState, captured: i64) -> Observed {
+    let total = order().total_amount;
+    Observed {
+        state,
+        aggregate: Aggregate {
+            authorized_amount: Amount::new(
+                Currency::Nok,
+                if state == PaymentState::Authorized {
+                    total
+                } else {
+                    0
+                },
+            ),
+            captured_amount: Amount::new(Currency::Nok, captured),
+            ..Aggregate::zero(Currency::Nok)
+        },
+    }
+}
+
+fn reference(app: &App) -> String {
+    app.machine()
+        .payment()
+        .map(|p| p.reference.clone())
+        .unwrap_or_default()
+}
+
+fn feed(app: &mut App, input: Input) {
+    let _ = app.update(Message::Executed(Some(input)));
+}
+
+fn to_waiting(app: &mut App) {
+    let _ = app.step(Input::OrderReceived(order()), Instant::now());
+    let r = reference(app);
+    feed(
+        app,
+        Input::Created {
+            reference: r,
+            result: Ok(Some("http://sim/_sim/qr/abc123".into())),
+        },
+    );
+}
+
+fn to_scanned(app: &mut App) {
+    to_waiting(app);
+    let _ = app.update(Message::Scanned(RawScan(
+        "https://qr.vipps.no/p/AbC-123_xyz?v=2".into(),
+    )));
+    let r = reference(app);
+    feed(
+        app,
+        Input::CancelAnswered {
+            reference: r,
+            result: Ok(observed(PaymentState::Terminated, 0)),
+        },
+    );
+    let r = reference(app);
+    feed(
+        app,
+        Input::Created {
+            reference: r,
+            result: Ok(None),
+        },
+    );
+}
+
+fn ui(app: &App, size: Size) -> Simulator<'_, Message> {
+    let settings = iced::Settings {
+        fonts: vec![
+            theme::FONT_REGULAR_BYTES.into(),
+            theme::FONT_BOLD_BYTES.into(),
+        ],
+        default_font: theme::REGULAR,
+        ..iced::Settings::default()
+    };
+    Simulator::with_size(settings, size, app.view())
+}
+
+fn has(ui: &mut Simulator<'_, Message>, text: &str) -> bool {
+    ui.find(text).is_ok()
+}
+
+#[test]
+fn idle_welcomes() {
+    let app = app(Lang::Nb);
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(has(&mut ui, "Velkommen"));
+    assert!(has(&mut ui, "Vipps"), "brand strip");
+}
+
+#[test]
+fn waiting_shows_lines_total_qr_and_personal_qr_hint_in_every_layout() {
+    for size in [PORTRAIT, LANDSCAPE, SMALL] {
+        let mut app = app_with(Lang::Nb, size, Ok(client()));
+        to_waiting(&mut app);
+        let mut ui = ui(&app, size);
+        for text in [
+            "Kaffe, hele bønner 500 g",
+            "Bærenett",
+            "Å betale",
+            "kr\u{a0}353,00",
+            "Skann koden med appen",
+            "eller hold din personlige QR-kode fra appen mot skanneren",
+        ] {
+            assert!(has(&mut ui, text), "{text:?} at {size:?}");
+        }
+        assert!(
+            ui.find("Koden fornyes om 9:00").is_ok() || ui.find("Koden fornyes om 8:59").is_ok(),
+            "friendly countdown"
+        );
+    }
+}
+
+#[test]
+fn waiting_before_the_qr_exists_says_it_is_coming() {
+    let mut app = app(Lang::En);
+    let _ = app.step(Input::OrderReceived(order()), Instant::now());
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(has(&mut ui, "Preparing the payment code …"));
+}
+
+#[test]
+fn scanned_asks_for_approval_and_cancel_cancels() {
+    let mut app = app(Lang::Nb);
+    to_scanned(&mut app);
+    let messages: Vec<Message> = {
+        let mut ui = ui(&app, PORTRAIT);
+        assert!(has(&mut ui, "Godkjenn i appen"));
+        assert!(has(&mut ui, "kr\u{a0}353,00"));
+        assert!(has(&mut ui, "Tid igjen 5:00") || has(&mut ui, "Tid igjen 4:59"));
+        ui.click("Avbryt").expect("a Cancel button");
+        ui.into_messages().collect()
+    };
+    assert!(
+        matches!(messages.as_slice(), [Message::CancelTapped]),
+        "{messages:?}"
+    );
+    for m in messages {
+        let _ = app.update(m);
+    }
+    assert!(matches!(
+        app.machine().state(),
+        payment::State::Cancelling { .. }
+    ));
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(has(&mut ui, "Avbryter …"));
+    assert!(
+        ui.find("Avbryt").is_err(),
+        "no second cancel while cancelling"
+    );
+}
+
+#[test]
+fn capturing_does_not_thank_before_the_money_is_captured() {
+    let mut app = app(Lang::En);
+    to_scanned(&mut app);
+    let r = reference(&app);
+    feed(
+        &mut app,
+        Input::Polled {
+            reference: r,
+            result: Ok(observed(PaymentState::Authorized, 0)),
+        },
+    );
+    // The poll above was not requested by a tick, so it is ignored; tick and answer properly.
+    let _ = app.step(Input::Tick, Instant::now() + Duration::from_secs(2));
+    let r = reference(&app);
+    feed(
+        &mut app,
+        Input::Polled {
+            reference: r,
+            result: Ok(observed(PaymentState::Authorized, 0)),
+        },
+    );
+    assert!(matches!(
+        app.machine().state(),
+        payment::State::Capturing { .. }
+    ));
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(has(&mut ui, "Payment approved"));
+    assert!(ui.find("Thank you!").is_err());
+}
+
+#[test]
+fn approved_thanks_with_amount_and_receipt() {
+    let mut app = app(Lang::Nb);
+    to_scanned(&mut app);
+    let _ = app.step(Input::Tick, Instant::now() + Duration::from_secs(2));
+    let r = reference(&app);
+    feed(
+        &mut app,
+        Input::Polled {
+            reference: r.clone(),
+            result: Ok(observed(PaymentState::Authorized, 0)),
+        },
+    );
+    feed(
+        &mut app,
+        Input::Captured {
+            reference: r,
+            result: Ok(observed(PaymentState::Authorized, order().total_amount)),
+        },
+    );
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(has(&mut ui, "Takk for handelen!"));
+    assert!(has(&mut ui, "Betalt kr\u{a0}353,00"));
+    assert!(has(&mut ui, "Kvittering D-1001"));
+}
+
+#[test]
+fn failed_says_what_happened_and_ok_dismisses() {
+    let mut app = app(Lang::En);
+    to_scanned(&mut app);
+    let _ = app.step(Input::Tick, Instant::now() + Duration::from_secs(2));
+    let r = reference(&app);
+    feed(
+        &mut app,
+        Input::Polled {
+            reference: r,
+            result: Ok(observed(PaymentState::Aborted, 0)),
+        },
+    );
+    let messages: Vec<Message> = {
+        let mut ui = ui(&app, PORTRAIT);
+        assert!(has(&mut ui, "The payment was cancelled in the app"));
+        assert!(has(
+            &mut ui,
+            "You can try again: scan the code that follows."
+        ));
+        ui.click("OK").expect("an OK button");
+        ui.into_messages().collect()
+    };
+    assert!(matches!(messages.as_slice(), [Message::DismissTapped]));
+}
+
+#[test]
+fn unknown_customer_is_never_called_a_wrong_number() {
+    let mut app = app(Lang::En);
+    to_waiting(&mut app);
+    let _ = app.update(Message::Scanned(RawScan(
+        "https://qr.vipps.no/p/notfound-1".into(),
+    )));
+    let r = reference(&app);
+    feed(
+        &mut app,
+        Input::CancelAnswered {
+            reference: r,
+            result: Ok(observed(PaymentState::Terminated, 0)),
+        },
+    );
+    let r = reference(&app);
+    let refused = ApiError {
+        status: Some(400),
+        code: Some(7010),
+        transient: false,
+        message: String::new(),
+    };
+    feed(
+        &mut app,
+        Input::Created {
+            reference: r,
+            result: Err(refused),
+        },
+    );
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(has(&mut ui, "We could not send the payment to your app"));
+    assert!(has(
+        &mut ui,
+        "Scan the code on screen with your app instead."
+    ));
+}
+
+#[test]
+fn garbage_scan_shows_a_notice_over_the_qr() {
+    let mut app = app(Lang::Nb);
+    to_waiting(&mut app);
+    let _ = app.update(Message::Scanned(RawScan("7038010055680".into())));
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(has(
+        &mut ui,
+        "Det er ikke en Vipps- eller MobilePay-kode. Vis den personlige QR-koden fra appen."
+    ));
+    assert!(has(&mut ui, "Skann koden med appen"), "the QR stays");
+}
+
+#[test]
+fn out_of_service_tells_customer_and_staff() {
+    let app = app_with(
+        Lang::Nb,
+        PORTRAIT,
+        Err("Configuration error: vipps.base_url: \"sim\", or an http(s):// address".into()),
+    );
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(has(&mut ui, "Ute av drift"));
+    assert!(has(&mut ui, "Bruk en annen kasse, eller spør de ansatte."));
+    assert!(has(
+        &mut ui,
+        "Configuration error: vipps.base_url: \"sim\", or an http(s):// address"
+    ));
+}
+
+#[test]
+fn the_qr_on_the_rendered_screen_decodes_to_the_payment_link() {
+    for size in [PORTRAIT, LANDSCAPE] {
+        let mut app = app_with(Lang::Nb, size, Ok(client()));
+        to_waiting(&mut app);
+        let mut ui = ui(&app, size);
+        let snap = ui.snapshot(&Theme::Light).expect("snapshot");
+        let dir =
+            std::env::temp_dir().join(format!("kiosk-ui-{}-{}", std::process::id(), size.width));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        // matches_image writes the PNG when it does not exist yet.
+        assert!(snap.matches_image(dir.join("waiting")).expect("png"));
+        let png = std::fs::read_dir(&dir)
+            .expect("dir")
+            .next()
+            .expect("a file")
+            .expect("entry")
+            .path();
+        let luma = image::open(&png).expect("decodes").to_luma8();
+        let _ = std::fs::remove_dir_all(&dir);
+        let (w, h) = luma.dimensions();
+        let mut prepared =
+            rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+                luma.get_pixel(x as u32, y as u32).0[0]
+            });
+        let grids = prepared.detect_grids();
+        assert_eq!(grids.len(), 1, "exactly one QR on screen at {size:?}");
+        let (_, content) = grids[0].decode().expect("the QR decodes");
+        assert_eq!(content, "http://sim/_sim/qr/abc123");
+    }
+}
