@@ -324,18 +324,27 @@ impl App {
             Some(reason) => screen::out_of_service(ctx, reason),
             None => self.payment_screen(ctx),
         };
-        let mut col = column![screen::header(ctx)];
-        if let Some(n) = self.machine.notice(self.now) {
-            col = col.push(
+        // With a broken configuration the market (and so the brand) is not known.
+        let mut col = if self.out_of_service.is_some() {
+            column![]
+        } else {
+            column![screen::header(ctx)]
+        };
+        // A notice lies over the top of the screen rather than pushing the layout down.
+        let body: Element<'_> = match self.machine.notice(self.now) {
+            Some(n) => iced::widget::stack![
+                body,
                 container(
                     container(text(i18n::notice(n, self.lang)).size(size::LARGE))
                         .padding(size::PAD)
                         .width(Length::Fill)
                         .style(theme::notice),
                 )
-                .padding([size::GAP, size::GAP]),
-            );
-        }
+                .padding(size::GAP),
+            ]
+            .into(),
+            None => body,
+        };
         col = col.push(container(body).height(Length::Fill));
         if self.dev.is_some() {
             col = col.push(self.dev_panel());

@@ -32,6 +32,7 @@ pub mod size {
     pub const RADIUS: f32 = 20.0;
     /// The one-time QR: large enough to scan from 40 cm.
     pub const QR: f32 = 520.0;
+    pub const QR_LANDSCAPE: f32 = 440.0;
 }
 
 const fn rgb(hex: u32) -> Color {

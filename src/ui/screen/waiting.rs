@@ -32,7 +32,7 @@ pub fn lines<'a>(order: &'a Order) -> Element<'a> {
             text(format!("{} ×", l.quantity))
                 .size(size::BODY)
                 .color(theme::MUTED)
-                .width(Length::Fixed(110.0)),
+                .width(Length::Fixed(150.0)),
             text(&l.name).size(size::BODY).width(Length::Fill),
             text(format_amount(crate::vipps::model::Amount::new(
                 order.currency,
@@ -66,19 +66,39 @@ pub fn total<'a>(ctx: Ctx<'a>, order: &'a Order) -> Element<'a> {
 }
 
 fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
+    // Landscape displays are shorter: a smaller QR (still ~12 cm on a 24" screen) keeps the
+    // personal-QR hint in view.
+    let side = if ctx.landscape {
+        size::QR_LANDSCAPE
+    } else {
+        size::QR
+    };
+    // Portrait has room for the full size; landscape lets the QR give way to the text.
+    let extent = if ctx.landscape {
+        Length::Fill
+    } else {
+        Length::Fixed(side)
+    };
+    // The QR takes the height that is left (up to its design size), so the instructions
+    // around it are never cut off on a short display.
     let qr: Element<'a> = match w.qr {
         Some(q) => container(
             image(q.handle.clone())
-                .width(Length::Fixed(size::QR))
-                .height(Length::Fixed(size::QR))
+                .width(extent)
+                .height(extent)
+                .content_fit(iced::ContentFit::Contain)
                 .filter_method(image::FilterMethod::Nearest)
                 .opacity(if w.refreshing { 0.25 } else { 1.0 }),
         )
+        .max_width(side)
+        .max_height(side)
         .style(theme::card)
         .into(),
         None => container(text(ctx.t(Text::PreparingQr)).size(size::BODY).center())
-            .center_x(Length::Fixed(size::QR))
-            .center_y(Length::Fixed(size::QR))
+            .center_x(extent)
+            .center_y(extent)
+            .max_width(side)
+            .max_height(side)
             .style(theme::card)
             .into(),
     };
@@ -123,6 +143,11 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
     )
     .padding(size::PAD)
     .width(Length::Fill)
+    .height(if ctx.landscape {
+        Length::Fill
+    } else {
+        Length::Shrink
+    })
     .style(theme::brand_panel(ctx.brand))
     .into()
 }
