@@ -152,12 +152,16 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
         Some(p) => Err(p),
         None => connect(&config, runtime, &mut sim),
     };
-    let dev = sim
-        .as_ref()
-        .map(|s: &Simulator| DevPanel {
-            sim_url: s.base_url(),
-        })
-        .filter(|_| demo_mode || config.demo.orders);
+    // The developer panel plays the phone against a simulator: the embedded one, or a
+    // `vipps-kiosk sim` on this machine (plain http is only allowed locally), with demo orders.
+    let sim_url = match (&sim, config.api_target()) {
+        (Some(s), _) => Some(s.base_url()),
+        (None, Ok(ApiTarget::Url(url))) if url.starts_with("http://") => Some(url),
+        _ => None,
+    };
+    let dev = sim_url
+        .filter(|_| demo_mode || config.demo.orders)
+        .map(|sim_url| DevPanel { sim_url });
     let run_id = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
     let demo = if config.demo.orders && client.is_ok() {
         match app::demo::orders(market.currency(), &run_id) {
