@@ -26,6 +26,16 @@ impl Market {
     }
 }
 
+/// Where the scanner is, seen from the screen: the screen points the customer at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScannerPosition {
+    #[default]
+    Below,
+    Left,
+    Right,
+}
+
 /// Where the Vipps API is: the embedded simulator, a simulator address, or Vipps itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiTarget {
@@ -78,6 +88,12 @@ pub struct Config {
     pub market: Market,
     /// Names this lane in references and logs: 1-16 of a-z, A-Z, 0-9 and -.
     pub lane_id: String,
+    /// The lane's language (nb, da, fi, sv, en); by default the market's.
+    pub language: Option<crate::ui::i18n::Lang>,
+    pub scanner_position: ScannerPosition,
+    /// A customer who does nothing on the payment screen this long has walked away, and the
+    /// order ends (after a minute's warning with "I need more time"). 0: never.
+    pub walk_away_after_s: u64,
     pub vipps: VippsSection,
     pub demo: DemoSection,
     pub sim: SimSection,
@@ -88,6 +104,9 @@ impl Default for Config {
         Config {
             market: Market::Norway,
             lane_id: "lane-1".into(),
+            language: None,
+            scanner_position: ScannerPosition::Below,
+            walk_away_after_s: 300,
             vipps: VippsSection::default(),
             demo: DemoSection::default(),
             sim: SimSection::default(),
@@ -198,6 +217,9 @@ impl Config {
         if !(1_000..=60_000).contains(&v.request_timeout_ms) {
             return Err(bad("vipps.request_timeout_ms", "1000-60000"));
         }
+        if self.walk_away_after_s != 0 && !(90..=3600).contains(&self.walk_away_after_s) {
+            return Err(bad("walk_away_after_s", "0 (never), or 90-3600 seconds"));
+        }
         if self.sim.auto_approve_after_ms.is_some() && self.api_target()? != ApiTarget::EmbeddedSim
         {
             return Err(bad(
@@ -230,6 +252,20 @@ impl Config {
             ));
         }
         Ok(ApiTarget::Url(url.trim_end_matches('/').to_string()))
+    }
+
+    /// The lane's language: the configured one, or the market's own.
+    pub fn language(&self) -> crate::ui::i18n::Lang {
+        use crate::ui::i18n::Lang;
+        self.language.unwrap_or(match self.market {
+            Market::Norway => Lang::Nb,
+            Market::Denmark => Lang::Da,
+            Market::Finland => Lang::Fi,
+        })
+    }
+
+    pub fn walk_away_after(&self) -> Option<Duration> {
+        (self.walk_away_after_s != 0).then(|| Duration::from_secs(self.walk_away_after_s))
     }
 
     pub fn poll_interval(&self) -> Duration {
@@ -297,6 +333,30 @@ mod tests {
             Ok(ApiTarget::Url("https://apitest.vipps.no".into()))
         );
         assert!(!c.demo.orders);
+        assert_eq!(
+            c.language(),
+            crate::ui::i18n::Lang::Da,
+            "the market's language by default"
+        );
+    }
+
+    #[test]
+    fn customer_facing_keys() {
+        use crate::ui::i18n::Lang;
+        let c = Config::parse("market = \"FI\"\nlanguage = \"sv\"\nscanner_position = \"left\"\nwalk_away_after_s = 0").expect("valid");
+        assert_eq!(c.language(), Lang::Sv);
+        assert_eq!(c.scanner_position, ScannerPosition::Left);
+        assert_eq!(c.walk_away_after(), None);
+        let key = |t: &str| Config::parse(t).map(|_| ()).map_err(|e| e.key);
+        assert_eq!(key("language = \"de\""), Err("language".into()));
+        assert_eq!(
+            key("scanner_position = \"above\""),
+            Err("scanner_position".into())
+        );
+        assert_eq!(
+            key("walk_away_after_s = 10"),
+            Err("walk_away_after_s".into())
+        );
     }
 
     #[test]

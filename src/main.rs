@@ -8,7 +8,7 @@ use vipps_kiosk::{
     config::{self, ApiTarget, Config},
     payment,
     sim::{SimConfig, Simulator},
-    ui::{i18n::Lang, icons::Direction, theme},
+    ui::{icons::Direction, theme},
     vipps::{self, ClientConfig, model::Currency},
 };
 
@@ -185,13 +185,11 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
     let physical = if fullscreen { design } else { design * 0.5 };
     let setup = Setup {
         market,
-        lang: match market {
-            config::Market::Norway => Lang::Nb,
-            _ => Lang::En,
-        },
+        lang: config.language(),
         client,
         machine: payment::Config {
             poll_interval: config.poll_interval(),
+            walk_away_after: config.walk_away_after(),
             ..payment::Config::default()
         },
         demo,
@@ -200,7 +198,11 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
             ScannerArg::None => ScannerSource::None,
             ScannerArg::Stdin => ScannerSource::Stdin,
         },
-        scanner_direction: Direction::Down,
+        scanner_direction: match config.scanner_position {
+            config::ScannerPosition::Below => Direction::Down,
+            config::ScannerPosition::Left => Direction::Left,
+            config::ScannerPosition::Right => Direction::Right,
+        },
         window: physical,
     };
     let result = iced::application(move || App::new(setup.clone()), App::update, App::view)

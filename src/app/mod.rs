@@ -75,6 +75,11 @@ pub enum Message {
     CancelTapped,
     DismissTapped,
     Resized(Size),
+    LanguageChosen(Lang),
+    LargerTextToggled,
+    MoreTimeTapped,
+    /// The scanner stopped delivering (stdin closed, device gone).
+    ScannerLost,
     Dev(DevAction),
     DevDone(Result<(), String>),
 }
@@ -84,7 +89,13 @@ pub struct App {
     client: Option<Client>,
     out_of_service: Option<String>,
     market: Market,
+    /// The lane's language, and the one the current customer chose.
+    default_lang: Lang,
     lang: Lang,
+    large_text: bool,
+    scanner_ok: bool,
+    /// Since when nothing is being paid (for the attract screen).
+    idle_from: Option<Instant>,
     assets: Assets,
     /// The one-time QR bitmap, built once per payment.
     qr: Option<QrImage>,
@@ -112,6 +123,9 @@ pub fn fit_scale(physical: Size) -> f32 {
     fit.clamp(0.25, 4.0)
 }
 
+/// After this long with nothing to pay, the idle screen explains how paying works.
+pub const ATTRACT_AFTER: Duration = Duration::from_secs(60);
+
 /// A pause between demo orders, so the Approved screen can be seen.
 const DEMO_PAUSE: Duration = Duration::from_secs(2);
 
@@ -129,7 +143,11 @@ impl App {
             client,
             out_of_service,
             market: setup.market,
+            default_lang: setup.lang,
             lang: setup.lang,
+            large_text: false,
+            scanner_ok: true,
+            idle_from: None,
             assets: Assets::new(setup.scanner_direction),
             qr: None,
             demo: setup.demo,
@@ -178,6 +196,20 @@ impl App {
                 self.scale = fit_scale(self.physical);
                 Task::none()
             }
+            Message::LanguageChosen(lang) => {
+                self.lang = lang;
+                Task::none()
+            }
+            Message::LargerTextToggled => {
+                self.large_text = !self.large_text;
+                Task::none()
+            }
+            Message::MoreTimeTapped => self.step(Input::MoreTimeTapped, now),
+            Message::ScannerLost => {
+                tracing::warn!("the scanner is gone; the one-time QR still works");
+                self.scanner_ok = false;
+                Task::none()
+            }
             Message::Dev(action) => self.dev_action(action, now),
             Message::DevDone(result) => {
                 self.dev_status = result.err();
@@ -190,6 +222,16 @@ impl App {
     pub fn step(&mut self, input: Input, now: Instant) -> Task<Message> {
         let effects = self.machine.step(input, now);
         self.refresh_qr();
+        // The customer's choices last as long as their order.
+        if self.machine.order().is_none() {
+            self.lang = self.default_lang;
+            self.large_text = false;
+        }
+        match (self.machine.state(), self.idle_from) {
+            (State::Idle, None) => self.idle_from = Some(now),
+            (State::Idle, Some(_)) => {}
+            (_, _) => self.idle_from = None,
+        }
         let Some(client) = self.client.clone() else {
             return Task::none();
         };
@@ -315,6 +357,7 @@ impl App {
             brand: theme::brand(self.market),
             assets: &self.assets,
             landscape: self.physical.width > self.physical.height,
+            large_text: self.large_text,
         }
     }
 
@@ -330,22 +373,24 @@ impl App {
         } else {
             column![screen::header(ctx)]
         };
-        // A notice lies over the top of the screen rather than pushing the layout down.
-        let body: Element<'_> = match self.machine.notice(self.now) {
-            Some(n) => iced::widget::stack![
-                body,
-                container(
-                    container(text(i18n::notice(n, self.lang)).size(size::LARGE))
-                        .padding(size::PAD)
-                        .width(Length::Fill)
-                        .style(theme::notice),
-                )
-                .padding(size::GAP),
-            ]
-            .into(),
+        // Notices and prompts lie over the top of the screen rather than pushing the layout.
+        let overlay: Option<Element<'_>> = if let Some(n) = self.machine.notice(self.now) {
+            Some(screen::banner(ctx, i18n::notice(n, self.lang)))
+        } else if let Some(left) = self.machine.walk_away_warning(self.now) {
+            Some(screen::still_there(ctx, left.as_secs()))
+        } else if !self.scanner_ok && matches!(self.machine.state(), State::Waiting { .. }) {
+            Some(screen::banner(ctx, ctx.t(i18n::Text::ScannerMissing)))
+        } else {
+            None
+        };
+        let body: Element<'_> = match overlay {
+            Some(o) => iced::widget::stack![body, container(o).padding(size::GAP)].into(),
             None => body,
         };
         col = col.push(container(body).height(Length::Fill));
+        if self.out_of_service.is_none() {
+            col = col.push(screen::access_bar(ctx));
+        }
         if self.dev.is_some() {
             col = col.push(self.dev_panel());
         }
@@ -360,6 +405,13 @@ impl App {
         let now = self.now;
         let trouble = |p: &payment::Payment| p.failures >= 3;
         match self.machine.state() {
+            State::Idle
+                if self
+                    .idle_from
+                    .is_some_and(|t| now.duration_since(t) >= ATTRACT_AFTER) =>
+            {
+                screen::idle::attract(ctx)
+            }
             State::Idle => screen::idle::view(ctx),
             State::Waiting { order, payment, .. } => screen::waiting::view(
                 ctx,
@@ -472,9 +524,10 @@ fn stdin_scans() -> impl iced::futures::Stream<Item = Message> {
             let mut scanner = crate::scanner::stdin::StdinScanner::new();
             while let Some(line) = scanner.next_scan().await {
                 if out.send(Message::Scanned(RawScan(line))).await.is_err() {
-                    break;
+                    return;
                 }
             }
+            let _ = out.send(Message::ScannerLost).await;
         },
     )
 }

@@ -38,6 +38,11 @@ pub struct Config {
     pub max_backoff: Duration,
     /// Shown in the app and on the customer's statement.
     pub payment_description: String,
+    /// A customer who does nothing on the Waiting screen this long has walked away: the
+    /// order ends (after a warning). `None`: wait for the POS.
+    pub walk_away_after: Option<Duration>,
+    /// How long before that the customer is asked "still there?" and offered more time.
+    pub walk_away_warning: Duration,
 }
 
 impl Default for Config {
@@ -52,6 +57,8 @@ impl Default for Config {
             notice_display: Duration::from_secs(5),
             max_backoff: Duration::from_secs(5),
             payment_description: "Purchase".into(),
+            walk_away_after: Some(Duration::from_secs(300)),
+            walk_away_warning: Duration::from_secs(60),
         }
     }
 }
@@ -156,6 +163,8 @@ pub enum Input {
     CancelTapped,
     /// The customer tapped to leave a result screen early.
     DismissTapped,
+    /// The customer asked for more time before the order is given up.
+    MoreTimeTapped,
     Created {
         reference: String,
         result: Result<Option<String>, ApiError>,
@@ -184,6 +193,8 @@ pub enum OrderStatus {
     Approved,
     Captured,
     Cancelled,
+    /// The customer walked away; the kiosk ended the order.
+    Expired,
     Failed,
 }
 
@@ -266,6 +277,8 @@ pub enum AfterCancel {
     BackToWaiting,
     /// The POS withdrew the order: release everything.
     Withdraw,
+    /// The customer walked away: end the order, but capture a last-second approval.
+    WalkAway,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -319,6 +332,8 @@ pub struct Machine {
     config: Config,
     state: State,
     notice: Option<(Notice, Instant)>,
+    /// The customer's last sign of life: an order arriving, a scan, a tap.
+    last_activity: Instant,
 }
 
 /// A reference per order and attempt: `<orderId>-<n>`, shortened with a hash past 64 chars.
@@ -376,7 +391,26 @@ impl Machine {
             config,
             state: State::Idle,
             notice: None,
+            last_activity: Instant::now(),
         }
+    }
+
+    /// When the customer counts as gone, if the Waiting screen is showing.
+    fn walk_away_at(&self) -> Option<Instant> {
+        match &self.state {
+            State::Waiting { payment, .. } if payment.created => {
+                self.config.walk_away_after.map(|d| self.last_activity + d)
+            }
+            _ => None,
+        }
+    }
+
+    /// Time left before a silent customer counts as gone, while the "still there?" warning
+    /// should show.
+    pub fn walk_away_warning(&self, now: Instant) -> Option<Duration> {
+        let at = self.walk_away_at()?;
+        let left = at.saturating_duration_since(now);
+        (left <= self.config.walk_away_warning).then_some(left)
     }
 
     pub fn state(&self) -> &State {
@@ -428,12 +462,23 @@ impl Machine {
 
     pub fn step(&mut self, input: Input, now: Instant) -> Vec<Effect> {
         let mut fx = Vec::new();
+        if matches!(
+            input,
+            Input::OrderReceived(_)
+                | Input::Scan(_)
+                | Input::CancelTapped
+                | Input::DismissTapped
+                | Input::MoreTimeTapped
+        ) {
+            self.last_activity = now;
+        }
         match input {
             Input::OrderReceived(order) => self.on_order(order, now, &mut fx),
             Input::OrderWithdrawn(id) => self.on_withdraw(&id, now, &mut fx),
             Input::Scan(scan) => self.on_scan(scan.0, now, &mut fx),
             Input::CancelTapped => self.on_cancel_tapped(now, &mut fx),
             Input::DismissTapped => self.on_dismiss(now, &mut fx),
+            Input::MoreTimeTapped => {} // counted as activity above
             Input::Created { reference, result } => {
                 if self.is_current(&reference) {
                     self.on_created(result, now, &mut fx);
@@ -1077,6 +1122,11 @@ impl Machine {
                 fx.push(Self::notify(&order, OrderStatus::Cancelled, Some(&payment)));
                 self.state = failed(None, FailureReason::Cancelled);
             }
+            (Some(AfterCancel::WalkAway), _) => {
+                tracing::info!(order = %order.order_id, "the customer walked away; order ended");
+                fx.push(Self::notify(&order, OrderStatus::Expired, Some(&payment)));
+                self.state = failed(None, FailureReason::Expired);
+            }
             (Some(AfterCancel::Push(code)), None) => {
                 self.start(order, attempt + 1, Method::PersonalQr, Some(code), now, fx);
             }
@@ -1098,6 +1148,7 @@ impl Machine {
     }
 
     fn on_tick(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        let walked_away = self.walk_away_at().is_some_and(|at| now >= at);
         let renew_at = |p: &Payment, c: &Config| {
             p.deadline
                 .checked_sub(c.qr_renew_before)
@@ -1125,6 +1176,9 @@ impl Machine {
                         None => self.state = State::Idle,
                     }
                 }
+            }
+            State::Waiting { payment, .. } if walked_away && !payment.busy => {
+                self.begin_cancel(AfterCancel::WalkAway, true, fx);
             }
             State::Waiting { payment, .. }
                 if payment.created && !payment.busy && now >= renew_at(payment, &self.config) =>

@@ -1,5 +1,6 @@
-//! Every customer-facing string, through one table. Each string is an exhaustive `match` over
-//! the languages with no fallback arm: a missing translation does not compile.
+//! Every customer-facing string, through one table. Each string is one row of five
+//! translations, indexed by language: a missing translation is an array of the wrong length,
+//! and a missing string a non-exhaustive match. Neither compiles. No fallback arm anywhere.
 
 use crate::payment::{FailureReason, Notice};
 use crate::vipps::model::{Amount, Currency};
@@ -10,37 +11,61 @@ pub enum Lang {
     /// Norwegian bokmål.
     #[serde(rename = "nb")]
     Nb,
+    #[serde(rename = "da")]
+    Da,
+    #[serde(rename = "fi")]
+    Fi,
+    #[serde(rename = "sv")]
+    Sv,
     #[serde(rename = "en")]
     En,
 }
 
+/// One string in every language, in the order of `Lang::ALL`.
+type Row = [&'static str; 5];
+
 impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::Nb, Lang::En];
+    pub const ALL: [Lang; 5] = [Lang::Nb, Lang::Da, Lang::Fi, Lang::Sv, Lang::En];
+
+    fn index(self) -> usize {
+        match self {
+            Lang::Nb => 0,
+            Lang::Da => 1,
+            Lang::Fi => 2,
+            Lang::Sv => 3,
+            Lang::En => 4,
+        }
+    }
+
+    fn pick(self, row: Row) -> &'static str {
+        row[self.index()]
+    }
 
     /// The language's own name, for the language switch (no flags).
     pub fn own_name(self) -> &'static str {
-        match self {
-            Lang::Nb => "Norsk",
-            Lang::En => "English",
-        }
+        self.pick(["Norsk", "Dansk", "Suomi", "Svenska", "English"])
+    }
+
+    pub fn code(self) -> &'static str {
+        self.pick(["nb", "da", "fi", "sv", "en"])
     }
 }
 
-/// The strings of the kiosk. `brand` is "Vipps" or "MobilePay".
+/// The strings of the kiosk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Text {
     Welcome,
     WelcomeBody,
+    AttractTitle,
+    AttractSteps,
     Total,
     ScanWithApp,
     OrPersonalQr,
     PreparingQr,
     QrRefreshing,
-    NewCodeSoon,
     ApproveInApp,
     ApproveBody,
     SendingToPhone,
-    TimeLeft,
     Cancel,
     Cancelling,
     CheckingConnection,
@@ -53,206 +78,411 @@ pub enum Text {
     OutOfService,
     OutOfServiceBody,
     OrderCancelled,
+    LargerText,
+    NormalText,
+    StillThere,
+    MoreTime,
+    ScannerMissing,
 }
 
 impl Text {
-    pub fn get(self, lang: Lang) -> &'static str {
-        use Lang::*;
-        use Text::*;
+    pub const ALL: [Text; 29] = [
+        Text::Welcome,
+        Text::WelcomeBody,
+        Text::AttractTitle,
+        Text::AttractSteps,
+        Text::Total,
+        Text::ScanWithApp,
+        Text::OrPersonalQr,
+        Text::PreparingQr,
+        Text::QrRefreshing,
+        Text::ApproveInApp,
+        Text::ApproveBody,
+        Text::SendingToPhone,
+        Text::Cancel,
+        Text::Cancelling,
+        Text::CheckingConnection,
+        Text::Completing,
+        Text::CompletingBody,
+        Text::ThankYou,
+        Text::Paid,
+        Text::Receipt,
+        Text::Ok,
+        Text::OutOfService,
+        Text::OutOfServiceBody,
+        Text::OrderCancelled,
+        Text::LargerText,
+        Text::NormalText,
+        Text::StillThere,
+        Text::MoreTime,
+        Text::ScannerMissing,
+    ];
+
+    fn row(self) -> Row {
         match self {
-            Welcome => match lang {
-                Nb => "Velkommen",
-                En => "Welcome",
-            },
-            WelcomeBody => match lang {
-                Nb => "Handlekurven din vises her når varene er skannet.",
-                En => "Your purchase shows here once your items are scanned.",
-            },
-            Total => match lang {
-                Nb => "Å betale",
-                En => "To pay",
-            },
-            ScanWithApp => match lang {
-                Nb => "Skann koden med appen",
-                En => "Scan the code with the app",
-            },
-            OrPersonalQr => match lang {
-                Nb => "eller hold din personlige QR-kode fra appen mot skanneren",
-                En => "or hold the personal QR code from your app up to the scanner",
-            },
-            PreparingQr => match lang {
-                Nb => "Lager betalingskoden …",
-                En => "Preparing the payment code …",
-            },
-            QrRefreshing => match lang {
-                Nb => "Lager en ny kode …",
-                En => "Making a new code …",
-            },
-            NewCodeSoon => match lang {
-                Nb => "Koden fornyes om",
-                En => "The code renews in",
-            },
-            ApproveInApp => match lang {
-                Nb => "Godkjenn i appen",
-                En => "Approve in your app",
-            },
-            ApproveBody => match lang {
-                Nb => "Vi har sendt betalingen til telefonen din. Åpne appen og godkjenn.",
-                En => "We sent the payment to your phone. Open the app and approve it.",
-            },
-            SendingToPhone => match lang {
-                Nb => "Sender betalingen til telefonen din …",
-                En => "Sending the payment to your phone …",
-            },
-            TimeLeft => match lang {
-                Nb => "Tid igjen",
-                En => "Time left",
-            },
-            Cancel => match lang {
-                Nb => "Avbryt",
-                En => "Cancel",
-            },
-            Cancelling => match lang {
-                Nb => "Avbryter …",
-                En => "Cancelling …",
-            },
-            CheckingConnection => match lang {
-                Nb => "Tregt svar fra betalingstjenesten. Vi prøver igjen …",
-                En => "The payment service is slow to answer. Still trying …",
-            },
-            Completing => match lang {
-                Nb => "Betalingen er godkjent",
-                En => "Payment approved",
-            },
-            CompletingBody => match lang {
-                Nb => "Fullfører betalingen, et øyeblikk …",
-                En => "Completing the payment, one moment …",
-            },
-            ThankYou => match lang {
-                Nb => "Takk for handelen!",
-                En => "Thank you!",
-            },
-            Paid => match lang {
-                Nb => "Betalt",
-                En => "Paid",
-            },
-            Receipt => match lang {
-                Nb => "Kvittering",
-                En => "Receipt",
-            },
-            Ok => match lang {
-                Nb => "OK",
-                En => "OK",
-            },
-            OutOfService => match lang {
-                Nb => "Ute av drift",
-                En => "Out of service",
-            },
-            OutOfServiceBody => match lang {
-                Nb => "Bruk en annen kasse, eller spør de ansatte.",
-                En => "Please use another till, or ask staff.",
-            },
-            OrderCancelled => match lang {
-                Nb => "Kjøpet ble avbrutt",
-                En => "The purchase was cancelled",
-            },
+            Text::Welcome => [
+                "Velkommen",
+                "Velkommen",
+                "Tervetuloa",
+                "Välkommen",
+                "Welcome",
+            ],
+            Text::WelcomeBody => [
+                "Handlekurven din vises her når varene er skannet.",
+                "Din kurv vises her, når varerne er scannet.",
+                "Ostoksesi näkyvät tässä, kun tuotteet on skannattu.",
+                "Dina varor visas här när de har skannats.",
+                "Your purchase shows here once your items are scanned.",
+            ],
+            Text::AttractTitle => [
+                "Betal enkelt med appen",
+                "Betal nemt med appen",
+                "Maksa helposti sovelluksella",
+                "Betala enkelt med appen",
+                "Pay easily with the app",
+            ],
+            Text::AttractSteps => [
+                "Skann varene i kassen. Skann deretter koden på skjermen, eller vis din personlige QR-kode.",
+                "Scan varerne ved kassen. Scan derefter koden på skærmen, eller vis din personlige QR-kode.",
+                "Skannaa tuotteet kassalla. Skannaa sitten näytön koodi tai näytä henkilökohtainen QR-koodisi.",
+                "Skanna varorna i kassan. Skanna sedan koden på skärmen eller visa din personliga QR-kod.",
+                "Scan your items at the till. Then scan the code on screen, or show your personal QR code.",
+            ],
+            Text::Total => [
+                "Å betale",
+                "At betale",
+                "Maksettavaa",
+                "Att betala",
+                "To pay",
+            ],
+            Text::ScanWithApp => [
+                "Skann koden med appen",
+                "Scan koden med appen",
+                "Skannaa koodi sovelluksella",
+                "Skanna koden med appen",
+                "Scan the code with the app",
+            ],
+            Text::OrPersonalQr => [
+                "eller hold din personlige QR-kode fra appen mot skanneren",
+                "eller hold din personlige QR-kode fra appen op til scanneren",
+                "tai näytä sovelluksen henkilökohtainen QR-koodisi lukijalle",
+                "eller håll upp din personliga QR-kod från appen mot skannern",
+                "or hold the personal QR code from your app up to the scanner",
+            ],
+            Text::PreparingQr => [
+                "Lager betalingskoden …",
+                "Betalingskoden laves …",
+                "Maksukoodia luodaan …",
+                "Betalkoden skapas …",
+                "Preparing the payment code …",
+            ],
+            Text::QrRefreshing => [
+                "Lager en ny kode …",
+                "Laver en ny kode …",
+                "Luodaan uutta koodia …",
+                "Skapar en ny kod …",
+                "Making a new code …",
+            ],
+            Text::ApproveInApp => [
+                "Godkjenn i appen",
+                "Godkend i appen",
+                "Hyväksy sovelluksessa",
+                "Godkänn i appen",
+                "Approve in your app",
+            ],
+            Text::ApproveBody => [
+                "Vi har sendt betalingen til telefonen din. Åpne appen og godkjenn.",
+                "Vi har sendt betalingen til din telefon. Åbn appen og godkend.",
+                "Lähetimme maksun puhelimeesi. Avaa sovellus ja hyväksy maksu.",
+                "Vi har skickat betalningen till din telefon. Öppna appen och godkänn.",
+                "We sent the payment to your phone. Open the app and approve it.",
+            ],
+            Text::SendingToPhone => [
+                "Sender betalingen til telefonen din …",
+                "Sender betalingen til din telefon …",
+                "Lähetetään maksua puhelimeesi …",
+                "Skickar betalningen till din telefon …",
+                "Sending the payment to your phone …",
+            ],
+            Text::Cancel => ["Avbryt", "Annuller", "Peruuta", "Avbryt", "Cancel"],
+            Text::Cancelling => [
+                "Avbryter …",
+                "Annullerer …",
+                "Peruutetaan …",
+                "Avbryter …",
+                "Cancelling …",
+            ],
+            Text::CheckingConnection => [
+                "Tregt svar fra betalingstjenesten. Vi prøver igjen …",
+                "Betalingstjenesten svarer langsomt. Vi prøver igen …",
+                "Maksupalvelu vastaa hitaasti. Yritämme uudelleen …",
+                "Betaltjänsten svarar långsamt. Vi försöker igen …",
+                "The payment service is slow to answer. Still trying …",
+            ],
+            Text::Completing => [
+                "Betalingen er godkjent",
+                "Betalingen er godkendt",
+                "Maksu on hyväksytty",
+                "Betalningen är godkänd",
+                "Payment approved",
+            ],
+            Text::CompletingBody => [
+                "Fullfører betalingen, et øyeblikk …",
+                "Gennemfører betalingen, et øjeblik …",
+                "Viimeistellään maksua, hetki …",
+                "Slutför betalningen, ett ögonblick …",
+                "Completing the payment, one moment …",
+            ],
+            Text::ThankYou => [
+                "Takk for handelen!",
+                "Tak for handlen!",
+                "Kiitos ostoksestasi!",
+                "Tack för ditt köp!",
+                "Thank you!",
+            ],
+            Text::Paid => ["Betalt", "Betalt", "Maksettu", "Betalt", "Paid"],
+            Text::Receipt => ["Kvittering", "Kvittering", "Kuitti", "Kvitto", "Receipt"],
+            Text::Ok => ["OK", "OK", "OK", "OK", "OK"],
+            Text::OutOfService => [
+                "Ute av drift",
+                "Ude af drift",
+                "Poissa käytöstä",
+                "Ur funktion",
+                "Out of service",
+            ],
+            Text::OutOfServiceBody => [
+                "Bruk en annen kasse, eller spør de ansatte.",
+                "Brug en anden kasse, eller spørg personalet.",
+                "Käytä toista kassaa tai kysy henkilökunnalta.",
+                "Använd en annan kassa eller fråga personalen.",
+                "Please use another till, or ask staff.",
+            ],
+            Text::OrderCancelled => [
+                "Kjøpet ble avbrutt",
+                "Købet blev annulleret",
+                "Ostos peruttiin",
+                "Köpet avbröts",
+                "The purchase was cancelled",
+            ],
+            Text::LargerText => [
+                "Større tekst",
+                "Større tekst",
+                "Suurempi teksti",
+                "Större text",
+                "Larger text",
+            ],
+            Text::NormalText => [
+                "Vanlig tekst",
+                "Normal tekst",
+                "Normaali teksti",
+                "Normal text",
+                "Normal text",
+            ],
+            Text::StillThere => [
+                "Er du der fortsatt?",
+                "Er du her stadig?",
+                "Oletko vielä siellä?",
+                "Är du kvar?",
+                "Are you still there?",
+            ],
+            Text::MoreTime => [
+                "Jeg trenger mer tid",
+                "Jeg har brug for mere tid",
+                "Tarvitsen lisää aikaa",
+                "Jag behöver mer tid",
+                "I need more time",
+            ],
+            Text::ScannerMissing => [
+                "Skanneren virker ikke. Betal ved å skanne koden på skjermen.",
+                "Scanneren virker ikke. Betal ved at scanne koden på skærmen.",
+                "Lukija ei toimi. Maksa skannaamalla näytön koodi.",
+                "Skannern fungerar inte. Betala genom att skanna koden på skärmen.",
+                "The scanner is not working. Pay by scanning the code on screen.",
+            ],
         }
+    }
+
+    pub fn get(self, lang: Lang) -> &'static str {
+        lang.pick(self.row())
+    }
+}
+
+/// "Tid igjen 4:05": time left to approve.
+pub fn time_left(lang: Lang, t: &str) -> String {
+    match lang {
+        Lang::Nb => format!("Tid igjen {t}"),
+        Lang::Da => format!("Tid tilbage {t}"),
+        Lang::Fi => format!("Aikaa jäljellä {t}"),
+        Lang::Sv => format!("Tid kvar {t}"),
+        Lang::En => format!("Time left {t}"),
+    }
+}
+
+/// "Koden fornyes om 8:12": when the one-time QR is replaced.
+pub fn renews_in(lang: Lang, t: &str) -> String {
+    match lang {
+        Lang::Nb => format!("Koden fornyes om {t}"),
+        Lang::Da => format!("Koden fornyes om {t}"),
+        Lang::Fi => format!("Koodi vaihtuu {t} kuluttua"),
+        Lang::Sv => format!("Koden byts om {t}"),
+        Lang::En => format!("The code renews in {t}"),
+    }
+}
+
+/// "Kjøpet avbrytes om 0:45": the walk-away countdown.
+pub fn ends_in(lang: Lang, t: &str) -> String {
+    match lang {
+        Lang::Nb => format!("Kjøpet avbrytes om {t}"),
+        Lang::Da => format!("Købet annulleres om {t}"),
+        Lang::Fi => format!("Ostos perutaan {t} kuluttua"),
+        Lang::Sv => format!("Köpet avbryts om {t}"),
+        Lang::En => format!("The purchase will be cancelled in {t}"),
     }
 }
 
 /// Title and what-to-do for a failed payment.
 pub fn failure(reason: FailureReason, lang: Lang) -> (&'static str, &'static str) {
-    use FailureReason::*;
-    use Lang::*;
-    match reason {
-        CancelledInApp => match lang {
-            Nb => (
+    let (title, body): (Row, Row) = match reason {
+        FailureReason::CancelledInApp => (
+            [
                 "Betalingen ble avbrutt i appen",
-                "Du kan prøve igjen: skann koden som kommer.",
-            ),
-            En => (
+                "Betalingen blev annulleret i appen",
+                "Maksu peruttiin sovelluksessa",
+                "Betalningen avbröts i appen",
                 "The payment was cancelled in the app",
+            ],
+            [
+                "Du kan prøve igjen: skann koden som kommer.",
+                "Du kan prøve igen: scan den nye kode.",
+                "Voit yrittää uudelleen: skannaa uusi koodi.",
+                "Du kan försöka igen: skanna den nya koden.",
                 "You can try again: scan the code that follows.",
-            ),
-        },
-        Expired => match lang {
-            Nb => (
+            ],
+        ),
+        FailureReason::Expired => (
+            [
                 "Tiden gikk ut",
-                "Betalingen ble ikke godkjent i tide. Prøv igjen.",
-            ),
-            En => (
+                "Tiden løb ud",
+                "Aika loppui",
+                "Tiden gick ut",
                 "Time ran out",
+            ],
+            [
+                "Betalingen ble ikke godkjent i tide. Prøv igjen.",
+                "Betalingen blev ikke godkendt i tide. Prøv igen.",
+                "Maksua ei hyväksytty ajoissa. Yritä uudelleen.",
+                "Betalningen godkändes inte i tid. Försök igen.",
                 "The payment was not approved in time. Please try again.",
-            ),
-        },
-        Cancelled => match lang {
-            Nb => (
+            ],
+        ),
+        FailureReason::Cancelled => (
+            [
                 "Betalingen ble stoppet",
+                "Betalingen blev stoppet",
+                "Maksu keskeytettiin",
+                "Betalningen stoppades",
+                "The payment was stopped",
+            ],
+            [
                 "Prøv igjen, eller spør de ansatte.",
-            ),
-            En => ("The payment was stopped", "Please try again, or ask staff."),
-        },
-        NotVippsCode => match lang {
-            Nb => (
+                "Prøv igen, eller spørg personalet.",
+                "Yritä uudelleen tai kysy henkilökunnalta.",
+                "Försök igen eller fråga personalen.",
+                "Please try again, or ask staff.",
+            ],
+        ),
+        FailureReason::NotVippsCode => (
+            [
                 "Koden kan ikke brukes",
-                "Vis den personlige QR-koden fra Vipps- eller MobilePay-appen, eller skann koden på skjermen.",
-            ),
-            En => (
+                "Koden kan ikke bruges",
+                "Koodia ei voi käyttää",
+                "Koden kan inte användas",
                 "That code cannot be used",
+            ],
+            [
+                "Vis den personlige QR-koden fra Vipps- eller MobilePay-appen, eller skann koden på skjermen.",
+                "Vis den personlige QR-kode fra Vipps- eller MobilePay-appen, eller scan koden på skærmen.",
+                "Näytä henkilökohtainen QR-koodi Vipps- tai MobilePay-sovelluksesta tai skannaa näytön koodi.",
+                "Visa den personliga QR-koden från Vipps- eller MobilePay-appen, eller skanna koden på skärmen.",
                 "Show the personal QR code from the Vipps or MobilePay app, or scan the code on screen.",
-            ),
-        },
-        CustomerNotFound => match lang {
-            Nb => (
+            ],
+        ),
+        FailureReason::CustomerNotFound => (
+            [
                 "Vi kunne ikke sende betalingen til appen",
-                "Skann koden på skjermen med appen i stedet.",
-            ),
-            En => (
+                "Vi kunne ikke sende betalingen til appen",
+                "Maksua ei voitu lähettää sovellukseen",
+                "Vi kunde inte skicka betalningen till appen",
                 "We could not send the payment to your app",
+            ],
+            [
+                "Skann koden på skjermen med appen i stedet.",
+                "Scan koden på skærmen med appen i stedet.",
+                "Skannaa näytön koodi sovelluksella.",
+                "Skanna koden på skärmen med appen i stället.",
                 "Scan the code on screen with your app instead.",
-            ),
-        },
-        PushNotAllowed => match lang {
-            Nb => (
+            ],
+        ),
+        FailureReason::PushNotAllowed => (
+            [
                 "Personlig QR kan ikke brukes her",
-                "Skann koden på skjermen med appen.",
-            ),
-            En => (
+                "Personlig QR kan ikke bruges her",
+                "Henkilökohtaista QR-koodia ei voi käyttää täällä",
+                "Personlig QR-kod kan inte användas här",
                 "Personal QR codes cannot be used here",
+            ],
+            [
+                "Skann koden på skjermen med appen.",
+                "Scan koden på skærmen med appen.",
+                "Skannaa näytön koodi sovelluksella.",
+                "Skanna koden på skärmen med appen.",
                 "Scan the code on screen with your app.",
-            ),
-        },
-        ServiceTrouble => match lang {
-            Nb => (
+            ],
+        ),
+        FailureReason::ServiceTrouble => (
+            [
                 "Betalingstjenesten svarer ikke",
-                "Prøv den andre måten å betale på, eller spør de ansatte.",
-            ),
-            En => (
+                "Betalingstjenesten svarer ikke",
+                "Maksupalvelu ei vastaa",
+                "Betaltjänsten svarar inte",
                 "The payment service is not answering",
+            ],
+            [
+                "Prøv den andre måten å betale på, eller spør de ansatte.",
+                "Prøv den anden måde at betale på, eller spørg personalet.",
+                "Kokeile toista maksutapaa tai kysy henkilökunnalta.",
+                "Prova det andra sättet att betala eller fråga personalen.",
                 "Try the other way to pay, or ask staff.",
-            ),
-        },
-    }
+            ],
+        ),
+    };
+    (lang.pick(title), lang.pick(body))
 }
 
 pub fn notice(n: Notice, lang: Lang) -> &'static str {
-    use Lang::*;
-    match n {
-        Notice::NotVippsCode => match lang {
-            Nb => {
-                "Det er ikke en Vipps- eller MobilePay-kode. Vis den personlige QR-koden fra appen."
-            }
-            En => "That is not a Vipps or MobilePay code. Show the personal QR code from your app.",
-        },
-        Notice::AlreadyInProgress => match lang {
-            Nb => "En betaling venter allerede på godkjenning i appen.",
-            En => "A payment is already waiting for approval in the app.",
-        },
-        Notice::NoOrder => match lang {
-            Nb => "Ingenting å betale ennå.",
-            En => "Nothing to pay yet.",
-        },
-    }
+    lang.pick(match n {
+        Notice::NotVippsCode => [
+            "Det er ikke en Vipps- eller MobilePay-kode. Vis den personlige QR-koden fra appen.",
+            "Det er ikke en Vipps- eller MobilePay-kode. Vis den personlige QR-kode fra appen.",
+            "Tämä ei ole Vipps- tai MobilePay-koodi. Näytä sovelluksen henkilökohtainen QR-koodi.",
+            "Det är inte en Vipps- eller MobilePay-kod. Visa den personliga QR-koden från appen.",
+            "That is not a Vipps or MobilePay code. Show the personal QR code from your app.",
+        ],
+        Notice::AlreadyInProgress => [
+            "En betaling venter allerede på godkjenning i appen.",
+            "En betaling venter allerede på godkendelse i appen.",
+            "Maksu odottaa jo hyväksyntää sovelluksessa.",
+            "En betalning väntar redan på godkännande i appen.",
+            "A payment is already waiting for approval in the app.",
+        ],
+        Notice::NoOrder => [
+            "Ingenting å betale ennå.",
+            "Intet at betale endnu.",
+            "Ei vielä maksettavaa.",
+            "Inget att betala ännu.",
+            "Nothing to pay yet.",
+        ],
+    })
 }
 
 /// `kr 1 298,00` (NOK), `1 298,00 kr.` (DKK), `1 298,00 €` (EUR). Integer arithmetic only.
@@ -281,6 +511,14 @@ pub fn format_countdown(secs: u64) -> String {
     format!("{}:{:02}", secs / 60, secs % 60)
 }
 
+/// A line quantity as the customer's language writes it: "0,742" in the Nordic languages.
+pub fn format_quantity(q: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => q.to_string(),
+        Lang::Nb | Lang::Da | Lang::Fi | Lang::Sv => q.replace('.', ","),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,43 +545,32 @@ mod tests {
     }
 
     #[test]
-    fn countdown_reads_as_minutes_and_seconds() {
+    fn countdown_and_quantities_read_naturally() {
         assert_eq!(format_countdown(245), "4:05");
         assert_eq!(format_countdown(9), "0:09");
+        assert_eq!(format_quantity("0.742", Lang::Fi), "0,742");
+        assert_eq!(format_quantity("0.742", Lang::En), "0.742");
     }
 
     #[test]
-    fn no_string_is_empty_in_any_language() {
-        let all = [
-            Text::Welcome,
-            Text::WelcomeBody,
-            Text::Total,
-            Text::ScanWithApp,
-            Text::OrPersonalQr,
-            Text::PreparingQr,
-            Text::QrRefreshing,
-            Text::NewCodeSoon,
-            Text::ApproveInApp,
-            Text::ApproveBody,
-            Text::SendingToPhone,
-            Text::TimeLeft,
-            Text::Cancel,
-            Text::Cancelling,
-            Text::CheckingConnection,
-            Text::Completing,
-            Text::CompletingBody,
-            Text::ThankYou,
-            Text::Paid,
-            Text::Receipt,
-            Text::Ok,
-            Text::OutOfService,
-            Text::OutOfServiceBody,
-            Text::OrderCancelled,
-        ];
-        for lang in Lang::ALL {
-            for t in all {
+    fn every_string_is_translated_and_differs_where_it_should() {
+        for t in Text::ALL {
+            for lang in Lang::ALL {
                 assert!(!t.get(lang).trim().is_empty(), "{t:?} in {lang:?}");
             }
         }
+        // A copy-paste of English into another column shows up here.
+        let english_copies = Text::ALL
+            .iter()
+            .filter(|t| !matches!(t, Text::Ok))
+            .filter(|t| t.get(Lang::Fi) == t.get(Lang::En))
+            .count();
+        assert_eq!(english_copies, 0);
+    }
+
+    #[test]
+    fn language_names_are_their_own() {
+        let names: Vec<_> = Lang::ALL.iter().map(|l| l.own_name()).collect();
+        assert_eq!(names, ["Norsk", "Dansk", "Suomi", "Svenska", "English"]);
     }
 }

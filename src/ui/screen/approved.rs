@@ -20,10 +20,10 @@ pub fn view<'a>(ctx: Ctx<'a>, captured: Amount, receipt_number: Option<&'a str>)
             .width(Length::Fixed(240.0))
             .height(Length::Fixed(240.0)),
         text(ctx.t(Text::ThankYou))
-            .size(size::HUGE)
+            .size(ctx.px(size::HUGE))
             .font(theme::BOLD),
         text(format!("{} {}", ctx.t(Text::Paid), format_amount(captured)))
-            .size(size::TITLE)
+            .size(ctx.px(size::TITLE))
             .color(theme::SUCCESS)
             .font(theme::BOLD),
     ]
@@ -32,7 +32,7 @@ pub fn view<'a>(ctx: Ctx<'a>, captured: Amount, receipt_number: Option<&'a str>)
     if let Some(r) = receipt_number {
         col = col.push(
             text(format!("{} {r}", ctx.t(Text::Receipt)))
-                .size(size::BODY)
+                .size(ctx.px(size::BODY))
                 .color(theme::MUTED),
         );
     }

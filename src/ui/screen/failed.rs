@@ -23,9 +23,12 @@ pub fn view<'a>(ctx: Ctx<'a>, reason: FailureReason, order_ended: bool) -> Eleme
     };
     centred(
         column![
-            text(title).size(size::TITLE).font(theme::BOLD).center(),
-            text(body).size(size::LARGE).center(),
-            big_button(ctx.t(Text::Ok), Message::DismissTapped, true),
+            text(title)
+                .size(ctx.px(size::TITLE))
+                .font(theme::BOLD)
+                .center(),
+            text(body).size(ctx.px(size::LARGE)).center(),
+            big_button(ctx, ctx.t(Text::Ok), Message::DismissTapped, true),
         ]
         .spacing(size::GAP * 2.0)
         .align_x(Alignment::Center),

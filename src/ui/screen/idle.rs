@@ -5,19 +5,48 @@ use crate::ui::{
     theme::{self, size},
 };
 use iced::{
-    Alignment,
-    widget::{column, text},
+    Alignment, Length,
+    widget::{column, container, image, text},
 };
 
 pub fn view<'a>(ctx: Ctx<'a>) -> Element<'a> {
     centred(
         column![
             text(ctx.t(Text::Welcome))
-                .size(size::HUGE)
+                .size(ctx.px(size::HUGE))
                 .font(theme::BOLD),
-            text(ctx.t(Text::WelcomeBody)).size(size::LARGE).center(),
+            text(ctx.t(Text::WelcomeBody))
+                .size(ctx.px(size::LARGE))
+                .center(),
         ]
         .spacing(size::GAP * 2.0)
         .align_x(Alignment::Center),
+    )
+}
+
+/// The attract screen, after the lane has been idle a while: how paying works, in the brand.
+pub fn attract<'a>(ctx: Ctx<'a>) -> Element<'a> {
+    centred(
+        container(
+            column![
+                text(ctx.brand.name)
+                    .size(ctx.px(size::HUGE))
+                    .font(theme::BOLD),
+                text(ctx.t(Text::AttractTitle))
+                    .size(ctx.px(size::TITLE))
+                    .font(theme::BOLD)
+                    .center(),
+                text(ctx.t(Text::AttractSteps))
+                    .size(ctx.px(size::LARGE))
+                    .center(),
+                image(ctx.assets.arrow.clone())
+                    .width(Length::Fixed(120.0))
+                    .height(Length::Fixed(120.0)),
+            ]
+            .spacing(size::GAP * 2.0)
+            .align_x(Alignment::Center),
+        )
+        .padding(size::PAD * 2.0)
+        .style(theme::brand_panel(ctx.brand)),
     )
 }

@@ -8,13 +8,13 @@ pub mod waiting;
 
 use super::{
     Assets, Element,
-    i18n::{Lang, Text},
+    i18n::{self, Lang, Text},
     theme::{self, Brand, size},
 };
 use crate::app::Message;
 use iced::{
     Alignment, Length,
-    widget::{button, column, container, text},
+    widget::{Id, button, column, container, row, text},
 };
 
 /// What every screen may need besides its own data.
@@ -25,11 +25,25 @@ pub struct Ctx<'a> {
     pub assets: &'a Assets,
     /// Wider than tall.
     pub landscape: bool,
+    /// The customer asked for larger text.
+    pub large_text: bool,
 }
+
+/// How much larger "larger text" is.
+pub const LARGE_TEXT_SCALE: f32 = 1.3;
 
 impl Ctx<'_> {
     pub fn t(&self, t: Text) -> &'static str {
         t.get(self.lang)
+    }
+
+    /// A text size from the theme, enlarged when the customer asked for larger text.
+    pub fn px(&self, size: f32) -> f32 {
+        if self.large_text {
+            (size * LARGE_TEXT_SCALE).round()
+        } else {
+            size
+        }
     }
 }
 
@@ -42,21 +56,50 @@ pub fn header<'a>(ctx: Ctx<'a>) -> Element<'a> {
         .into()
 }
 
+/// Ids of the touch targets, so tests can measure them.
+pub mod ids {
+    pub const CANCEL: &str = "touch-cancel";
+    pub const OK: &str = "touch-ok";
+    pub const MORE_TIME: &str = "touch-more-time";
+    pub const LARGER_TEXT: &str = "touch-larger-text";
+    pub fn language(code: &str) -> String {
+        format!("touch-lang-{code}")
+    }
+}
+
 /// A large touch button.
-pub fn big_button<'a>(label: &'a str, on_press: Message, primary: bool) -> Element<'a> {
-    button(
-        container(text(label).size(size::LARGE).font(theme::BOLD))
+pub fn big_button<'a>(
+    ctx: Ctx<'a>,
+    label: &'a str,
+    on_press: Message,
+    primary: bool,
+) -> Element<'a> {
+    let id = match on_press {
+        Message::CancelTapped => ids::CANCEL,
+        Message::MoreTimeTapped => ids::MORE_TIME,
+        _ => ids::OK,
+    };
+    container(
+        button(
+            container(
+                text(label)
+                    .size(ctx.px(size::LARGE))
+                    .font(theme::BOLD)
+                    .center(),
+            )
             .center_x(Length::Fill)
             .center_y(Length::Fill),
+        )
+        .on_press(on_press)
+        .padding([0.0, size::PAD])
+        .height(Length::Fixed(size::TOUCH_MIN + 16.0))
+        .style(if primary {
+            theme::primary_button
+        } else {
+            theme::secondary_button
+        }),
     )
-    .on_press(on_press)
-    .width(Length::Fixed(420.0))
-    .height(Length::Fixed(size::TOUCH_MIN + 16.0))
-    .style(if primary {
-        theme::primary_button
-    } else {
-        theme::secondary_button
-    })
+    .id(Id::new(id))
     .into()
 }
 
@@ -69,15 +112,102 @@ pub fn centred<'a>(content: impl Into<Element<'a>>) -> Element<'a> {
         .into()
 }
 
+/// The bar at the foot of every customer screen: the languages by their own names (no flags)
+/// and the larger-text toggle. Every button is a full touch target.
+pub fn access_bar<'a>(ctx: Ctx<'a>) -> Element<'a> {
+    let mut langs = row![].spacing(12.0);
+    for lang in Lang::ALL {
+        let current = lang == ctx.lang;
+        langs = langs.push(
+            container(
+                button(
+                    container(text(lang.own_name()).size(size::BODY).font(if current {
+                        theme::BOLD
+                    } else {
+                        theme::REGULAR
+                    }))
+                    .center_y(Length::Fill),
+                )
+                .on_press(Message::LanguageChosen(lang))
+                .padding([0.0, 18.0])
+                .height(Length::Fixed(size::TOUCH_MIN))
+                .style(if current {
+                    theme::primary_button
+                } else {
+                    theme::secondary_button
+                }),
+            )
+            .id(Id::from(ids::language(lang.code()))),
+        );
+    }
+    let toggle = if ctx.large_text {
+        Text::NormalText
+    } else {
+        Text::LargerText
+    };
+    let larger = container(
+        button(container(text(ctx.t(toggle)).size(size::BODY)).center_y(Length::Fill))
+            .on_press(Message::LargerTextToggled)
+            .padding([0.0, 18.0])
+            .height(Length::Fixed(size::TOUCH_MIN))
+            .style(theme::secondary_button),
+    )
+    .id(Id::new(ids::LARGER_TEXT));
+    let bar: Element<'a> = if ctx.landscape {
+        row![langs, iced::widget::space::horizontal(), larger]
+            .align_y(Alignment::Center)
+            .into()
+    } else {
+        column![langs, larger]
+            .spacing(12.0)
+            .align_x(Alignment::Center)
+            .into()
+    };
+    container(bar)
+        .padding([12.0, size::GAP])
+        .width(Length::Fill)
+        .center_x(Length::Fill)
+        .into()
+}
+
+/// "Are you still there?" with the time left and a button for more time.
+pub fn still_there<'a>(ctx: Ctx<'a>, left_secs: u64) -> Element<'a> {
+    container(
+        column![
+            text(ctx.t(Text::StillThere))
+                .size(ctx.px(size::TITLE))
+                .font(theme::BOLD),
+            text(i18n::ends_in(ctx.lang, &i18n::format_countdown(left_secs)))
+                .size(ctx.px(size::LARGE)),
+            big_button(ctx, ctx.t(Text::MoreTime), Message::MoreTimeTapped, true),
+        ]
+        .spacing(size::GAP)
+        .align_x(Alignment::Center),
+    )
+    .padding(size::PAD)
+    .width(Length::Fill)
+    .style(theme::notice)
+    .into()
+}
+
+/// A banner that lies over the top of a screen.
+pub fn banner<'a>(ctx: Ctx<'a>, message: &'a str) -> Element<'a> {
+    container(text(message).size(ctx.px(size::LARGE)))
+        .padding(size::PAD)
+        .width(Length::Fill)
+        .style(theme::notice)
+        .into()
+}
+
 /// Out of service: for the customer a clear "use another till", for staff the reason.
 pub fn out_of_service<'a>(ctx: Ctx<'a>, staff_reason: &'a str) -> Element<'a> {
     centred(
         column![
             text(ctx.t(Text::OutOfService))
-                .size(size::HUGE)
+                .size(ctx.px(size::HUGE))
                 .font(theme::BOLD),
             text(ctx.t(Text::OutOfServiceBody))
-                .size(size::LARGE)
+                .size(ctx.px(size::LARGE))
                 .center(),
             container(text(staff_reason).size(size::SMALL).color(theme::MUTED))
                 .padding(size::PAD)

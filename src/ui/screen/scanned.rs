@@ -5,7 +5,7 @@ use crate::{
     app::Message,
     ui::{
         Element,
-        i18n::{Text, format_amount, format_countdown},
+        i18n::{self, Text, format_amount, format_countdown},
         theme::{self, size},
     },
     vipps::model::Amount,
@@ -37,33 +37,36 @@ pub fn view<'a>(ctx: Ctx<'a>, amount: Amount, phase: Phase, trouble: bool) -> El
         Phase::Completing => (ctx.t(Text::Completing), ctx.t(Text::CompletingBody)),
     };
     let mut col = column![
-        text(title).size(size::HUGE).font(theme::BOLD).center(),
+        text(title)
+            .size(ctx.px(size::HUGE))
+            .font(theme::BOLD)
+            .center(),
         text(format_amount(amount))
-            .size(size::HUGE)
+            .size(ctx.px(size::HUGE))
             .font(theme::BOLD),
-        text(body).size(size::LARGE).center(),
+        text(body).size(ctx.px(size::LARGE)).center(),
     ]
     .spacing(size::GAP * 2.0)
     .align_x(Alignment::Center);
     if let Phase::Waiting { time_left } = phase {
         col = col.push(
-            text(format!(
-                "{} {}",
-                ctx.t(Text::TimeLeft),
-                format_countdown(time_left.as_secs())
+            text(i18n::time_left(
+                ctx.lang,
+                &format_countdown(time_left.as_secs()),
             ))
-            .size(size::LARGE),
+            .size(ctx.px(size::LARGE)),
         );
     }
     if trouble {
         col = col.push(
-            container(text(ctx.t(Text::CheckingConnection)).size(size::BODY))
+            container(text(ctx.t(Text::CheckingConnection)).size(ctx.px(size::BODY)))
                 .padding(size::PAD)
                 .style(theme::notice),
         );
     }
     if matches!(phase, Phase::Waiting { .. } | Phase::Sending) {
         col = col.push(big_button(
+            ctx,
             ctx.t(Text::Cancel),
             Message::CancelTapped,
             false,

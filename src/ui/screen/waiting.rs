@@ -5,7 +5,7 @@ use crate::{
     payment::Order,
     ui::{
         Element,
-        i18n::{Text, format_amount, format_countdown},
+        i18n::{self, Text, format_amount, format_countdown, format_quantity},
         qr::QrImage,
         theme::{self, size},
     },
@@ -26,19 +26,19 @@ pub struct Waiting<'a> {
     pub trouble: bool,
 }
 
-pub fn lines<'a>(order: &'a Order) -> Element<'a> {
+pub fn lines<'a>(ctx: Ctx<'a>, order: &'a Order) -> Element<'a> {
     let rows = order.lines.iter().map(|l| {
         row![
-            text(format!("{} ×", l.quantity))
-                .size(size::BODY)
+            text(format!("{} ×", format_quantity(&l.quantity, ctx.lang)))
+                .size(ctx.px(size::BODY))
                 .color(theme::MUTED)
                 .width(Length::Fixed(150.0)),
-            text(&l.name).size(size::BODY).width(Length::Fill),
+            text(&l.name).size(ctx.px(size::BODY)).width(Length::Fill),
             text(format_amount(crate::vipps::model::Amount::new(
                 order.currency,
                 l.total_amount
             )))
-            .size(size::BODY),
+            .size(ctx.px(size::BODY)),
         ]
         .spacing(size::GAP)
         .align_y(Alignment::Center)
@@ -53,11 +53,11 @@ pub fn lines<'a>(order: &'a Order) -> Element<'a> {
 pub fn total<'a>(ctx: Ctx<'a>, order: &'a Order) -> Element<'a> {
     row![
         text(ctx.t(Text::Total))
-            .size(size::LARGE)
+            .size(ctx.px(size::LARGE))
             .font(theme::BOLD)
             .width(Length::Fill),
         text(format_amount(order.total()))
-            .size(size::HUGE)
+            .size(ctx.px(size::HUGE))
             .font(theme::BOLD),
     ]
     .align_y(Alignment::Center)
@@ -94,13 +94,17 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
         .max_height(side)
         .style(theme::card)
         .into(),
-        None => container(text(ctx.t(Text::PreparingQr)).size(size::BODY).center())
-            .center_x(extent)
-            .center_y(extent)
-            .max_width(side)
-            .max_height(side)
-            .style(theme::card)
-            .into(),
+        None => container(
+            text(ctx.t(Text::PreparingQr))
+                .size(ctx.px(size::BODY))
+                .center(),
+        )
+        .center_x(extent)
+        .center_y(extent)
+        .max_width(side)
+        .max_height(side)
+        .style(theme::card)
+        .into(),
     };
     let status = if w.trouble {
         ctx.t(Text::CheckingConnection).to_string()
@@ -108,18 +112,12 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
         ctx.t(Text::QrRefreshing).to_string()
     } else {
         w.renews_in
-            .map(|d| {
-                format!(
-                    "{} {}",
-                    ctx.t(Text::NewCodeSoon),
-                    format_countdown(d.as_secs())
-                )
-            })
+            .map(|d| i18n::renews_in(ctx.lang, &format_countdown(d.as_secs())))
             .unwrap_or_default()
     };
     let personal = row![
         text(ctx.t(Text::OrPersonalQr))
-            .size(size::BODY)
+            .size(ctx.px(size::BODY))
             .width(Length::Fill),
         image(ctx.assets.arrow.clone())
             .width(Length::Fixed(80.0))
@@ -130,11 +128,11 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
     container(
         column![
             text(ctx.t(Text::ScanWithApp))
-                .size(size::TITLE)
+                .size(ctx.px(size::TITLE))
                 .font(theme::BOLD)
                 .center(),
             qr,
-            text(status).size(size::SMALL).color(theme::MUTED),
+            text(status).size(ctx.px(size::SMALL)).color(theme::MUTED),
             rule::horizontal(2),
             personal,
         ]
@@ -154,9 +152,13 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
 
 pub fn view<'a>(ctx: Ctx<'a>, w: Waiting<'a>) -> Element<'a> {
     let order_card = container(
-        column![lines(w.order), rule::horizontal(2), total(ctx, w.order)]
-            .spacing(size::GAP)
-            .padding(iced::Padding::ZERO.bottom(size::GAP)),
+        column![
+            lines(ctx, w.order),
+            rule::horizontal(2),
+            total(ctx, w.order)
+        ]
+        .spacing(size::GAP)
+        .padding(iced::Padding::ZERO.bottom(size::GAP)),
     )
     .style(theme::card)
     .width(Length::Fill)
