@@ -21,6 +21,12 @@ const PORTRAIT: Size = Size::new(1080.0, 1920.0);
 const LANDSCAPE: Size = Size::new(1920.0, 1080.0);
 const SMALL: Size = Size::new(1280.0, 800.0);
 
+/// The layout size the app draws in a window of `physical` pixels (it scales to fit).
+fn logical(physical: Size) -> Size {
+    let scale = vipps_kiosk::app::fit_scale(physical);
+    Size::new(physical.width / scale, physical.height / scale)
+}
+
 fn client() -> vipps::Client {
     // Never called: the tests feed the machine's inputs themselves.
     vipps::Client::new(ClientConfig {
@@ -139,7 +145,7 @@ fn ui(app: &App, size: Size) -> Simulator<'_, Message> {
         default_font: theme::REGULAR,
         ..iced::Settings::default()
     };
-    Simulator::with_size(settings, size, app.view())
+    Simulator::with_size(settings, logical(size), app.view())
 }
 
 fn has(ui: &mut Simulator<'_, Message>, text: &str) -> bool {
@@ -394,5 +400,218 @@ fn the_qr_on_the_rendered_screen_decodes_to_the_payment_link() {
         assert_eq!(grids.len(), 1, "exactly one QR on screen at {size:?}");
         let (_, content) = grids[0].decode().expect("the QR decodes");
         assert_eq!(content, "http://sim/_sim/qr/abc123");
+    }
+}
+
+fn target_bounds(ui: &mut Simulator<'_, Message>, id: &str) -> iced::Rectangle {
+    ui.find(iced_test::selector::id(id.to_string()))
+        .unwrap_or_else(|_| panic!("no widget {id}"))
+        .bounds()
+}
+
+#[test]
+fn language_switch_changes_the_screen_and_resets_when_the_order_ends() {
+    let mut app = app(Lang::Nb);
+    to_waiting(&mut app);
+    let messages: Vec<Message> = {
+        let mut ui = ui(&app, PORTRAIT);
+        for name in ["Norsk", "Dansk", "Suomi", "Svenska", "English"] {
+            assert!(has(&mut ui, name), "{name} in the language switch");
+        }
+        ui.click("Suomi").expect("the Finnish button");
+        ui.into_messages().collect()
+    };
+    assert!(matches!(
+        messages.as_slice(),
+        [Message::LanguageChosen(Lang::Fi)]
+    ));
+    for m in messages {
+        let _ = app.update(m);
+    }
+    {
+        let mut ui = ui(&app, PORTRAIT);
+        assert!(has(&mut ui, "Skannaa koodi sovelluksella"));
+        assert!(has(&mut ui, "Maksettavaa"));
+    }
+    // The order is withdrawn and ends: the next customer starts in the lane's language.
+    let _ = app.update(Message::Executed(None));
+    let _ = app.step(
+        Input::OrderWithdrawn("ui-order-0001".into()),
+        Instant::now(),
+    );
+    let r = reference(&app);
+    feed(
+        &mut app,
+        Input::CancelAnswered {
+            reference: r,
+            result: Ok(observed(PaymentState::Terminated, 0)),
+        },
+    );
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(has(&mut ui, "Kjøpet ble avbrutt"), "back in Norwegian");
+}
+
+#[test]
+fn larger_text_enlarges_the_instructions() {
+    let mut app = app(Lang::En);
+    to_waiting(&mut app);
+    let height = |app: &App| {
+        let mut ui = ui(app, PORTRAIT);
+        ui.find("Scan the code with the app")
+            .expect("title")
+            .bounds()
+            .height
+    };
+    let normal = height(&app);
+    let messages: Vec<Message> = {
+        let mut ui = ui(&app, PORTRAIT);
+        ui.click("Larger text").expect("the toggle");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let _ = app.update(m);
+    }
+    let large = height(&app);
+    assert!(large >= normal * 1.25, "{normal} -> {large}");
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(
+        has(&mut ui, "Normal text"),
+        "the toggle says how to go back"
+    );
+}
+
+#[test]
+fn still_there_prompt_offers_more_time() {
+    let mut app = app(Lang::En);
+    let t0 = Instant::now();
+    let _ = app.step(Input::OrderReceived(order()), t0);
+    let r = reference(&app);
+    let _ = app.update_at(
+        Message::Executed(Some(Input::Created {
+            reference: r,
+            result: Ok(Some("http://sim/q".into())),
+        })),
+        t0,
+    );
+    let late = t0 + Duration::from_secs(300 - 40);
+    let _ = app.update_at(Message::Executed(None), late);
+    let messages: Vec<Message> = {
+        let mut ui = ui(&app, PORTRAIT);
+        assert!(has(&mut ui, "Are you still there?"));
+        assert!(has(&mut ui, "The purchase will be cancelled in 0:40"));
+        ui.click("I need more time").expect("the button");
+        ui.into_messages().collect()
+    };
+    assert!(matches!(messages.as_slice(), [Message::MoreTimeTapped]));
+    for m in messages {
+        let _ = app.update_at(m, late);
+    }
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(
+        ui.find("Are you still there?").is_err(),
+        "the prompt goes away"
+    );
+}
+
+#[test]
+fn touch_targets_are_at_least_15_mm_on_every_size() {
+    use vipps_kiosk::ui::screen::ids;
+    for size in [PORTRAIT, LANDSCAPE, SMALL] {
+        let mut app = app_with(Lang::Nb, size, Ok(client()));
+        to_scanned(&mut app);
+        let mut ui = ui(&app, size);
+        let mut targets = vec![ids::CANCEL.to_string(), ids::LARGER_TEXT.to_string()];
+        targets.extend(Lang::ALL.iter().map(|l| ids::language(l.code())));
+        let scale = vipps_kiosk::app::fit_scale(size);
+        for id in targets {
+            let b = target_bounds(&mut ui, &id);
+            let (w, h) = (b.width * scale, b.height * scale);
+            assert!(
+                h >= 90.0 && w >= 90.0,
+                "{id} is {w}x{h} physical px at {size:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn instructions_are_never_cut_off() {
+    for size in [PORTRAIT, LANDSCAPE, SMALL] {
+        for lang in [Lang::Nb, Lang::Fi] {
+            let mut app = app_with(lang, size, Ok(client()));
+            to_waiting(&mut app);
+            let mut ui = ui(&app, size);
+            for text in [
+                vipps_kiosk::ui::i18n::Text::ScanWithApp.get(lang),
+                vipps_kiosk::ui::i18n::Text::OrPersonalQr.get(lang),
+                "kr\u{a0}353,00",
+            ] {
+                let t = ui
+                    .find(text)
+                    .unwrap_or_else(|_| panic!("{text:?} at {size:?}"));
+                let (bounds, visible) = (t.bounds(), t.visible_bounds());
+                let visible =
+                    visible.unwrap_or_else(|| panic!("{text:?} is off screen at {size:?}"));
+                let clipped = (visible.height - bounds.height).abs() > 0.5
+                    || (visible.width - bounds.width).abs() > 0.5;
+                assert!(
+                    !clipped,
+                    "{text:?} is clipped at {size:?}: {visible:?} of {bounds:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_long_order_scrolls_and_keeps_total_and_instructions_in_view() {
+    let mut long = order();
+    let template = long.lines[0].clone();
+    long.lines = (0..80)
+        .map(|i| vipps_kiosk::payment::Line {
+            id: format!("item-{i}"),
+            name: format!("Vare nummer {i}"),
+            ..template.clone()
+        })
+        .collect();
+    long.total_amount = long.lines.iter().map(|l| l.total_amount).sum();
+    long.validate(Currency::Nok).expect("a valid long order");
+    for size in [PORTRAIT, LANDSCAPE, SMALL] {
+        let mut app = app_with(Lang::Nb, size, Ok(client()));
+        let _ = app.step(Input::OrderReceived(long.clone()), Instant::now());
+        let r = reference(&app);
+        feed(
+            &mut app,
+            Input::Created {
+                reference: r,
+                result: Ok(Some("http://sim/_sim/qr/abc123".into())),
+            },
+        );
+        let mut ui = ui(&app, size);
+        let total = vipps_kiosk::ui::i18n::format_amount(long.total());
+        for text in [
+            total.as_str(),
+            "Å betale",
+            "Skann koden med appen",
+            "eller hold din personlige QR-kode fra appen mot skanneren",
+            "Vare nummer 0",
+        ] {
+            let t = ui
+                .find(text)
+                .unwrap_or_else(|_| panic!("{text:?} at {size:?}"));
+            let (b, v) = (t.bounds(), t.visible_bounds());
+            let v = v.unwrap_or_else(|| panic!("{text:?} off screen at {size:?}"));
+            assert!(
+                (v.height - b.height).abs() <= 0.5,
+                "{text:?} clipped at {size:?}"
+            );
+        }
+        // The last line is further down the list: scrolled out of view, not squeezed in.
+        let last = ui.find("Vare nummer 79").expect("the last line exists");
+        assert!(
+            last.visible_bounds()
+                .is_none_or(|v| v.height < last.bounds().height),
+            "80 lines cannot all fit at {size:?}"
+        );
     }
 }

@@ -177,7 +177,11 @@ impl App {
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
-        let now = Instant::now();
+        self.update_at(message, Instant::now())
+    }
+
+    /// `update` with the clock passed in, so tests (and snapshots) are deterministic.
+    pub fn update_at(&mut self, message: Message, now: Instant) -> Task<Message> {
         self.now = now;
         match message {
             Message::Tick(_) => {
@@ -358,6 +362,7 @@ impl App {
             assets: &self.assets,
             landscape: self.physical.width > self.physical.height,
             large_text: self.large_text,
+            touch: theme::size::TOUCH_MIN.max(theme::size::TOUCH_MIN_PHYSICAL / self.scale),
         }
     }
 

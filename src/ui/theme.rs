@@ -26,7 +26,12 @@ pub mod size {
     pub const SMALL: f32 = 26.0;
     /// Touch targets: at least 15 mm, about 90 px on a 24" 1080p screen.
     pub const TOUCH_MIN: f32 = 96.0;
-    const _: () = assert!(TOUCH_MIN >= 90.0, "touch targets must be at least 15 mm");
+    /// The same in physical pixels: on a display drawn at a smaller scale, targets grow.
+    pub const TOUCH_MIN_PHYSICAL: f32 = 90.0;
+    const _: () = assert!(
+        TOUCH_MIN >= TOUCH_MIN_PHYSICAL,
+        "touch targets must be at least 15 mm"
+    );
     pub const PAD: f32 = 32.0;
     pub const GAP: f32 = 24.0;
     pub const RADIUS: f32 = 20.0;

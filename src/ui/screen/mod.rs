@@ -27,6 +27,9 @@ pub struct Ctx<'a> {
     pub landscape: bool,
     /// The customer asked for larger text.
     pub large_text: bool,
+    /// The smallest touch target in layout pixels: 15 mm (90 physical pixels) whatever the
+    /// scale the window is drawn at.
+    pub touch: f32,
 }
 
 /// How much larger "larger text" is.
@@ -87,12 +90,12 @@ pub fn big_button<'a>(
                     .font(theme::BOLD)
                     .center(),
             )
-            .center_x(Length::Fill)
             .center_y(Length::Fill),
         )
         .on_press(on_press)
-        .padding([0.0, size::PAD])
-        .height(Length::Fixed(size::TOUCH_MIN + 16.0))
+        // As wide as its label, with room either side so that even "OK" is a wide target.
+        .padding([0.0, 72.0])
+        .height(Length::Fixed(ctx.touch + 16.0))
         .style(if primary {
             theme::primary_button
         } else {
@@ -130,7 +133,7 @@ pub fn access_bar<'a>(ctx: Ctx<'a>) -> Element<'a> {
                 )
                 .on_press(Message::LanguageChosen(lang))
                 .padding([0.0, 18.0])
-                .height(Length::Fixed(size::TOUCH_MIN))
+                .height(Length::Fixed(ctx.touch))
                 .style(if current {
                     theme::primary_button
                 } else {
@@ -149,7 +152,7 @@ pub fn access_bar<'a>(ctx: Ctx<'a>) -> Element<'a> {
         button(container(text(ctx.t(toggle)).size(size::BODY)).center_y(Length::Fill))
             .on_press(Message::LargerTextToggled)
             .padding([0.0, 18.0])
-            .height(Length::Fixed(size::TOUCH_MIN))
+            .height(Length::Fixed(ctx.touch))
             .style(theme::secondary_button),
     )
     .id(Id::new(ids::LARGER_TEXT));
