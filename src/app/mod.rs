@@ -393,9 +393,8 @@ impl App {
             None => body,
         };
         col = col.push(container(body).height(Length::Fill));
-        if self.out_of_service.is_none() {
-            col = col.push(screen::access_bar(ctx));
-        }
+        // On every customer screen, out of service included.
+        col = col.push(screen::access_bar(ctx));
         if self.dev.is_some() {
             col = col.push(self.dev_panel());
         }
