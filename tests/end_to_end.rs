@@ -14,10 +14,11 @@ use vipps_kiosk::{
     scanner::RawScan,
     sim::{SimConfig, Simulator, backend::PhoneAction},
     ui::qr,
-    vipps::{self, ClientConfig, Credentials, RetryPolicy, Secret, SystemInfo, model::Currency},
+    vipps::{self, model::Currency},
 };
 
-const PERSONAL_QR: &str = "https://qr.vipps.no/p/AbC-123_xyz?v=2";
+mod common;
+use common::PERSONAL_QR;
 
 struct Lane {
     sim: Simulator,
@@ -26,11 +27,7 @@ struct Lane {
 }
 
 fn order(id: &str) -> Order {
-    let orders = vipps_kiosk::app::demo::orders(Currency::Nok, "e2e").expect("demo orders");
-    Order {
-        order_id: id.into(),
-        ..orders[0].clone()
-    }
+    common::order(id)
 }
 
 async fn lane() -> Lane {
@@ -43,19 +40,7 @@ async fn lane() -> Lane {
     )
     .await
     .expect("simulator starts");
-    let client = vipps::Client::new(ClientConfig {
-        base_url: sim.base_url(),
-        credentials: Credentials {
-            client_id: Secret::new("id"),
-            client_secret: Secret::new("secret"),
-            subscription_key: Secret::new("sub"),
-            merchant_serial_number: "123456".into(),
-        },
-        system: SystemInfo::default(),
-        timeout: Duration::from_secs(5),
-        retry: RetryPolicy::default(),
-    })
-    .expect("client");
+    let client = common::client_for(&sim.base_url());
     let machine = Machine::new(payment::Config {
         poll_interval: Duration::from_millis(50),
         failed_display: Duration::from_millis(200),

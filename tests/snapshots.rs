@@ -14,21 +14,20 @@ use std::{
     time::{Duration, Instant},
 };
 use vipps_kiosk::{
-    app::{App, Message, ScannerSource, Setup},
-    config::Market,
-    payment::{self, ApiError, Input, Observed, Order},
+    app::{App, Message},
+    payment::{ApiError, Input},
     scanner::RawScan,
-    ui::{i18n::Lang, icons::Direction, theme},
-    vipps::{
-        self, ClientConfig, Credentials, RetryPolicy, Secret, SystemInfo,
-        model::{Aggregate, Amount, Currency, PaymentState},
-    },
+    ui::{i18n::Lang, theme},
+    vipps::{self, model::PaymentState},
 };
 
+mod common;
+use common::{LANDSCAPE, PORTRAIT, SMALL, logical, observed, order, reference};
+
 const SIZES: [(&str, Size); 3] = [
-    ("portrait", Size::new(1080.0, 1920.0)),
-    ("landscape", Size::new(1920.0, 1080.0)),
-    ("small", Size::new(1280.0, 800.0)),
+    ("portrait", PORTRAIT),
+    ("landscape", LANDSCAPE),
+    ("small", SMALL),
 ];
 
 /// Screens whose review PNGs are committed (in both orientations).
@@ -40,27 +39,7 @@ const REVIEWED: [&str; 5] = [
     "failed-not-found",
 ];
 
-/// The layout size the app draws in a window of `physical` pixels (it scales to fit).
-fn logical(physical: Size) -> Size {
-    let scale = vipps_kiosk::app::fit_scale(physical);
-    Size::new(physical.width / scale, physical.height / scale)
-}
-
-fn client() -> vipps::Client {
-    vipps::Client::new(ClientConfig {
-        base_url: "http://127.0.0.1:9".into(),
-        credentials: Credentials {
-            client_id: Secret::new("id"),
-            client_secret: Secret::new("secret"),
-            subscription_key: Secret::new("sub"),
-            merchant_serial_number: "123456".into(),
-        },
-        system: SystemInfo::default(),
-        timeout: Duration::from_secs(1),
-        retry: RetryPolicy::default(),
-    })
-    .expect("client")
-}
+const ORDER_ID: &str = "snap-order-0001";
 
 /// A lane in `lang`, its clock fixed at `t0`.
 struct Lane {
@@ -70,20 +49,8 @@ struct Lane {
 
 impl Lane {
     fn new(lang: Lang, size: Size, client: Result<vipps::Client, String>) -> Lane {
-        let app = App::new(Setup {
-            market: Market::Norway,
-            lang,
-            client,
-            machine: payment::Config::default(),
-            demo: None,
-            dev: None,
-            scanner: ScannerSource::None,
-            scanner_direction: Direction::Down,
-            window: size,
-        })
-        .0;
         Lane {
-            app,
+            app: common::app_with(lang, size, client),
             t0: Instant::now(),
         }
     }
@@ -91,86 +58,23 @@ impl Lane {
         let _ = self.app.update_at(m, self.t0);
     }
     fn input(&mut self, i: Input) {
-        self.send(Message::Executed(Some(i)));
+        common::feed(&mut self.app, i, self.t0);
     }
     fn reference(&self) -> String {
-        self.app
-            .machine()
-            .payment()
-            .map(|p| p.reference.clone())
-            .unwrap_or_default()
+        reference(&self.app)
     }
     fn waiting(&mut self) {
-        let _ = self.app.step(Input::OrderReceived(order()), self.t0);
-        let r = self.reference();
-        self.input(Input::Created {
-            reference: r,
-            result: Ok(Some("http://sim/_sim/qr/abc123".into())),
-        });
+        common::to_waiting(&mut self.app, ORDER_ID, self.t0);
     }
     fn scanned(&mut self) {
-        self.waiting();
-        self.send(Message::Scanned(RawScan(
-            "https://qr.vipps.no/p/AbC-123_xyz?v=2".into(),
-        )));
-        let r = self.reference();
-        self.input(Input::CancelAnswered {
-            reference: r,
-            result: Ok(observed(PaymentState::Terminated, 0)),
-        });
-        let r = self.reference();
-        self.input(Input::Created {
-            reference: r,
-            result: Ok(None),
-        });
+        common::to_scanned(&mut self.app, ORDER_ID, self.t0);
     }
     fn authorized(&mut self) {
         self.scanned();
-        let _ = self.app.step(Input::Tick, self.t0 + Duration::from_secs(2));
-        let r = self.reference();
-        let _ = self.app.step(
-            Input::Polled {
-                reference: r,
-                result: Ok(observed(PaymentState::Authorized, 0)),
-            },
-            self.t0,
-        );
-        self.send(Message::Tick(self.t0));
+        common::poll_answers(&mut self.app, PaymentState::Authorized, self.t0);
     }
     fn polled(&mut self, state: PaymentState) {
-        let _ = self.app.step(Input::Tick, self.t0 + Duration::from_secs(2));
-        let r = self.reference();
-        self.input(Input::Polled {
-            reference: r,
-            result: Ok(observed(state, 0)),
-        });
-    }
-}
-
-fn order() -> Order {
-    let o = vipps_kiosk::app::demo::orders(Currency::Nok, "snap").expect("demo orders");
-    Order {
-        order_id: "snap-order-0001".into(),
-        ..o[0].clone()
-    }
-}
-
-fn observed(state: PaymentState, captured: i64) -> Observed {
-    let total = order().total_amount;
-    Observed {
-        state,
-        aggregate: Aggregate {
-            authorized_amount: Amount::new(
-                Currency::Nok,
-                if state == PaymentState::Authorized {
-                    total
-                } else {
-                    0
-                },
-            ),
-            captured_amount: Amount::new(Currency::Nok, captured),
-            ..Aggregate::zero(Currency::Nok)
-        },
+        common::poll_answers(&mut self.app, state, self.t0);
     }
 }
 
@@ -184,14 +88,7 @@ fn updating() -> bool {
 
 /// Renders `name` in every language and size, and compares each with its committed hash.
 fn check(name: &str, setup: impl Fn(&mut Lane)) {
-    let settings = iced::Settings {
-        fonts: vec![
-            theme::FONT_REGULAR_BYTES.into(),
-            theme::FONT_BOLD_BYTES.into(),
-        ],
-        default_font: theme::REGULAR,
-        ..iced::Settings::default()
-    };
+    let settings = common::render_settings();
     let scratch = std::env::temp_dir().join(format!("kiosk-snap-{}-{name}", std::process::id()));
     let mut failures = Vec::new();
     for lang in Lang::ALL {
@@ -203,7 +100,7 @@ fn check(name: &str, setup: impl Fn(&mut Lane)) {
                         .to_string(),
                 )
             } else {
-                Ok(client())
+                Ok(common::idle_client())
             };
             let mut lane = Lane::new(lang, size, client);
             setup(&mut lane);
@@ -329,7 +226,10 @@ fn approved() {
         let r = l.reference();
         l.input(Input::Captured {
             reference: r,
-            result: Ok(observed(PaymentState::Authorized, order().total_amount)),
+            result: Ok(observed(
+                PaymentState::Authorized,
+                order(ORDER_ID).total_amount,
+            )),
         });
     });
 }
@@ -379,7 +279,7 @@ fn failed_not_found() {
 #[test]
 fn failed_service_trouble() {
     check("failed-service-trouble", |l| {
-        let _ = l.app.step(Input::OrderReceived(order()), l.t0);
+        let _ = l.app.step(Input::OrderReceived(order(ORDER_ID)), l.t0);
         let r = l.reference();
         let refused = ApiError {
             status: Some(403),

@@ -6,57 +6,21 @@ use iced::{Size, Theme};
 use iced_test::Simulator;
 use std::time::{Duration, Instant};
 use vipps_kiosk::{
-    app::{App, Message, ScannerSource, Setup},
-    config::Market,
-    payment::{self, ApiError, Input, Observed, Order},
+    app::{App, Message},
+    payment::{self, ApiError, Input, Order},
     scanner::RawScan,
-    ui::{i18n::Lang, icons::Direction, theme},
+    ui::i18n::Lang,
     vipps::{
-        self, ClientConfig, Credentials, RetryPolicy, Secret, SystemInfo,
-        model::{Aggregate, Amount, Currency, PaymentState},
+        self,
+        model::{Currency, PaymentState},
     },
 };
 
-const PORTRAIT: Size = Size::new(1080.0, 1920.0);
-const LANDSCAPE: Size = Size::new(1920.0, 1080.0);
-const SMALL: Size = Size::new(1280.0, 800.0);
-
-/// The layout size the app draws in a window of `physical` pixels (it scales to fit).
-fn logical(physical: Size) -> Size {
-    let scale = vipps_kiosk::app::fit_scale(physical);
-    Size::new(physical.width / scale, physical.height / scale)
-}
-
-fn client() -> vipps::Client {
-    // Never called: the tests feed the machine's inputs themselves.
-    vipps::Client::new(ClientConfig {
-        base_url: "http://127.0.0.1:9".into(),
-        credentials: Credentials {
-            client_id: Secret::new("id"),
-            client_secret: Secret::new("secret"),
-            subscription_key: Secret::new("sub"),
-            merchant_serial_number: "123456".into(),
-        },
-        system: SystemInfo::default(),
-        timeout: Duration::from_secs(1),
-        retry: RetryPolicy::default(),
-    })
-    .expect("client")
-}
+mod common;
+use common::{LANDSCAPE, PORTRAIT, SMALL, idle_client as client, logical, observed, reference};
 
 fn app_with(lang: Lang, window: Size, client: Result<vipps::Client, String>) -> App {
-    App::new(Setup {
-        market: Market::Norway,
-        lang,
-        client,
-        machine: payment::Config::default(),
-        demo: None,
-        dev: None,
-        scanner: ScannerSource::None,
-        scanner_direction: Direction::Down,
-        window,
-    })
-    .0
+    common::app_with(lang, window, client)
 }
 
 fn app(lang: Lang) -> App {
@@ -64,88 +28,23 @@ fn app(lang: Lang) -> App {
 }
 
 fn order() -> Order {
-    let o = vipps_kiosk::app::demo::orders(Currency::Nok, "ui").expect("demo orders");
-    Order {
-        order_id: "ui-order-0001".into(),
-        ..o[0].clone()
-    }
-}
-
-fn observed(state: PaymentState, captured: i64) -> Observed {
-    let total = order().total_amount;
-    Observed {
-        state,
-        aggregate: Aggregate {
-            authorized_amount: Amount::new(
-                Currency::Nok,
-                if state == PaymentState::Authorized {
-                    total
-                } else {
-                    0
-                },
-            ),
-            captured_amount: Amount::new(Currency::Nok, captured),
-            ..Aggregate::zero(Currency::Nok)
-        },
-    }
-}
-
-fn reference(app: &App) -> String {
-    app.machine()
-        .payment()
-        .map(|p| p.reference.clone())
-        .unwrap_or_default()
+    common::order("ui-order-0001")
 }
 
 fn feed(app: &mut App, input: Input) {
-    let _ = app.update(Message::Executed(Some(input)));
+    common::feed(app, input, Instant::now());
 }
 
 fn to_waiting(app: &mut App) {
-    let _ = app.step(Input::OrderReceived(order()), Instant::now());
-    let r = reference(app);
-    feed(
-        app,
-        Input::Created {
-            reference: r,
-            result: Ok(Some("http://sim/_sim/qr/abc123".into())),
-        },
-    );
+    common::to_waiting(app, "ui-order-0001", Instant::now());
 }
 
 fn to_scanned(app: &mut App) {
-    to_waiting(app);
-    let _ = app.update(Message::Scanned(RawScan(
-        "https://qr.vipps.no/p/AbC-123_xyz?v=2".into(),
-    )));
-    let r = reference(app);
-    feed(
-        app,
-        Input::CancelAnswered {
-            reference: r,
-            result: Ok(observed(PaymentState::Terminated, 0)),
-        },
-    );
-    let r = reference(app);
-    feed(
-        app,
-        Input::Created {
-            reference: r,
-            result: Ok(None),
-        },
-    );
+    common::to_scanned(app, "ui-order-0001", Instant::now());
 }
 
 fn ui(app: &App, size: Size) -> Simulator<'_, Message> {
-    let settings = iced::Settings {
-        fonts: vec![
-            theme::FONT_REGULAR_BYTES.into(),
-            theme::FONT_BOLD_BYTES.into(),
-        ],
-        default_font: theme::REGULAR,
-        ..iced::Settings::default()
-    };
-    Simulator::with_size(settings, logical(size), app.view())
+    Simulator::with_size(common::render_settings(), logical(size), app.view())
 }
 
 fn has(ui: &mut Simulator<'_, Message>, text: &str) -> bool {

@@ -1,0 +1,169 @@
+//! Set-up shared by the integration tests: a client, sample orders and Vipps answers, the
+//! app at a given screen, and the render settings of the headless UI tests.
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)] // each test crate uses a part
+
+use iced::Size;
+use std::time::{Duration, Instant};
+use vipps_kiosk::{
+    app::{App, Message, ScannerSource, Setup},
+    config::Market,
+    payment::{self, Input, Observed, Order},
+    scanner::RawScan,
+    ui::{i18n::Lang, icons::Direction, theme},
+    vipps::{
+        self, ClientConfig, Credentials, RetryPolicy, Secret, SystemInfo,
+        model::{Aggregate, Amount, Currency, PaymentState},
+    },
+};
+
+pub const PORTRAIT: Size = Size::new(1080.0, 1920.0);
+pub const LANDSCAPE: Size = Size::new(1920.0, 1080.0);
+pub const SMALL: Size = Size::new(1280.0, 800.0);
+
+pub const PERSONAL_QR: &str = "https://qr.vipps.no/p/AbC-123_xyz?v=2";
+pub const QR_TARGET: &str = "http://sim/_sim/qr/abc123";
+
+/// A client for `base_url`; for UI tests a port where nothing listens (it is never called).
+pub fn client_for(base_url: &str) -> vipps::Client {
+    vipps::Client::new(ClientConfig {
+        base_url: base_url.into(),
+        credentials: Credentials {
+            client_id: Secret::new("id"),
+            client_secret: Secret::new("secret"),
+            subscription_key: Secret::new("sub"),
+            merchant_serial_number: "123456".into(),
+        },
+        system: SystemInfo::default(),
+        timeout: Duration::from_secs(5),
+        retry: RetryPolicy::default(),
+    })
+    .expect("client")
+}
+
+pub fn idle_client() -> vipps::Client {
+    client_for("http://127.0.0.1:9")
+}
+
+/// The first sample order, under `id`.
+pub fn order(id: &str) -> Order {
+    let orders = vipps_kiosk::app::demo::orders(Currency::Nok, "test").expect("demo orders");
+    Order {
+        order_id: id.into(),
+        ..orders[0].clone()
+    }
+}
+
+/// What Vipps reports for the sample order in `state`, with `captured` minor units captured.
+pub fn observed(state: PaymentState, captured: i64) -> Observed {
+    let total = order("any-order-1").total_amount;
+    let authorized = if state == PaymentState::Authorized {
+        total
+    } else {
+        0
+    };
+    Observed {
+        state,
+        aggregate: Aggregate {
+            authorized_amount: Amount::new(Currency::Nok, authorized),
+            captured_amount: Amount::new(Currency::Nok, captured),
+            ..Aggregate::zero(Currency::Nok)
+        },
+    }
+}
+
+pub fn app_with(lang: Lang, window: Size, client: Result<vipps::Client, String>) -> App {
+    App::new(Setup {
+        market: Market::Norway,
+        lang,
+        client,
+        machine: payment::Config::default(),
+        demo: None,
+        dev: None,
+        scanner: ScannerSource::None,
+        scanner_direction: Direction::Down,
+        window,
+    })
+    .0
+}
+
+/// The layout size the app draws in a window of `physical` pixels (it scales to fit).
+pub fn logical(physical: Size) -> Size {
+    let scale = vipps_kiosk::app::fit_scale(physical);
+    Size::new(physical.width / scale, physical.height / scale)
+}
+
+/// The kiosk's own fonts, as the real window has them.
+pub fn render_settings() -> iced::Settings {
+    iced::Settings {
+        fonts: vec![
+            theme::FONT_REGULAR_BYTES.into(),
+            theme::FONT_BOLD_BYTES.into(),
+        ],
+        default_font: theme::REGULAR,
+        ..iced::Settings::default()
+    }
+}
+
+pub fn reference(app: &App) -> String {
+    app.machine()
+        .payment()
+        .map(|p| p.reference.clone())
+        .unwrap_or_default()
+}
+
+/// An API answer arriving at `now`.
+pub fn feed(app: &mut App, input: Input, now: Instant) {
+    let _ = app.update_at(Message::Executed(Some(input)), now);
+}
+
+/// Order `order_id` in, its one-time QR payment created: the Waiting screen.
+pub fn to_waiting(app: &mut App, order_id: &str, now: Instant) {
+    let _ = app.step(Input::OrderReceived(order(order_id)), now);
+    let r = reference(app);
+    feed(
+        app,
+        Input::Created {
+            reference: r,
+            result: Ok(Some(QR_TARGET.into())),
+        },
+        now,
+    );
+}
+
+/// A personal QR scanned and the push payment created: the Scanned screen.
+pub fn to_scanned(app: &mut App, order_id: &str, now: Instant) {
+    to_waiting(app, order_id, now);
+    let _ = app.update_at(Message::Scanned(RawScan(PERSONAL_QR.into())), now);
+    let r = reference(app);
+    feed(
+        app,
+        Input::CancelAnswered {
+            reference: r,
+            result: Ok(observed(PaymentState::Terminated, 0)),
+        },
+        now,
+    );
+    let r = reference(app);
+    feed(
+        app,
+        Input::Created {
+            reference: r,
+            result: Ok(None),
+        },
+        now,
+    );
+}
+
+/// A poll that the machine asked for (after a tick) answering `state`.
+pub fn poll_answers(app: &mut App, state: PaymentState, now: Instant) {
+    let _ = app.step(Input::Tick, now + Duration::from_secs(2));
+    let r = reference(app);
+    feed(
+        app,
+        Input::Polled {
+            reference: r,
+            result: Ok(observed(state, 0)),
+        },
+        now,
+    );
+}
