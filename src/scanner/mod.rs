@@ -1,5 +1,6 @@
 //! Scanner input: what a scan means (pure), and the sources that deliver scans (stdin).
 
+pub mod decode;
 pub mod stdin;
 
 use crate::payment::PersonalQr;
