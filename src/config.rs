@@ -74,6 +74,16 @@ pub struct DemoSection {
     pub orders: bool,
 }
 
+/// Which HID scanner to read (`--scanner hid`). Without ids, the first HID POS scanner.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScannerSection {
+    /// USB vendor id, e.g. `0x0c2e`.
+    pub vendor_id: Option<u16>,
+    /// USB product id, e.g. `0x1007`.
+    pub product_id: Option<u16>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SimSection {
@@ -97,6 +107,7 @@ pub struct Config {
     pub vipps: VippsSection,
     pub demo: DemoSection,
     pub sim: SimSection,
+    pub scanner: ScannerSection,
 }
 
 impl Default for Config {
@@ -110,6 +121,7 @@ impl Default for Config {
             vipps: VippsSection::default(),
             demo: DemoSection::default(),
             sim: SimSection::default(),
+            scanner: ScannerSection::default(),
         }
     }
 }
@@ -338,6 +350,17 @@ mod tests {
             crate::ui::i18n::Lang::Da,
             "the market's language by default"
         );
+    }
+
+    #[test]
+    fn scanner_ids_take_hex() {
+        let c = Config::parse("[scanner]\nvendor_id = 0x0c2e\nproduct_id = 0x1007").expect("valid");
+        assert_eq!(
+            (c.scanner.vendor_id, c.scanner.product_id),
+            (Some(0x0c2e), Some(0x1007))
+        );
+        let e = Config::parse("[scanner]\nvendor_id = 70000").expect_err("too big for a USB id");
+        assert_eq!(e.key, "scanner.vendor_id");
     }
 
     #[test]

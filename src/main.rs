@@ -7,6 +7,7 @@ use vipps_kiosk::{
     app::{self, App, DevPanel, ScannerSource, Setup},
     config::{self, ApiTarget, Config},
     payment,
+    scanner::hid::DeviceFilter,
     sim::{SimConfig, Simulator},
     ui::{icons::Direction, theme},
     vipps::{self, ClientConfig, model::Currency},
@@ -18,9 +19,10 @@ struct Cli {
     /// Lane configuration (TOML). Without it the demo runs: embedded simulator, sample orders.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
-    /// Where scans come from: none (developer panel only), stdin (one scan per line).
-    #[arg(long, value_enum, default_value_t = ScannerArg::None)]
-    scanner: ScannerArg,
+    /// Where scans come from: hid (a USB scanner; the default with --config), stdin (one scan
+    /// per line), none (developer panel only; the default for the demo).
+    #[arg(long, value_enum)]
+    scanner: Option<ScannerArg>,
     /// Fill the screen and hide decorations (default with --config).
     #[arg(long, conflicts_with = "windowed")]
     fullscreen: bool,
@@ -38,6 +40,7 @@ struct Cli {
 enum ScannerArg {
     None,
     Stdin,
+    Hid,
 }
 
 #[derive(Subcommand)]
@@ -194,9 +197,17 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
         },
         demo,
         dev,
-        scanner: match cli.scanner {
+        scanner: match cli.scanner.unwrap_or(if demo_mode {
+            ScannerArg::None
+        } else {
+            ScannerArg::Hid
+        }) {
             ScannerArg::None => ScannerSource::None,
             ScannerArg::Stdin => ScannerSource::Stdin,
+            ScannerArg::Hid => ScannerSource::Hid(DeviceFilter {
+                vendor_id: config.scanner.vendor_id,
+                product_id: config.scanner.product_id,
+            }),
         },
         scanner_direction: match config.scanner_position {
             config::ScannerPosition::Below => Direction::Down,

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 pub enum ScannerSource {
     None,
     Stdin,
+    Hid(crate::scanner::hid::DeviceFilter),
 }
 
 /// The developer panel: plays the customer's phone against a simulator.
@@ -80,6 +81,7 @@ pub enum Message {
     MoreTimeTapped,
     /// The scanner stopped delivering (stdin closed, device gone).
     ScannerLost,
+    ScannerConnected,
     Dev(DevAction),
     DevDone(Result<(), String>),
 }
@@ -209,6 +211,10 @@ impl App {
                 Task::none()
             }
             Message::MoreTimeTapped => self.step(Input::MoreTimeTapped, now),
+            Message::ScannerConnected => {
+                self.scanner_ok = true;
+                Task::none()
+            }
             Message::ScannerLost => {
                 tracing::warn!("the scanner is gone; the one-time QR still works");
                 self.scanner_ok = false;
@@ -349,8 +355,10 @@ impl App {
             iced::time::every(every).map(Message::Tick),
             iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
         ];
-        if self.scanner == ScannerSource::Stdin {
-            subs.push(Subscription::run(stdin_scans));
+        match self.scanner {
+            ScannerSource::None => {}
+            ScannerSource::Stdin => subs.push(Subscription::run(stdin_scans)),
+            ScannerSource::Hid(filter) => subs.push(Subscription::run_with(filter, hid_scans)),
         }
         Subscription::batch(subs)
     }
@@ -379,14 +387,12 @@ impl App {
             column![screen::header(ctx)]
         };
         // Notices and prompts lie over the top of the screen rather than pushing the layout.
-        let overlay: Option<Element<'_>> = if let Some(n) = self.machine.notice(self.now) {
-            Some(screen::banner(ctx, i18n::notice(n, self.lang)))
-        } else if let Some(left) = self.machine.walk_away_warning(self.now) {
-            Some(screen::still_there(ctx, left.as_secs()))
-        } else if !self.scanner_ok && matches!(self.machine.state(), State::Waiting { .. }) {
-            Some(screen::banner(ctx, ctx.t(i18n::Text::ScannerMissing)))
-        } else {
-            None
+        let overlay: Option<Element<'_>> = match self.machine.notice(self.now) {
+            Some(n) => Some(screen::banner(ctx, i18n::notice(n, self.lang))),
+            None => self
+                .machine
+                .walk_away_warning(self.now)
+                .map(|left| screen::still_there(ctx, left.as_secs())),
         };
         let body: Element<'_> = match overlay {
             Some(o) => iced::widget::stack![body, container(o).padding(size::GAP)].into(),
@@ -433,6 +439,7 @@ impl App {
                         .flatten()
                         .map(|t| t.saturating_duration_since(now)),
                     trouble: trouble(payment),
+                    scanner_ok: self.scanner_ok,
                 },
             ),
             State::Cancelling {
@@ -448,6 +455,7 @@ impl App {
                     refreshing: true,
                     renews_in: None,
                     trouble: trouble(payment),
+                    scanner_ok: self.scanner_ok,
                 },
             ),
             State::Cancelling {
@@ -532,6 +540,42 @@ fn stdin_scans() -> impl iced::futures::Stream<Item = Message> {
                 }
             }
             let _ = out.send(Message::ScannerLost).await;
+        },
+    )
+}
+
+/// The HID reader thread, as a stream of messages. The thread ends when the stream is dropped.
+fn hid_scans(
+    filter: &crate::scanner::hid::DeviceFilter,
+) -> impl iced::futures::Stream<Item = Message> + use<> {
+    use crate::scanner::hid::{self, Event};
+    use iced::futures::SinkExt;
+    let filter = *filter;
+    iced::stream::channel(
+        16,
+        async move |mut out: iced::futures::channel::mpsc::Sender<Message>| {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+            let spawned = std::thread::Builder::new()
+                .name("scanner-hid".into())
+                .spawn(move || hid::read_loop(filter, |event| tx.blocking_send(event).is_ok()));
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start the scanner thread");
+                let _ = out.send(Message::ScannerLost).await;
+                return;
+            }
+            while let Some(event) = rx.recv().await {
+                let message = match event {
+                    Event::Connected { .. } => Message::ScannerConnected,
+                    Event::Disconnected { .. } => Message::ScannerLost,
+                    Event::Scan(code) => Message::Scanned(RawScan(code)),
+                    // Garbage from the scanner reads as "not a Vipps code" to the customer; it
+                    // never reaches the API.
+                    Event::Dropped(_) => Message::Scanned(RawScan(String::new())),
+                };
+                if out.send(message).await.is_err() {
+                    return;
+                }
+            }
         },
     )
 }

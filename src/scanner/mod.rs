@@ -1,6 +1,7 @@
 //! Scanner input: what a scan means (pure), and the sources that deliver scans (stdin).
 
 pub mod decode;
+pub mod hid;
 pub mod stdin;
 
 use crate::payment::PersonalQr;

@@ -24,6 +24,8 @@ pub struct Waiting<'a> {
     pub renews_in: Option<Duration>,
     /// Vipps has not answered the last calls.
     pub trouble: bool,
+    /// The scanner works; otherwise the personal-QR way is replaced by a note.
+    pub scanner_ok: bool,
 }
 
 pub fn lines<'a>(ctx: Ctx<'a>, order: &'a Order) -> Element<'a> {
@@ -115,16 +117,23 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
             .map(|d| i18n::renews_in(ctx.lang, &format_countdown(d.as_secs())))
             .unwrap_or_default()
     };
-    let personal = row![
-        text(ctx.t(Text::OrPersonalQr))
+    let personal: Element<'a> = if w.scanner_ok {
+        row![
+            text(ctx.t(Text::OrPersonalQr))
+                .size(ctx.px(size::BODY))
+                .width(Length::Fill),
+            image(ctx.assets.arrow.clone())
+                .width(Length::Fixed(80.0))
+                .height(Length::Fixed(80.0)),
+        ]
+        .spacing(size::GAP)
+        .align_y(Alignment::Center)
+        .into()
+    } else {
+        text(ctx.t(Text::ScannerMissing))
             .size(ctx.px(size::BODY))
-            .width(Length::Fill),
-        image(ctx.assets.arrow.clone())
-            .width(Length::Fixed(80.0))
-            .height(Length::Fixed(80.0)),
-    ]
-    .spacing(size::GAP)
-    .align_y(Alignment::Center);
+            .into()
+    };
     container(
         column![
             text(ctx.t(Text::ScanWithApp))
