@@ -6,6 +6,7 @@
 pub mod app;
 pub mod config;
 pub mod payment;
+pub mod pos;
 pub mod redact;
 pub mod scanner;
 pub mod sim;

@@ -1,0 +1,441 @@
+//! The POS API: the lane's POS hands over orders and learns outcomes over local HTTP (axum,
+//! 127.0.0.1 by default, bearer token).
+//!
+//! The payment machine stays the only owner of payment state: the API sends `Command`s to the
+//! app (one-shot replies), and the app writes every status change into the `Hub`, which the
+//! API reads and streams as server-sent events.
+
+use crate::{
+    payment::{FailureReason, Method, Order, OrderStatus, OrderUpdate},
+    vipps::{Secret, model::Currency},
+};
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, Path, Request, State},
+    http::{HeaderMap, StatusCode},
+    middleware::{self, Next},
+    response::{
+        IntoResponse, Response,
+        sse::{Event, KeepAlive, Sse},
+    },
+    routing::{get, post},
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+    time::Duration,
+};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// Largest order body accepted (a 500-line order is well under this).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// What the POS sees of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderRecord {
+    pub order_id: String,
+    pub status: OrderStatus,
+    /// Every payment reference tried for this order, oldest first.
+    pub references: Vec<String>,
+    pub method: Option<Method>,
+    /// Captured amount in minor units, once captured.
+    pub captured_amount: Option<i64>,
+    pub currency: Currency,
+    pub total_amount: i64,
+    /// Why the last payment attempt failed, for the POS to act on.
+    pub reason: Option<FailureReason>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Lane health, for `GET /v1/health`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub scanner_connected: Option<bool>,
+    pub last_scan_at: Option<String>,
+    pub last_vipps_ok_at: Option<String>,
+    pub token_expires_in_s: Option<u64>,
+}
+
+/// Shared between the app (writes) and the API (reads).
+pub struct Hub {
+    orders: Mutex<HashMap<String, OrderRecord>>,
+    events: broadcast::Sender<OrderRecord>,
+    health: Mutex<Health>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").finish_non_exhaustive()
+    }
+}
+
+fn now_rfc3339() -> String {
+    crate::sim::backend::now_rfc3339()
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            orders: Mutex::new(HashMap::new()),
+            events: broadcast::channel(256).0,
+            health: Mutex::new(Health::default()),
+        }
+    }
+}
+
+impl Hub {
+    pub fn new() -> Arc<Hub> {
+        Arc::new(Hub::default())
+    }
+
+    /// An order the machine accepted: recorded before its first status change.
+    pub fn accepted(&self, order: &Order) {
+        let now = now_rfc3339();
+        lock(&self.orders)
+            .entry(order.order_id.clone())
+            .or_insert(OrderRecord {
+                order_id: order.order_id.clone(),
+                status: OrderStatus::Waiting,
+                references: Vec::new(),
+                method: None,
+                captured_amount: None,
+                currency: order.currency,
+                total_amount: order.total_amount,
+                reason: None,
+                created_at: now.clone(),
+                updated_at: now,
+            });
+    }
+
+    /// A status change from the payment machine.
+    pub fn update(&self, u: &OrderUpdate) {
+        let record = {
+            let mut orders = lock(&self.orders);
+            let Some(r) = orders.get_mut(&u.order_id) else {
+                return; // an order the POS did not send (demo orders)
+            };
+            r.status = u.status;
+            if let Some(reference) = &u.reference
+                && !r.references.contains(reference)
+            {
+                r.references.push(reference.clone());
+            }
+            r.method = u.method.or(r.method);
+            if let Some(c) = u.captured {
+                r.captured_amount = Some(c.value);
+            }
+            r.reason = u.reason;
+            r.updated_at = now_rfc3339();
+            r.clone()
+        };
+        let _ = self.events.send(record);
+    }
+
+    pub fn get(&self, order_id: &str) -> Option<OrderRecord> {
+        lock(&self.orders).get(order_id).cloned()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<OrderRecord> {
+        self.events.subscribe()
+    }
+
+    pub fn set_scanner(&self, connected: bool) {
+        lock(&self.health).scanner_connected = Some(connected);
+    }
+
+    pub fn scanned(&self) {
+        lock(&self.health).last_scan_at = Some(now_rfc3339());
+    }
+
+    pub fn vipps_ok(&self) {
+        lock(&self.health).last_vipps_ok_at = Some(now_rfc3339());
+    }
+
+    pub fn set_token_expiry(&self, left: Option<Duration>) {
+        lock(&self.health).token_expires_in_s = left.map(|d| d.as_secs());
+    }
+
+    pub fn health(&self) -> Health {
+        lock(&self.health).clone()
+    }
+}
+
+/// Why the app did not take a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Another order is being paid.
+    Busy,
+    /// No such active order (or it has ended).
+    NotActive,
+    /// The customer has paid: it cannot be withdrawn, only refunded.
+    AlreadyPaid,
+    /// The lane cannot take payments (out of service).
+    OutOfService,
+}
+
+/// A one-shot reply that can travel in a `Clone` message.
+#[derive(Debug, Clone)]
+pub struct Reply(Arc<Mutex<Option<oneshot::Sender<Result<(), Refusal>>>>>);
+
+impl Reply {
+    pub fn send(&self, result: Result<(), Refusal>) {
+        if let Some(tx) = lock(&self.0).take() {
+            let _ = tx.send(result);
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Submit(Box<Order>, Reply),
+    Cancel(String, Reply),
+}
+
+#[derive(Clone)]
+struct Api {
+    hub: Arc<Hub>,
+    token: Secret,
+    currency: Currency,
+    commands: mpsc::Sender<Command>,
+}
+
+/// The POS API's routes. `commands` reach the app; the hub is what the app writes.
+pub fn router(
+    hub: Arc<Hub>,
+    token: Secret,
+    currency: Currency,
+    commands: mpsc::Sender<Command>,
+) -> Router {
+    let api = Api {
+        hub,
+        token,
+        currency,
+        commands,
+    };
+    Router::new()
+        .route("/v1/orders", post(submit))
+        .route("/v1/orders/{order_id}", get(status))
+        .route("/v1/orders/{order_id}/cancel", post(cancel))
+        .route("/v1/events", get(events))
+        .route("/v1/health", get(health))
+        .layer(middleware::from_fn_with_state(api.clone(), authorize))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(api)
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn invalid(field: &str, reason: &str) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "error": "invalid order", "field": field, "reason": reason })),
+    )
+        .into_response()
+}
+
+/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn authorize(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    request: Request,
+    next: Next,
+) -> Response {
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if api.token.is_empty() || !same(given.as_bytes(), api.token.expose().as_bytes()) {
+        return error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    next.run(request).await
+}
+
+async fn ask(api: &Api, command: impl FnOnce(Reply) -> Command) -> Result<(), Refusal> {
+    let (tx, rx) = oneshot::channel();
+    let reply = Reply(Arc::new(Mutex::new(Some(tx))));
+    if api.commands.send(command(reply)).await.is_err() {
+        return Err(Refusal::OutOfService);
+    }
+    rx.await.unwrap_or(Err(Refusal::OutOfService))
+}
+
+async fn submit(State(api): State<Api>, body: Bytes) -> Response {
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("malformed JSON: {e}")),
+    };
+    let order: Order = match serde_path_to_error::deserialize(value) {
+        Ok(o) => o,
+        Err(e) => {
+            let reason = e.inner().to_string();
+            let mut field = e.path().to_string();
+            // serde names a missing field only in its message: put it in `field` too.
+            if let Some(missing) = reason
+                .strip_prefix("missing field `")
+                .and_then(|r| r.split('`').next())
+            {
+                field = if field == "." {
+                    missing.to_string()
+                } else {
+                    format!("{field}.{missing}")
+                };
+            }
+            return invalid(if field == "." { "(body)" } else { &field }, &reason);
+        }
+    };
+    if let Err(e) = order.validate(api.currency) {
+        return invalid(&e.field, &e.reason);
+    }
+    if api.hub.get(&order.order_id).is_some() {
+        return invalid("orderId", "this orderId was already used on this lane");
+    }
+    let id = order.order_id.clone();
+    match ask(&api, |reply| Command::Submit(Box::new(order), reply)).await {
+        Ok(()) => match api.hub.get(&id) {
+            Some(record) => (StatusCode::CREATED, Json(record)).into_response(),
+            None => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the order was taken but not recorded",
+            ),
+        },
+        Err(Refusal::Busy) => error(
+            StatusCode::CONFLICT,
+            "another order is being paid on this lane",
+        ),
+        Err(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the lane is out of service",
+        ),
+    }
+}
+
+async fn status(State(api): State<Api>, Path(order_id): Path<String>) -> Response {
+    match api.hub.get(&order_id) {
+        Some(record) => Json(record).into_response(),
+        None => error(StatusCode::NOT_FOUND, "no such order on this lane"),
+    }
+}
+
+async fn cancel(State(api): State<Api>, Path(order_id): Path<String>) -> Response {
+    if api.hub.get(&order_id).is_none() {
+        return error(StatusCode::NOT_FOUND, "no such order on this lane");
+    }
+    match ask(&api, |reply| Command::Cancel(order_id.clone(), reply)).await {
+        // The cancel is under way; the status turns `cancelled` once Vipps confirms.
+        Ok(()) => (StatusCode::ACCEPTED, Json(api.hub.get(&order_id))).into_response(),
+        Err(Refusal::AlreadyPaid) => error(
+            StatusCode::CONFLICT,
+            "the customer has paid; refund instead",
+        ),
+        Err(Refusal::NotActive) => error(StatusCode::CONFLICT, "the order has already ended"),
+        Err(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the lane is out of service",
+        ),
+    }
+}
+
+async fn events(State(api): State<Api>) -> impl IntoResponse {
+    let rx = api.hub.subscribe();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(record) => {
+                    let event = Event::default()
+                        .event("order")
+                        .json_data(&record)
+                        .unwrap_or_else(|_| Event::default().comment("unserialisable"));
+                    return Some((Ok::<_, std::convert::Infallible>(event), rx));
+                }
+                // A slow reader missed some: it can GET the orders it cares about.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn health(State(api): State<Api>) -> Response {
+    let h = api.hub.health();
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "scannerConnected": h.scanner_connected,
+        "lastScanAt": h.last_scan_at,
+        "lastVippsOkAt": h.last_vipps_ok_at,
+        "tokenExpiresInS": h.token_expires_in_s,
+        // The crash-safe journal is not built yet: said plainly rather than "ok".
+        "journal": "not configured",
+    }))
+    .into_response()
+}
+
+/// Carries out a POS command on the payment machine, replying to the POS. Returns the
+/// machine's effects for the caller to run (and to `record`).
+pub fn apply(
+    command: Command,
+    machine: &mut crate::payment::Machine,
+    hub: &Hub,
+    now: std::time::Instant,
+) -> Vec<crate::payment::Effect> {
+    use crate::payment::{Input, State};
+    match command {
+        Command::Submit(order, reply) => {
+            if !machine.accepts_orders() {
+                reply.send(Err(Refusal::Busy));
+                return Vec::new();
+            }
+            hub.accepted(&order);
+            let effects = machine.step(Input::OrderReceived(*order), now);
+            record(&effects, hub);
+            reply.send(Ok(()));
+            effects
+        }
+        Command::Cancel(order_id, reply) => {
+            let active = machine.order().is_some_and(|o| o.order_id == order_id);
+            let paid = matches!(
+                machine.state(),
+                State::Capturing { .. } | State::Approved { .. }
+            );
+            let ended = matches!(machine.state(), State::Failed { order: None, .. });
+            let answer = match (active, paid, ended) {
+                (true, true, _) => Err(Refusal::AlreadyPaid),
+                (true, false, false) => Ok(()),
+                _ => Err(Refusal::NotActive),
+            };
+            let effects = match answer {
+                Ok(()) => machine.step(Input::OrderWithdrawn(order_id), now),
+                Err(_) => Vec::new(),
+            };
+            record(&effects, hub);
+            reply.send(answer);
+            effects
+        }
+    }
+}
+
+/// Writes the status changes among `effects` into the hub (and so to the POS).
+pub fn record(effects: &[crate::payment::Effect], hub: &Hub) {
+    for e in effects {
+        if let crate::payment::Effect::Notify(u) = e {
+            hub.update(u);
+        }
+    }
+}

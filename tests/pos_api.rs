@@ -1,0 +1,384 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup step should stop a test loudly
+//! The POS API driving a whole lane: the real router, payment machine, Vipps client and
+//! simulator, with a small loop playing the app (the same `pos::apply` and `driver::execute`
+//! the app uses). Order in, scan, approval in the simulator, `captured` out by GET and SSE;
+//! and every bad input gets its clear 4xx.
+
+use serde_json::{Value, json};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+use tokio::sync::mpsc;
+use vipps_kiosk::{
+    app::driver,
+    payment::{self, Input, Machine},
+    pos::{self, Hub},
+    scanner::RawScan,
+    sim::{SimConfig, Simulator, backend::PhoneAction},
+    vipps::{Secret, model::Currency},
+};
+
+mod common;
+
+const TOKEN: &str = "pos-secret-token";
+
+struct Lane {
+    sim: Simulator,
+    base: String,
+    http: reqwest::Client,
+    /// Scans go to the lane loop through here, as from the scanner.
+    scans: mpsc::Sender<String>,
+    machine: Arc<Mutex<Machine>>,
+}
+
+async fn lane() -> Lane {
+    let sim = Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        SimConfig {
+            currency: Some(Currency::Nok),
+            ..SimConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let client = common::client_for(&sim.base_url());
+    let hub = Hub::new();
+    let (commands_tx, mut commands) = mpsc::channel(8);
+    let (scans_tx, mut scans) = mpsc::channel::<String>(8);
+    let machine = Arc::new(Mutex::new(Machine::new(payment::Config {
+        poll_interval: Duration::from_millis(50),
+        approved_display: Duration::from_millis(300),
+        failed_display: Duration::from_millis(300),
+        ..payment::Config::default()
+    })));
+    // The app's part: commands, scans and ticks into the machine; effects carried out.
+    let (m, h) = (machine.clone(), hub.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        loop {
+            let effects = tokio::select! {
+                Some(cmd) = commands.recv() => pos::apply(cmd, &mut m.lock().unwrap(), &h, Instant::now()),
+                Some(scan) = scans.recv() => m.lock().unwrap().step(Input::Scan(RawScan(scan)), Instant::now()),
+                _ = tick.tick() => m.lock().unwrap().step(Input::Tick, Instant::now()),
+            };
+            let mut queue = effects;
+            while !queue.is_empty() {
+                pos::record(&queue, &h);
+                let mut next = Vec::new();
+                for effect in queue {
+                    if let Some(answer) = driver::execute(client.clone(), effect).await {
+                        next.extend(m.lock().unwrap().step(answer, Instant::now()));
+                    }
+                }
+                queue = next;
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = pos::router(hub, Secret::new(TOKEN), Currency::Nok, commands_tx);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Lane {
+        sim,
+        base,
+        http: vipps_kiosk::vipps::plain_http_client(),
+        scans: scans_tx,
+        machine,
+    }
+}
+
+fn order_json(id: &str) -> Value {
+    serde_json::to_value(common::order(id)).unwrap()
+}
+
+impl Lane {
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+    }
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+    async fn wait_status(&self, id: &str, want: &str) -> Value {
+        let start = Instant::now();
+        loop {
+            let (_, v) = self.get(&format!("/v1/orders/{id}")).await;
+            if v["status"] == want {
+                return v;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{id} never became {want}: {v}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    fn current_reference(&self) -> Option<String> {
+        self.machine
+            .lock()
+            .unwrap()
+            .payment()
+            .filter(|p| p.created)
+            .map(|p| p.reference.clone())
+    }
+    async fn wait_reference(&self, suffix: &str) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(r) = self.current_reference().filter(|r| r.ends_with(suffix)) {
+                return r;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "no payment {suffix}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_whole_lane_order_scan_approve_captured_by_get_and_sse() {
+    let lane = lane().await;
+    let mut events = lane
+        .http
+        .get(format!("{}/v1/events", lane.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+
+    let r = lane
+        .post("/v1/orders")
+        .json(&order_json("pos-order-0001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["status"], "waiting");
+    assert_eq!(created["totalAmount"], 35300);
+
+    lane.wait_reference("-1").await;
+    lane.scans.send(common::PERSONAL_QR.into()).await.unwrap();
+    let push = lane.wait_reference("-2").await;
+    let scanned = lane.wait_status("pos-order-0001", "scanned").await;
+    assert_eq!(scanned["method"], "personalQr");
+    assert!(lane.sim.phone(&push, PhoneAction::Approve));
+    let done = lane.wait_status("pos-order-0001", "captured").await;
+    assert_eq!(done["capturedAmount"], 35300);
+    assert_eq!(
+        done["references"],
+        json!(["pos-order-0001-1", "pos-order-0001-2"])
+    );
+
+    // The same story arrived as server-sent events, in order.
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !seen.contains("\"captured\"") && Instant::now() < deadline {
+        if let Ok(Ok(Some(chunk))) =
+            tokio::time::timeout(Duration::from_millis(500), events.chunk()).await
+        {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    let statuses: Vec<&str> = ["\"waiting\"", "\"scanned\"", "\"approved\"", "\"captured\""]
+        .into_iter()
+        .filter(|s| seen.contains(*s))
+        .collect();
+    assert_eq!(statuses.len(), 4, "events: {seen}");
+    let pos = |s: &str| seen.find(s).unwrap();
+    assert!(pos("\"scanned\"") < pos("\"approved\"") && pos("\"approved\"") < pos("\"captured\""));
+    assert!(seen.contains("event: order"));
+
+    // Exactly one captured payment in Vipps' books.
+    let captured: Vec<_> = lane
+        .sim
+        .payments()
+        .into_iter()
+        .filter(|p| p["aggregate"]["capturedAmount"]["value"].as_i64() > Some(0))
+        .collect();
+    assert_eq!(captured.len(), 1);
+}
+
+#[tokio::test]
+async fn cancel_withdraws_and_reports_cancelled() {
+    let lane = lane().await;
+    assert_eq!(
+        lane.post("/v1/orders")
+            .json(&order_json("pos-cancel-0001"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    lane.wait_reference("-1").await;
+    let r = lane
+        .post("/v1/orders/pos-cancel-0001/cancel")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    lane.wait_status("pos-cancel-0001", "cancelled").await;
+    assert_eq!(lane.sim.payments()[0]["state"], "TERMINATED");
+    assert_eq!(
+        lane.post("/v1/orders/pos-cancel-0001/cancel")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        409,
+        "already ended"
+    );
+    assert_eq!(
+        lane.post("/v1/orders/nope-0000001/cancel")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_paid_order_cannot_be_withdrawn() {
+    let lane = lane().await;
+    lane.post("/v1/orders")
+        .json(&order_json("pos-paid-0001"))
+        .send()
+        .await
+        .unwrap();
+    let qr = lane.wait_reference("-1").await;
+    assert!(lane.sim.phone(&qr, PhoneAction::Approve));
+    lane.wait_status("pos-paid-0001", "captured").await;
+    let r = lane
+        .post("/v1/orders/pos-paid-0001/cancel")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status() == 409, "{}", r.status());
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx() {
+    let lane = lane().await;
+    // No token, a wrong token.
+    let r = lane
+        .http
+        .post(format!("{}/v1/orders", lane.base))
+        .json(&order_json("pos-auth-00001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = lane
+        .http
+        .get(format!("{}/v1/health", lane.base))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Malformed JSON.
+    let r = lane
+        .post("/v1/orders")
+        .header("content-type", "application/json")
+        .body("{\"orderId\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // Too large.
+    let r = lane
+        .post("/v1/orders")
+        .body(vec![b' '; pos::MAX_BODY_BYTES + 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+
+    let field_of = |r: Value| r["field"].as_str().unwrap_or_default().to_string();
+    let mut cases: Vec<(Value, &str)> = Vec::new();
+    let mut o = order_json("pos-bad-000001");
+    o["totalAmount"] = json!(35301);
+    cases.push((o, "totalAmount"));
+    let mut o = order_json("pos-bad-000002");
+    o["lines"][0]["totalTaxAmount"] = json!(100);
+    o["lines"][0]["totalAmountExcludingTax"] = json!(17880);
+    cases.push((o, "lines[0].totalTaxAmount"));
+    let mut o = order_json("pos-bad-000003");
+    o["lines"][1]["unitPrice"] = json!(-5);
+    cases.push((o, "lines[1].totalAmount"));
+    let mut o = order_json("pos-bad-000004");
+    o["currency"] = json!("DKK");
+    cases.push((o, "currency"));
+    let mut o = order_json("pos-bad-000005");
+    o["lines"][0]["name"] = json!("x".repeat(101));
+    cases.push((o, "lines[0].name"));
+    let mut o = order_json("pos-bad-000006");
+    let line = o["lines"][0].clone();
+    o["lines"] = json!(vec![line; 501]);
+    cases.push((o, "lines"));
+    cases.push((order_json("bad id!"), "orderId"));
+    let mut o = order_json("pos-bad-000008");
+    o["lines"][0]["taxRate"] = json!("25%");
+    cases.push((o, "lines[0].taxRate"));
+    let mut o = order_json("pos-bad-000009");
+    o.as_object_mut().unwrap().remove("lines");
+    cases.push((o, "lines"));
+    for (body, field) in cases {
+        let r = lane.post("/v1/orders").json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{field}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(field_of(v.clone()), field, "{v}");
+        assert!(!v["reason"].as_str().unwrap_or_default().is_empty());
+    }
+    assert!(lane.sim.payments().is_empty(), "no bad order reached Vipps");
+
+    // One order at a time; an orderId only once.
+    assert_eq!(
+        lane.post("/v1/orders")
+            .json(&order_json("pos-first-0001"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    assert_eq!(
+        lane.post("/v1/orders")
+            .json(&order_json("pos-second-001"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        409
+    );
+    let r = lane
+        .post("/v1/orders")
+        .json(&order_json("pos-first-0001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(lane.get("/v1/orders/unknown-0001").await.0, 404);
+
+    let (status, health) = lane.get("/v1/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+}
