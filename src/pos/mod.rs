@@ -185,7 +185,9 @@ pub enum Refusal {
 
 /// A one-shot reply that can travel in a `Clone` message.
 #[derive(Debug, Clone)]
-pub struct Reply(Arc<Mutex<Option<oneshot::Sender<Result<(), Refusal>>>>>);
+pub struct Reply(Arc<Mutex<Option<ReplySender>>>);
+
+type ReplySender = oneshot::Sender<Result<(), Refusal>>;
 
 impl Reply {
     pub fn send(&self, result: Result<(), Refusal>) {
