@@ -74,6 +74,24 @@ pub struct DemoSection {
     pub orders: bool,
 }
 
+/// The POS API: where it listens and the bearer token the POS must send.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PosSection {
+    pub listen: String,
+    /// Better from the environment (`KIOSK_POS_TOKEN`) than in the file.
+    pub token: Option<String>,
+}
+
+impl Default for PosSection {
+    fn default() -> Self {
+        PosSection {
+            listen: "127.0.0.1:7878".into(),
+            token: None,
+        }
+    }
+}
+
 /// Which HID scanner to read (`--scanner hid`). Without ids, the first HID POS scanner.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -108,6 +126,7 @@ pub struct Config {
     pub demo: DemoSection,
     pub sim: SimSection,
     pub scanner: ScannerSection,
+    pub pos: PosSection,
 }
 
 impl Default for Config {
@@ -122,6 +141,7 @@ impl Default for Config {
             demo: DemoSection::default(),
             sim: SimSection::default(),
             scanner: ScannerSection::default(),
+            pos: PosSection::default(),
         }
     }
 }
@@ -229,6 +249,10 @@ impl Config {
         if !(1_000..=60_000).contains(&v.request_timeout_ms) {
             return Err(bad("vipps.request_timeout_ms", "1000-60000"));
         }
+        self.pos_listen()?;
+        if self.pos.token.as_deref().is_some_and(|t| t.len() < 16) {
+            return Err(bad("pos.token", "at least 16 characters"));
+        }
         if self.walk_away_after_s != 0 && !(90..=3600).contains(&self.walk_away_after_s) {
             return Err(bad("walk_away_after_s", "0 (never), or 90-3600 seconds"));
         }
@@ -278,6 +302,20 @@ impl Config {
 
     pub fn walk_away_after(&self) -> Option<Duration> {
         (self.walk_away_after_s != 0).then(|| Duration::from_secs(self.walk_away_after_s))
+    }
+
+    pub fn pos_listen(&self) -> Result<std::net::SocketAddr, ConfigError> {
+        self.pos
+            .listen
+            .parse()
+            .map_err(|_| bad("pos.listen", "an address and port, such as 127.0.0.1:7878"))
+    }
+
+    /// The POS token: `KIOSK_POS_TOKEN`, else `[pos] token`. None: the POS API stays off.
+    pub fn pos_token(&self, env: Env<'_>) -> Option<Secret> {
+        env("KIOSK_POS_TOKEN")
+            .or_else(|| self.pos.token.clone())
+            .map(Secret::new)
     }
 
     pub fn poll_interval(&self) -> Duration {
@@ -350,6 +388,29 @@ mod tests {
             crate::ui::i18n::Lang::Da,
             "the market's language by default"
         );
+    }
+
+    #[test]
+    fn pos_keys() {
+        let c = Config::parse("[pos]\nlisten = \"127.0.0.1:9000\"\ntoken = \"0123456789abcdef\"")
+            .expect("valid");
+        assert_eq!(c.pos_listen().map(|a| a.port()), Ok(9000));
+        let none = |_: &str| None;
+        assert_eq!(
+            c.pos_token(&none).map(|t| t.expose().to_string()),
+            Some("0123456789abcdef".into())
+        );
+        let env = |n: &str| (n == "KIOSK_POS_TOKEN").then(|| "from-the-environment".to_string());
+        assert_eq!(
+            c.pos_token(&env).map(|t| t.expose().to_string()),
+            Some("from-the-environment".into())
+        );
+        let key = |t: &str| Config::parse(t).map(|_| ()).map_err(|e| e.key);
+        assert_eq!(
+            key("[pos]\nlisten = \"localhost\""),
+            Err("pos.listen".into())
+        );
+        assert_eq!(key("[pos]\ntoken = \"short\""), Err("pos.token".into()));
     }
 
     #[test]

@@ -186,7 +186,21 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
     // The demo window is the design canvas at half size; the layout scales to fit. iced sizes
     // the window in scaled units, so it is given the canvas size.
     let physical = if fullscreen { design } else { design * 0.5 };
+    let pos = match (config.pos_listen(), config.pos_token(&config::process_env)) {
+        (Ok(listen), Some(token)) => Some(app::PosSetup {
+            listen,
+            token,
+            hub: vipps_kiosk::pos::Hub::new(),
+            currency: market.currency(),
+        }),
+        (_, None) if !demo_mode && !config.demo.orders => {
+            tracing::warn!("no POS token (KIOSK_POS_TOKEN or [pos] token): the POS API is off");
+            None
+        }
+        _ => None,
+    };
     let setup = Setup {
+        pos,
         market,
         lang: config.language(),
         client,

@@ -40,6 +40,21 @@ pub struct DevPanel {
     pub sim_url: String,
 }
 
+/// The POS API this lane serves.
+#[derive(Debug, Clone)]
+pub struct PosSetup {
+    pub listen: std::net::SocketAddr,
+    pub token: crate::vipps::Secret,
+    pub hub: std::sync::Arc<crate::pos::Hub>,
+    pub currency: crate::vipps::model::Currency,
+}
+
+impl std::hash::Hash for PosSetup {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.listen.hash(state);
+    }
+}
+
 /// Everything the app is built from; `main` and the tests fill it in.
 #[derive(Debug, Clone)]
 pub struct Setup {
@@ -52,6 +67,7 @@ pub struct Setup {
     pub dev: Option<DevPanel>,
     pub scanner: ScannerSource,
     pub scanner_direction: Direction,
+    pub pos: Option<PosSetup>,
     /// The window's size in physical pixels, as far as known before it opens.
     pub window: Size,
 }
@@ -82,6 +98,8 @@ pub enum Message {
     /// The scanner stopped delivering (stdin closed, device gone).
     ScannerLost,
     ScannerConnected,
+    /// A command from the lane's POS.
+    Pos(crate::pos::Command),
     Dev(DevAction),
     DevDone(Result<(), String>),
 }
@@ -107,6 +125,7 @@ pub struct App {
     dev_status: Option<String>,
     http: reqwest::Client,
     scanner: ScannerSource,
+    pos: Option<PosSetup>,
     /// The window in physical pixels, and the scale that fits the design canvas into it.
     physical: Size,
     scale: f32,
@@ -158,6 +177,7 @@ impl App {
             dev_status: None,
             http: crate::vipps::plain_http_client(),
             scanner: setup.scanner,
+            pos: setup.pos,
             physical: setup.window,
             scale: fit_scale(setup.window),
             now: Instant::now(),
@@ -190,9 +210,21 @@ impl App {
                 let task = self.step(Input::Tick, now);
                 Task::batch([task, self.feed_demo(now)])
             }
-            Message::Executed(Some(input)) => self.step(input, now),
+            Message::Executed(Some(input)) => {
+                if let Some(p) = &self.pos
+                    && api_succeeded(&input)
+                {
+                    p.hub.vipps_ok();
+                }
+                self.step(input, now)
+            }
             Message::Executed(None) => Task::none(),
-            Message::Scanned(scan) => self.step(Input::Scan(scan), now),
+            Message::Scanned(scan) => {
+                if let Some(p) = &self.pos {
+                    p.hub.scanned();
+                }
+                self.step(Input::Scan(scan), now)
+            }
             Message::CancelTapped => self.step(Input::CancelTapped, now),
             Message::DismissTapped => self.step(Input::DismissTapped, now),
             Message::Resized(logical) => {
@@ -213,11 +245,27 @@ impl App {
             Message::MoreTimeTapped => self.step(Input::MoreTimeTapped, now),
             Message::ScannerConnected => {
                 self.scanner_ok = true;
+                if let Some(p) = &self.pos {
+                    p.hub.set_scanner(true);
+                }
                 Task::none()
             }
+            Message::Pos(command) => match &self.pos {
+                Some(p) if self.client.is_some() => {
+                    let effects = crate::pos::apply(command, &mut self.machine, &p.hub, now);
+                    self.run(effects, now)
+                }
+                _ => {
+                    crate::pos::reject_out_of_service(command);
+                    Task::none()
+                }
+            },
             Message::ScannerLost => {
                 tracing::warn!("the scanner is gone; the one-time QR still works");
                 self.scanner_ok = false;
+                if let Some(p) = &self.pos {
+                    p.hub.set_scanner(false);
+                }
                 Task::none()
             }
             Message::Dev(action) => self.dev_action(action, now),
@@ -231,7 +279,15 @@ impl App {
     /// Feeds the machine and carries out what it asks for.
     pub fn step(&mut self, input: Input, now: Instant) -> Task<Message> {
         let effects = self.machine.step(input, now);
+        self.run(effects, now)
+    }
+
+    /// Carries out the machine's effects: API calls as tasks, status changes to the POS.
+    fn run(&mut self, effects: Vec<Effect>, now: Instant) -> Task<Message> {
         self.refresh_qr();
+        if let Some(p) = &self.pos {
+            crate::pos::record(&effects, &p.hub);
+        }
         // The customer's choices last as long as their order.
         if self.machine.order().is_none() {
             self.lang = self.default_lang;
@@ -359,6 +415,9 @@ impl App {
             ScannerSource::None => {}
             ScannerSource::Stdin => subs.push(Subscription::run(stdin_scans)),
             ScannerSource::Hid(filter) => subs.push(Subscription::run_with(filter, hid_scans)),
+        }
+        if let Some(pos) = &self.pos {
+            subs.push(Subscription::run_with(pos.clone(), pos_server));
         }
         Subscription::batch(subs)
     }
@@ -576,6 +635,48 @@ fn hid_scans(
                     return;
                 }
             }
+        },
+    )
+}
+
+fn api_succeeded(input: &Input) -> bool {
+    match input {
+        Input::Created { result, .. } => result.is_ok(),
+        Input::Polled { result, .. }
+        | Input::Captured { result, .. }
+        | Input::CancelAnswered { result, .. } => result.is_ok(),
+        _ => false,
+    }
+}
+
+/// Serves the POS API and turns its commands into messages. Stops with the subscription.
+fn pos_server(pos: &PosSetup) -> impl iced::futures::Stream<Item = Message> + use<> {
+    use iced::futures::SinkExt;
+    let pos = pos.clone();
+    iced::stream::channel(
+        16,
+        async move |mut out: iced::futures::channel::mpsc::Sender<Message>| {
+            let listener = match tokio::net::TcpListener::bind(pos.listen).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::error!(listen = %pos.listen, error = %e, "the POS API cannot listen");
+                    return;
+                }
+            };
+            tracing::info!(listen = %pos.listen, "POS API listening");
+            let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+            let router = crate::pos::router(pos.hub.clone(), pos.token.clone(), pos.currency, tx);
+            let server = tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the POS API stopped");
+                }
+            });
+            while let Some(command) = rx.recv().await {
+                if out.send(Message::Pos(command)).await.is_err() {
+                    break;
+                }
+            }
+            server.abort();
         },
     )
 }

@@ -433,6 +433,15 @@ pub fn apply(
     }
 }
 
+/// Answers a command when the lane cannot take payments.
+pub fn reject_out_of_service(command: Command) {
+    match command {
+        Command::Submit(_, reply) | Command::Cancel(_, reply) => {
+            reply.send(Err(Refusal::OutOfService))
+        }
+    }
+}
+
 /// Writes the status changes among `effects` into the hub (and so to the POS).
 pub fn record(effects: &[crate::payment::Effect], hub: &Hub) {
     for e in effects {

@@ -81,6 +81,7 @@ pub fn app_with(lang: Lang, window: Size, client: Result<vipps::Client, String>)
         dev: None,
         scanner: ScannerSource::None,
         scanner_direction: Direction::Down,
+        pos: None,
         window,
     })
     .0
