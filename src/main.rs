@@ -45,6 +45,9 @@ enum ScannerArg {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check a lane: the config, the Vipps keys (fetches a token), the POS API settings and
+    /// the scanners. Exits non-zero when anything is wrong.
+    Check,
     /// Run the Vipps simulator alone.
     Sim {
         #[arg(long, default_value = "127.0.0.1:8089")]
@@ -122,6 +125,7 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Some(Command::Check) => run_check(&cli, &runtime),
         None => run_kiosk(&cli, &runtime),
     }
 }
@@ -292,4 +296,109 @@ fn connect(
         retry: vipps::RetryPolicy::default(),
     })
     .map_err(|e| e.to_string())
+}
+
+/// `vipps-kiosk check`: one line per check, `ok` or `problem`, and a non-zero exit on problems.
+fn run_check(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
+    let Some(path) = &cli.config else {
+        eprintln!("vipps-kiosk check: give the lane's configuration with --config FILE");
+        return ExitCode::from(2);
+    };
+    let mut problems = 0;
+    let mut report = |ok: bool, what: String| {
+        println!("{} {what}", if ok { "ok     " } else { "PROBLEM" });
+        if !ok {
+            problems += 1;
+        }
+    };
+    let config = match Config::load(path) {
+        Ok(c) => {
+            report(
+                true,
+                format!(
+                    "configuration {} (market {:?}, lane {})",
+                    path.display(),
+                    c.market,
+                    c.lane_id
+                ),
+            );
+            c
+        }
+        Err(e) => {
+            report(false, format!("configuration: {e}"));
+            return ExitCode::from(2);
+        }
+    };
+    let mut sim = None;
+    match connect(&config, runtime, &mut sim) {
+        Ok(client) => match runtime.block_on(client.access_token()) {
+            Ok(_) => {
+                let left = runtime
+                    .block_on(client.token_expires_in())
+                    .map(|d| d.as_secs() / 60);
+                report(
+                    true,
+                    format!(
+                        "Vipps at {} accepted the keys (token valid {} min)",
+                        client.base_url(),
+                        left.unwrap_or(0)
+                    ),
+                );
+            }
+            Err(e) => report(
+                false,
+                format!(
+                    "Vipps at {} refused or did not answer: {e}",
+                    client.base_url()
+                ),
+            ),
+        },
+        Err(e) => report(false, format!("Vipps client: {e}")),
+    }
+    match (config.pos_listen(), config.pos_token(&config::process_env)) {
+        (Ok(listen), Some(_)) => match std::net::TcpListener::bind(listen) {
+            Ok(_) => report(true, format!("POS API can listen on {listen}")),
+            Err(e) => report(false, format!("POS API cannot listen on {listen}: {e}")),
+        },
+        (Ok(_), None) => report(
+            false,
+            "POS API: no token (set KIOSK_POS_TOKEN or [pos] token); the POS cannot send orders"
+                .into(),
+        ),
+        (Err(e), _) => report(false, format!("POS API: {e}")),
+    }
+    match vipps_kiosk::scanner::hid::list_devices() {
+        Ok(devices) => {
+            let filter = DeviceFilter {
+                vendor_id: config.scanner.vendor_id,
+                product_id: config.scanner.product_id,
+            };
+            for d in &devices {
+                println!(
+                    "        HID {:04x}:{:04x} {:?} {} ({})",
+                    d.vendor_id,
+                    d.product_id,
+                    d.kind(),
+                    d.name,
+                    d.path
+                );
+            }
+            match vipps_kiosk::scanner::hid::choose(&devices, &filter) {
+                Some((d, kind)) => report(true, format!("scanner {:04x}:{:04x} ({kind:?}) at {}", d.vendor_id, d.product_id, d.path)),
+                None => report(
+                    false,
+                    "no scanner found: plug it in, set it to HID POS mode (or name it in [scanner]), and install assets/udev/70-vipps-kiosk-scanner.rules".into(),
+                ),
+            }
+        }
+        Err(e) => report(false, format!("HID: {e}")),
+    }
+    drop(sim);
+    if problems == 0 {
+        println!("the lane is ready");
+        ExitCode::SUCCESS
+    } else {
+        println!("{problems} problem(s)");
+        ExitCode::FAILURE
+    }
 }

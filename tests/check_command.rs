@@ -1,0 +1,58 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup step should stop a test loudly
+//! `vipps-kiosk check --config FILE`, run as the installer would run it.
+
+use std::process::Command;
+
+fn check(config: &str) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "kiosk-check-{}-{}",
+        std::process::id(),
+        config.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("kiosk.toml");
+    std::fs::write(&path, config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vipps-kiosk"))
+        .args(["check", "--config"])
+        .arg(&path)
+        .env("KIOSK_LOG", "off")
+        .env_remove("KIOSK_POS_TOKEN")
+        .output()
+        .expect("runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_broken_config_is_named_by_key_with_exit_2() {
+    let (code, out) = check("[vipps]\nmerchant_serial_number = \"12ab\"\n");
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("PROBLEM configuration: vipps.merchant_serial_number: 4-10 digits"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_lane_against_the_simulator_reports_each_part() {
+    let (code, out) =
+        check("market = \"FI\"\n[pos]\nlisten = \"127.0.0.1:0\"\ntoken = \"0123456789abcdef\"\n");
+    assert!(out.contains("ok      configuration"), "{out}");
+    assert!(out.contains("accepted the keys"), "{out}");
+    assert!(out.contains("ok      POS API can listen"), "{out}");
+    // No scanner is plugged into this machine: that is a problem, said plainly.
+    assert!(out.contains("PROBLEM no scanner found"), "{out}");
+    assert_eq!(code, 1, "{out}");
+}
+
+#[test]
+fn unreachable_vipps_and_a_missing_token_are_problems() {
+    let (code, out) =
+        check("[vipps]\nbase_url = \"http://127.0.0.1:1\"\nrequest_timeout_ms = 1000\n");
+    assert_eq!(code, 1);
+    assert!(out.contains("PROBLEM Vipps at http://127.0.0.1:1"), "{out}");
+    assert!(out.contains("PROBLEM POS API: no token"), "{out}");
+}
