@@ -233,6 +233,7 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
             config::ScannerPosition::Right => Direction::Right,
         },
         window: physical,
+        hide_cursor: fullscreen,
     };
     let result = iced::application(move || App::new(setup.clone()), App::update, App::view)
         .title(App::title)

@@ -70,6 +70,8 @@ pub struct Setup {
     pub pos: Option<PosSetup>,
     /// The window's size in physical pixels, as far as known before it opens.
     pub window: Size,
+    /// A touch kiosk: no mouse pointer on screen.
+    pub hide_cursor: bool,
 }
 
 /// What the developer panel can do.
@@ -126,6 +128,7 @@ pub struct App {
     http: reqwest::Client,
     scanner: ScannerSource,
     pos: Option<PosSetup>,
+    hide_cursor: bool,
     /// The window in physical pixels, and the scale that fits the design canvas into it.
     physical: Size,
     scale: f32,
@@ -178,6 +181,7 @@ impl App {
             http: crate::vipps::plain_http_client(),
             scanner: setup.scanner,
             pos: setup.pos,
+            hide_cursor: setup.hide_cursor,
             physical: setup.window,
             scale: fit_scale(setup.window),
             now: Instant::now(),
@@ -463,11 +467,17 @@ impl App {
         if self.dev.is_some() {
             col = col.push(self.dev_panel());
         }
-        container(col)
+        let screen = container(col)
             .width(Length::Fill)
             .height(Length::Fill)
-            .style(theme::screen)
-            .into()
+            .style(theme::screen);
+        if self.hide_cursor {
+            iced::widget::mouse_area(screen)
+                .interaction(iced::mouse::Interaction::Hidden)
+                .into()
+        } else {
+            screen.into()
+        }
     }
 
     fn payment_screen<'a>(&'a self, ctx: Ctx<'a>) -> Element<'a> {

@@ -83,6 +83,7 @@ pub fn app_with(lang: Lang, window: Size, client: Result<vipps::Client, String>)
         scanner_direction: Direction::Down,
         pos: None,
         window,
+        hide_cursor: false,
     })
     .0
 }
