@@ -34,6 +34,8 @@ struct Seen {
 struct Mock {
     seen: Mutex<Vec<Seen>>,
     answers: Mutex<VecDeque<(u16, String, Option<Duration>)>>,
+    /// How many token requests fail with 503 before one succeeds.
+    token_failures: Mutex<u32>,
 }
 
 const TOKEN: &str = r#"{"token_type":"Bearer","expires_in":"3600","ext_expires_in":"0","expires_on":"0","not_before":"0","resource":"r","access_token":"tok-1"}"#;
@@ -54,6 +56,11 @@ async fn handle(
         body,
     });
     if path == "/accesstoken/get" {
+        let failures = &mut *m.token_failures.lock().unwrap();
+        if *failures > 0 {
+            *failures -= 1;
+            return (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response();
+        }
         return (StatusCode::OK, TOKEN).into_response();
     }
     let next = m.answers.lock().unwrap().pop_front();
@@ -326,4 +333,33 @@ async fn nothing_listening_is_a_transport_error() {
         matches!(err, Error::Transport(_) | Error::Timeout),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn a_failing_token_endpoint_is_retried_too() {
+    let (m, client, _s) = mock(vec![]).await;
+    *m.token_failures.lock().unwrap() = 2;
+    let r = client
+        .capture(
+            "order-0001-1",
+            Amount::new(Currency::Nok, 1000),
+            "capture1-order-0001-1",
+        )
+        .await;
+    assert!(r.is_ok(), "{r:?}");
+    let tokens = m
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.path == "/accesstoken/get")
+        .count();
+    assert_eq!(tokens, 3);
+    assert_eq!(api_calls(&m).len(), 1, "the call itself went out once");
+    // Bounded: a token endpoint that keeps failing ends in an error, not a hang.
+    let (m, client, _s) = mock(vec![]).await;
+    *m.token_failures.lock().unwrap() = 10;
+    let err = client.get_payment("order-0001-1").await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert!(api_calls(&m).is_empty());
 }

@@ -248,7 +248,18 @@ impl Client {
         let mut refreshed_token = false;
         loop {
             attempt += 1;
-            let token = self.access_token().await?;
+            let token = match self.access_token().await {
+                Ok(t) => t,
+                // A token that could not be fetched is retried like the call itself.
+                Err(err) => match c.retry.next_delay(&err, attempt) {
+                    Some(delay) => {
+                        tracing::warn!(path, attempt, error = %err, "retrying the access token");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    None => return Err(err),
+                },
+            };
             let mut req = self
                 .inner
                 .http
