@@ -45,6 +45,7 @@ async fn lane() -> Lane {
     .unwrap();
     let client = common::client_for(&sim.base_url());
     let hub = Hub::new();
+    hub.set_client(client.clone());
     let (commands_tx, mut commands) = mpsc::channel(8);
     let (scans_tx, mut scans) = mpsc::channel::<String>(8);
     let machine = Arc::new(Mutex::new(Machine::new(payment::Config {
@@ -381,4 +382,7 @@ async fn bad_input_gets_a_clear_4xx() {
     let (status, health) = lane.get("/v1/health").await;
     assert_eq!(status, 200);
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    // A payment was created above, so a token was fetched: about an hour left.
+    let left = health["tokenExpiresInS"].as_u64().expect("token expiry");
+    assert!((3500..=3600).contains(&left), "{health}");
 }

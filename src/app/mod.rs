@@ -162,6 +162,9 @@ impl App {
                 (None, Some(reason))
             }
         };
+        if let (Some(p), Some(c)) = (&setup.pos, &client) {
+            p.hub.set_client(c.clone());
+        }
         let app = App {
             machine: Machine::new(setup.machine),
             client,

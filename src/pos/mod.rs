@@ -59,7 +59,6 @@ pub struct Health {
     pub scanner_connected: Option<bool>,
     pub last_scan_at: Option<String>,
     pub last_vipps_ok_at: Option<String>,
-    pub token_expires_in_s: Option<u64>,
 }
 
 /// Shared between the app (writes) and the API (reads).
@@ -67,6 +66,8 @@ pub struct Hub {
     orders: Mutex<HashMap<String, OrderRecord>>,
     events: broadcast::Sender<OrderRecord>,
     health: Mutex<Health>,
+    /// For the token's expiry in health reports.
+    client: Mutex<Option<crate::vipps::Client>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -89,6 +90,7 @@ impl Default for Hub {
             orders: Mutex::new(HashMap::new()),
             events: broadcast::channel(256).0,
             health: Mutex::new(Health::default()),
+            client: Mutex::new(None),
         }
     }
 }
@@ -161,8 +163,8 @@ impl Hub {
         lock(&self.health).last_vipps_ok_at = Some(now_rfc3339());
     }
 
-    pub fn set_token_expiry(&self, left: Option<Duration>) {
-        lock(&self.health).token_expires_in_s = left.map(|d| d.as_secs());
+    pub fn set_client(&self, client: crate::vipps::Client) {
+        *lock(&self.client) = Some(client);
     }
 
     pub fn health(&self) -> Health {
@@ -376,13 +378,18 @@ async fn events(State(api): State<Api>) -> impl IntoResponse {
 }
 
 async fn health(State(api): State<Api>) -> Response {
+    let client = lock(&api.hub.client).clone();
+    let token_left = match client {
+        Some(c) => c.token_expires_in().await.map(|d| d.as_secs()),
+        None => None,
+    };
     let h = api.hub.health();
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "scannerConnected": h.scanner_connected,
         "lastScanAt": h.last_scan_at,
         "lastVippsOkAt": h.last_vipps_ok_at,
-        "tokenExpiresInS": h.token_expires_in_s,
+        "tokenExpiresInS": token_left,
         // The crash-safe journal is not built yet: said plainly rather than "ok".
         "journal": "not configured",
     }))
