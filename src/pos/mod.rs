@@ -26,7 +26,6 @@ use serde_json::{Value, json};
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, MutexGuard},
-    time::Duration,
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
 
