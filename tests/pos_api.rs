@@ -202,6 +202,13 @@ async fn a_whole_lane_order_scan_approve_captured_by_get_and_sse() {
         .filter(|s| seen.contains(*s))
         .collect();
     assert_eq!(statuses.len(), 4, "events: {seen}");
+    for status in ["\"waiting\"", "\"scanned\"", "\"approved\"", "\"captured\""] {
+        assert_eq!(
+            seen.matches(&format!("\"status\":{status}")).count(),
+            1,
+            "{status} once: {seen}"
+        );
+    }
     let pos = |s: &str| seen.find(s).unwrap();
     assert!(pos("\"scanned\"") < pos("\"approved\"") && pos("\"approved\"") < pos("\"captured\""));
     assert!(seen.contains("event: order"));

@@ -396,7 +396,7 @@ async fn health(State(api): State<Api>) -> Response {
 }
 
 /// Carries out a POS command on the payment machine, replying to the POS. Returns the
-/// machine's effects for the caller to run (and to `record`).
+/// machine's effects; the caller runs them and `record`s their status changes (once).
 pub fn apply(
     command: Command,
     machine: &mut crate::payment::Machine,
@@ -412,7 +412,7 @@ pub fn apply(
             }
             hub.accepted(&order);
             let effects = machine.step(Input::OrderReceived(*order), now);
-            record(&effects, hub);
+            // The record exists (accepted above) before the POS hears 201.
             reply.send(Ok(()));
             effects
         }
@@ -432,7 +432,6 @@ pub fn apply(
                 Ok(()) => machine.step(Input::OrderWithdrawn(order_id), now),
                 Err(_) => Vec::new(),
             };
-            record(&effects, hub);
             reply.send(answer);
             effects
         }
