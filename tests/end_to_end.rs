@@ -4,17 +4,14 @@
 //! one captured payment per paid order, every other payment ended without money.
 
 use serde_json::Value;
-use std::{
-    net::SocketAddr,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 use vipps_kiosk::{
     app::driver,
     payment::{self, FailureReason, Input, Machine, Method, Order, State},
     scanner::RawScan,
-    sim::{SimConfig, Simulator, backend::PhoneAction},
+    sim::{Simulator, backend::PhoneAction},
     ui::qr,
-    vipps::{self, model::Currency},
+    vipps::{self},
 };
 
 mod common;
@@ -31,15 +28,7 @@ fn order(id: &str) -> Order {
 }
 
 async fn lane() -> Lane {
-    let sim = Simulator::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        SimConfig {
-            currency: Some(Currency::Nok),
-            ..SimConfig::default()
-        },
-    )
-    .await
-    .expect("simulator starts");
+    let sim = common::simulator().await;
     let client = common::client_for(&sim.base_url());
     let machine = Machine::new(payment::Config {
         poll_interval: Duration::from_millis(50),

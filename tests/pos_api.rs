@@ -16,7 +16,7 @@ use vipps_kiosk::{
     payment::{self, Input, Machine},
     pos::{self, Hub},
     scanner::RawScan,
-    sim::{SimConfig, Simulator, backend::PhoneAction},
+    sim::{Simulator, backend::PhoneAction},
     vipps::{Secret, model::Currency},
 };
 
@@ -34,15 +34,7 @@ struct Lane {
 }
 
 async fn lane() -> Lane {
-    let sim = Simulator::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        SimConfig {
-            currency: Some(Currency::Nok),
-            ..SimConfig::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sim = common::simulator().await;
     let client = common::client_for(&sim.base_url());
     let hub = Hub::new();
     hub.set_client(client.clone());

@@ -23,6 +23,17 @@ pub const SMALL: Size = Size::new(1280.0, 800.0);
 pub const PERSONAL_QR: &str = "https://qr.vipps.no/p/AbC-123_xyz?v=2";
 pub const QR_TARGET: &str = "http://sim/_sim/qr/abc123";
 
+/// A simulator for a Norwegian sales unit (NOK only), on a free local port.
+pub async fn simulator() -> vipps_kiosk::sim::Simulator {
+    let config = vipps_kiosk::sim::SimConfig {
+        currency: Some(Currency::Nok),
+        ..vipps_kiosk::sim::SimConfig::default()
+    };
+    vipps_kiosk::sim::Simulator::start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), config)
+        .await
+        .expect("simulator starts")
+}
+
 /// A client for `base_url`; for UI tests a port where nothing listens (it is never called).
 pub fn client_for(base_url: &str) -> vipps::Client {
     vipps::Client::new(ClientConfig {
