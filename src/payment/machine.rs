@@ -327,6 +327,14 @@ pub enum State {
     },
 }
 
+/// An active state's contents, taken out of it to build the next state.
+struct Active {
+    order: Order,
+    attempt: u32,
+    payment: Payment,
+    after: Option<AfterCancel>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Machine {
     config: Config,
@@ -654,10 +662,19 @@ impl Machine {
         };
     }
 
-    /// Starts a cancel of the current payment, to be followed by `after`.
-    fn begin_cancel(&mut self, after: AfterCancel, transaction_only: bool, fx: &mut Vec<Effect>) {
-        let state = std::mem::replace(&mut self.state, State::Idle);
-        let (order, attempt, mut payment) = match state {
+    /// Takes the order and payment out of a Waiting, Scanned or Cancelling state (and out of
+    /// Capturing when `capturing`), leaving `Idle` for the caller to replace. Any other state
+    /// stays as it is, and the answer is `None`.
+    fn take_active(&mut self, capturing: bool) -> Option<Active> {
+        let active = |order, attempt, payment, after| {
+            Some(Active {
+                order,
+                attempt,
+                payment,
+                after,
+            })
+        };
+        match std::mem::replace(&mut self.state, State::Idle) {
             State::Waiting {
                 order,
                 attempt,
@@ -667,17 +684,35 @@ impl Machine {
                 order,
                 attempt,
                 payment,
-            }
-            | State::Cancelling {
+            } => active(order, attempt, payment, None),
+            State::Cancelling {
                 order,
                 attempt,
                 payment,
-                ..
-            } => (order, attempt, payment),
+                after,
+            } => active(order, attempt, payment, Some(after)),
+            State::Capturing {
+                order,
+                attempt,
+                payment,
+            } if capturing => active(order, attempt, payment, None),
             other => {
                 self.state = other;
-                return;
+                None
             }
+        }
+    }
+
+    /// Starts a cancel of the current payment, to be followed by `after`.
+    fn begin_cancel(&mut self, after: AfterCancel, transaction_only: bool, fx: &mut Vec<Effect>) {
+        let Some(Active {
+            order,
+            attempt,
+            mut payment,
+            ..
+        }) = self.take_active(false)
+        else {
+            return;
         };
         if payment.cancel_transaction_only != transaction_only {
             payment.cancel_transaction_only = transaction_only;
@@ -998,28 +1033,14 @@ impl Machine {
                     }
                     return;
                 }
-                let state = std::mem::replace(&mut self.state, State::Idle);
-                let (order, attempt, mut payment) = match state {
-                    State::Waiting {
-                        order,
-                        attempt,
-                        payment,
-                    }
-                    | State::Scanned {
-                        order,
-                        attempt,
-                        payment,
-                    }
-                    | State::Cancelling {
-                        order,
-                        attempt,
-                        payment,
-                        ..
-                    } => (order, attempt, payment),
-                    other => {
-                        self.state = other;
-                        return;
-                    }
+                let Some(Active {
+                    order,
+                    attempt,
+                    mut payment,
+                    ..
+                }) = self.take_active(false)
+                else {
+                    return;
                 };
                 tracing::info!(%reference, "payment approved; capturing");
                 payment.busy = true;
@@ -1051,16 +1072,8 @@ impl Machine {
     }
 
     fn finish_captured(&mut self, captured: Amount, now: Instant, fx: &mut Vec<Effect>) {
-        let state = std::mem::replace(&mut self.state, State::Idle);
-        let (order, payment) = match state {
-            State::Waiting { order, payment, .. }
-            | State::Scanned { order, payment, .. }
-            | State::Cancelling { order, payment, .. }
-            | State::Capturing { order, payment, .. } => (order, payment),
-            other => {
-                self.state = other;
-                return;
-            }
+        let Some(Active { order, payment, .. }) = self.take_active(true) else {
+            return;
         };
         tracing::info!(reference = %payment.reference, captured = captured.value, "payment captured");
         fx.push(Effect::Notify(OrderUpdate {
@@ -1088,28 +1101,14 @@ impl Machine {
         now: Instant,
         fx: &mut Vec<Effect>,
     ) {
-        let state = std::mem::replace(&mut self.state, State::Idle);
-        let (order, attempt, payment, after) = match state {
-            State::Waiting {
-                order,
-                attempt,
-                payment,
-            } => (order, attempt, payment, None),
-            State::Scanned {
-                order,
-                attempt,
-                payment,
-            } => (order, attempt, payment, None),
-            State::Cancelling {
-                order,
-                attempt,
-                payment,
-                after,
-            } => (order, attempt, payment, Some(after)),
-            other => {
-                self.state = other;
-                return;
-            }
+        let Some(Active {
+            order,
+            attempt,
+            payment,
+            after,
+        }) = self.take_active(false)
+        else {
+            return;
         };
         let failed = |order: Option<Order>, reason| State::Failed {
             order,
