@@ -36,6 +36,11 @@ impl Demo {
         }
     }
 
+    /// How many orders have been handed out so far.
+    pub fn served(&self) -> usize {
+        self.served
+    }
+
     pub fn next_order(&mut self) -> Option<Order> {
         if self.orders.is_empty() {
             return None;

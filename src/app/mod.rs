@@ -122,7 +122,6 @@ pub struct App {
     /// The one-time QR bitmap, built once per payment.
     qr: Option<QrImage>,
     demo: Option<demo::Demo>,
-    idle_since: Option<Instant>,
     dev: Option<DevPanel>,
     dev_status: Option<String>,
     http: reqwest::Client,
@@ -178,7 +177,6 @@ impl App {
             assets: Assets::new(setup.scanner_direction),
             qr: None,
             demo: setup.demo,
-            idle_since: None,
             dev: setup.dev,
             dev_status: None,
             http: crate::vipps::plain_http_client(),
@@ -351,16 +349,13 @@ impl App {
     }
 
     fn feed_demo(&mut self, now: Instant) -> Task<Message> {
-        if self.demo.is_none() || !matches!(self.machine.state(), State::Idle) {
-            self.idle_since = None;
+        let (Some(demo), Some(idle_from)) = (&self.demo, self.idle_from) else {
+            return Task::none();
+        };
+        // The first order comes at once; later ones after a pause on the idle screen.
+        if demo.served() > 0 && now.duration_since(idle_from) < DEMO_PAUSE {
             return Task::none();
         }
-        let since = *self.idle_since.get_or_insert(now);
-        let first = self.machine.order().is_none() && self.dev_status.is_none();
-        if now.duration_since(since) < DEMO_PAUSE && !first {
-            return Task::none();
-        }
-        self.idle_since = None;
         match self.demo.as_mut().and_then(demo::Demo::next_order) {
             Some(order) => self.step(Input::OrderReceived(order), now),
             None => Task::none(),
