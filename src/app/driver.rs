@@ -3,8 +3,16 @@
 
 use crate::{
     payment::{ApiError, Effect, Input, Observed},
-    vipps::{self, Client},
+    vipps::{
+        self, Client,
+        model::{Aggregate, PaymentState},
+    },
 };
+
+/// What the machine needs of a GET, capture or cancel answer.
+fn observed(state: PaymentState, aggregate: Aggregate) -> Observed {
+    Observed { state, aggregate }
+}
 
 fn api(e: vipps::Error) -> ApiError {
     ApiError::from(&e)
@@ -29,10 +37,7 @@ pub async fn execute(client: Client, effect: Effect) -> Option<Input> {
             let result = client
                 .get_payment(&reference)
                 .await
-                .map(|p| Observed {
-                    state: p.state,
-                    aggregate: p.aggregate,
-                })
+                .map(|p| observed(p.state, p.aggregate))
                 .map_err(api);
             Input::Polled { reference, result }
         }
@@ -44,10 +49,7 @@ pub async fn execute(client: Client, effect: Effect) -> Option<Input> {
             let result = client
                 .capture(&reference, amount, &idempotency_key)
                 .await
-                .map(|m| Observed {
-                    state: m.state,
-                    aggregate: m.aggregate,
-                })
+                .map(|m| observed(m.state, m.aggregate))
                 .map_err(api);
             Input::Captured { reference, result }
         }
@@ -59,10 +61,7 @@ pub async fn execute(client: Client, effect: Effect) -> Option<Input> {
             let result = client
                 .cancel(&reference, transaction_only, &idempotency_key)
                 .await
-                .map(|m| Observed {
-                    state: m.state,
-                    aggregate: m.aggregate,
-                })
+                .map(|m| observed(m.state, m.aggregate))
                 .map_err(api);
             Input::CancelAnswered { reference, result }
         }
