@@ -92,6 +92,15 @@ impl Default for PosSection {
     }
 }
 
+/// The crash-safe journal of orders and payment requests.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalSection {
+    /// A file on persistent storage, e.g. `/var/lib/vipps-kiosk/journal.jsonl`. Without it
+    /// a restart cannot finish the payment that was under way.
+    pub path: Option<std::path::PathBuf>,
+}
+
 /// Which HID scanner to read (`--scanner hid`). Without ids, the first HID POS scanner.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -127,6 +136,7 @@ pub struct Config {
     pub sim: SimSection,
     pub scanner: ScannerSection,
     pub pos: PosSection,
+    pub journal: JournalSection,
 }
 
 impl Default for Config {
@@ -142,6 +152,7 @@ impl Default for Config {
             sim: SimSection::default(),
             scanner: ScannerSection::default(),
             pos: PosSection::default(),
+            journal: JournalSection::default(),
         }
     }
 }
@@ -252,6 +263,14 @@ impl Config {
         self.pos_listen()?;
         if self.pos.token.as_deref().is_some_and(|t| t.len() < 16) {
             return Err(bad("pos.token", "at least 16 characters"));
+        }
+        if self
+            .journal
+            .path
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty() || p.is_dir())
+        {
+            return Err(bad("journal.path", "a file path (not a directory)"));
         }
         if self.walk_away_after_s != 0 && !(90..=3600).contains(&self.walk_away_after_s) {
             return Err(bad("walk_away_after_s", "0 (never), or 90-3600 seconds"));

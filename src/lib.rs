@@ -5,6 +5,8 @@
 
 pub mod app;
 pub mod config;
+pub mod journal;
+pub mod lane;
 pub mod payment;
 pub mod pos;
 pub mod redact;

@@ -32,6 +32,10 @@ struct Cli {
     /// Lay the screens out for a landscape display.
     #[arg(long)]
     landscape: bool,
+    /// No window: run the lane's payments, POS API, journal and scanner (stdin or none) only.
+    /// For tests and diagnosis; a customer needs the screen.
+    #[arg(long, conflicts_with_all = ["fullscreen", "windowed", "landscape"])]
+    headless: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -234,7 +238,13 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
         },
         window: physical,
         hide_cursor: fullscreen,
+        journal: config.journal.path.clone(),
     };
+    if cli.headless {
+        let result = run_headless(setup, runtime);
+        drop(sim);
+        return result;
+    }
     let result = iced::application(move || App::new(setup.clone()), App::update, App::view)
         .title(App::title)
         .subscription(App::subscription)
@@ -259,6 +269,75 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--headless`: the lane without its window, until interrupted.
+fn run_headless(setup: Setup, runtime: &tokio::runtime::Runtime) -> ExitCode {
+    let client = match setup.client {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("vipps-kiosk: out of service: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let hub = setup.pos.as_ref().map(|p| p.hub.clone());
+    let lane = match &setup.journal {
+        Some(path) => vipps_kiosk::lane::Lane::open(setup.machine.clone(), path, hub.clone()),
+        None => Ok(vipps_kiosk::lane::Lane::new(setup.machine.clone(), hub)),
+    };
+    let lane = match lane {
+        Ok(l) => std::sync::Arc::new(std::sync::Mutex::new(l)),
+        Err(e) => {
+            eprintln!("vipps-kiosk: out of service: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let tick = Duration::from_millis(100).min(setup.machine.poll_interval / 2);
+    runtime.block_on(async move {
+        let (_no_pos, mut commands) = tokio::sync::mpsc::channel(1);
+        if let Some(p) = &setup.pos {
+            p.hub.set_client(client.clone());
+            match vipps_kiosk::pos::serve(p.listen, p.hub.clone(), p.token.clone(), p.currency)
+                .await
+            {
+                Ok(rx) => commands = rx,
+                Err(e) => {
+                    eprintln!(
+                        "vipps-kiosk: the POS API cannot listen on {}: {e}",
+                        p.listen
+                    );
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        let (scans_tx, scans) = tokio::sync::mpsc::channel(16);
+        match setup.scanner {
+            ScannerSource::Stdin => {
+                tokio::spawn(async move {
+                    let mut stdin = vipps_kiosk::scanner::stdin::StdinScanner::new();
+                    while let Some(line) = stdin.next_scan().await {
+                        if scans_tx
+                            .send(vipps_kiosk::scanner::RawScan(line))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+            ScannerSource::None => drop(scans_tx),
+            ScannerSource::Hid(_) => {
+                eprintln!("vipps-kiosk: --headless reads scans from --scanner stdin or none");
+                return ExitCode::from(2);
+            }
+        }
+        tokio::select! {
+            () = vipps_kiosk::lane::run(lane, client, commands, scans, tick) => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        ExitCode::SUCCESS
+    })
 }
 
 /// Builds the Vipps client, starting the embedded simulator when the config asks for it.
@@ -367,6 +446,32 @@ fn run_check(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
                 .into(),
         ),
         (Err(e), _) => report(false, format!("POS API: {e}")),
+    }
+    match &config.journal.path {
+        // Opening it for real would take its lock and compact it: only try that it can be
+        // written (and created).
+        Some(path) => match path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                let mut options = std::fs::OpenOptions::new();
+                options.append(true).create(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                options.open(path)
+            }) {
+            Ok(_) => report(true, format!("journal {} can be written", path.display())),
+            Err(e) => report(
+                false,
+                format!("journal {} cannot be written: {e}", path.display()),
+            ),
+        },
+        None => report(
+            false,
+            "no [journal] path: after a crash or restart the payment under way would not be finished"
+                .into(),
+        ),
     }
     match vipps_kiosk::scanner::hid::list_devices() {
         Ok(devices) => {

@@ -38,9 +38,15 @@ fn a_broken_config_is_named_by_key_with_exit_2() {
 
 #[test]
 fn a_lane_against_the_simulator_reports_each_part() {
-    let (code, out) =
-        check("market = \"FI\"\n[pos]\nlisten = \"127.0.0.1:0\"\ntoken = \"0123456789abcdef\"\n");
+    let journal = std::env::temp_dir().join(format!("kiosk-check-journal-{}", std::process::id()));
+    let (code, out) = check(&format!(
+        "market = \"FI\"\n[pos]\nlisten = \"127.0.0.1:0\"\ntoken = \"0123456789abcdef\"\n\
+         [journal]\npath = \"{}\"\n",
+        journal.join("journal.jsonl").display()
+    ));
+    let _ = std::fs::remove_dir_all(&journal);
     assert!(out.contains("ok      configuration"), "{out}");
+    assert!(out.contains("ok      journal"), "{out}");
     assert!(out.contains("accepted the keys"), "{out}");
     assert!(out.contains("ok      POS API can listen"), "{out}");
     // No scanner is plugged into this machine: that is a problem, said plainly.
@@ -55,4 +61,5 @@ fn unreachable_vipps_and_a_missing_token_are_problems() {
     assert_eq!(code, 1);
     assert!(out.contains("PROBLEM Vipps at http://127.0.0.1:1"), "{out}");
     assert!(out.contains("PROBLEM POS API: no token"), "{out}");
+    assert!(out.contains("PROBLEM no [journal] path"), "{out}");
 }

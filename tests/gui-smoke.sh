@@ -80,6 +80,8 @@ market = "NO"
 base_url = "http://127.0.0.1:$sim_port"
 [pos]
 listen = "127.0.0.1:$pos_port"
+[journal]
+path = "$work/journal.jsonl"
 TOML
 mkfifo "$work/lane-scans"
 DISPLAY=$display XDG_RUNTIME_DIR="$work/xdg" NO_COLOR=1 KIOSK_LOG=info KIOSK_POS_TOKEN=smoke-token-0123456789 \
@@ -136,6 +138,52 @@ captured = [p["reference"] for p in payments if p["aggregate"]["capturedAmount"]
 assert captured == ["smoke-order-0001-2"], payments
 PY
 wait_for "status=Captured" 5
-kill "$sim" 2>/dev/null
 echo "gui-smoke: lane paid a POS order by personal QR; the POS saw it captured by GET and SSE"
-echo "gui-smoke: 2 passed, 0 failed"
+
+# Part 3: a crash mid-payment. The next order's QR payment exists, the window is killed
+# (SIGKILL), the customer approves while it is down, and the restarted window finishes it.
+sleep 7 # the thank-you screen, then the lane takes orders again
+python3 - "$pos_port" <<'PY' || fail "the second POS order was not accepted"
+import json, sys, urllib.request
+auth = {"Authorization": "Bearer smoke-token-0123456789", "Content-Type": "application/json"}
+lines = [{"id": "2", "name": "Te", "quantity": "1", "unitPrice": 3000, "totalAmount": 3000,
+          "totalAmountExcludingTax": 2400, "totalTaxAmount": 600, "taxRate": 2500}]
+order = {"orderId": "smoke-order-0002", "currency": "NOK", "lines": lines, "totalAmount": 3000}
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/orders", method="POST", headers=auth,
+                             data=json.dumps(order).encode())
+assert urllib.request.urlopen(req, timeout=5).status == 201
+PY
+wait_for "payment created reference=smoke-order-0002-1" 10
+kill -9 "$app"; wait "$app" 2>/dev/null; exec 3>&-
+python3 - "$sim_port" <<'PY' || fail "the simulator did not approve"
+import sys, urllib.request
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/_sim/payments/smoke-order-0002-1/approve", method="POST")
+assert urllib.request.urlopen(req, timeout=5).status == 200
+PY
+mv "$work/log" "$work/log-before-crash"
+DISPLAY=$display XDG_RUNTIME_DIR="$work/xdg" NO_COLOR=1 KIOSK_LOG=info KIOSK_POS_TOKEN=smoke-token-0123456789 \
+  "$bin" --config "$work/lane.toml" --windowed --scanner stdin <"$work/lane-scans" >"$work/log" 2>&1 & app=$!
+exec 3>"$work/lane-scans"
+wait_for "resuming a payment from the journal" 30
+wait_for "payment captured reference=smoke-order-0002-1" 10
+sleep 0.5
+DISPLAY=$display import -window root "$work/resumed.png" || fail "no screenshot"
+python3 - "$pos_port" "$sim_port" <<'PY' || fail "the POS or the simulator disagree after the crash"
+import json, sys, time, urllib.request
+pos, sim = sys.argv[1], sys.argv[2]
+auth = {"Authorization": "Bearer smoke-token-0123456789"}
+for order, amount in (("smoke-order-0001", 10000), ("smoke-order-0002", 3000)):
+    req = urllib.request.Request(f"http://127.0.0.1:{pos}/v1/orders/{order}", headers=auth)
+    record = json.loads(urllib.request.urlopen(req, timeout=5).read())
+    assert record["status"] == "captured" and record["capturedAmount"] == amount, record
+req = urllib.request.Request(f"http://127.0.0.1:{pos}/v1/health", headers=auth)
+health = json.loads(urllib.request.urlopen(req, timeout=5).read())
+assert health["journal"] == "ok", health
+payments = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{sim}/_sim/payments", timeout=5).read())
+captured = sorted(p["reference"] for p in payments if p["aggregate"]["capturedAmount"]["value"] > 0)
+assert captured == ["smoke-order-0001-2", "smoke-order-0002-1"], payments
+PY
+if [ -n "${KIOSK_SHOTS:-}" ]; then cp "$work/resumed.png" "$KIOSK_SHOTS"/; fi
+kill "$sim" 2>/dev/null
+echo "gui-smoke: killed mid-payment, the restarted window captured it once; the POS saw both orders"
+echo "gui-smoke: 3 passed, 0 failed"

@@ -1,7 +1,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup step should stop a test loudly
 //! The POS API driving a whole lane: the real router, payment machine, Vipps client and
-//! simulator, with a small loop playing the app (the same `pos::apply` and `driver::execute`
-//! the app uses). Order in, scan, approval in the simulator, `captured` out by GET and SSE;
+//! simulator, run by `lane::run` (the headless mode's loop; the window drives the same
+//! `Lane`). Order in, scan, approval in the simulator, `captured` out by GET and SSE;
 //! and every bad input gets its clear 4xx.
 
 use serde_json::{Value, json};
@@ -12,8 +12,8 @@ use std::{
 };
 use tokio::sync::mpsc;
 use vipps_kiosk::{
-    app::driver,
-    payment::{self, Input, Machine},
+    lane::{self, Lane as KioskLane},
+    payment,
     pos::{self, Hub},
     scanner::RawScan,
     sim::{Simulator, backend::PhoneAction},
@@ -29,8 +29,8 @@ struct Lane {
     base: String,
     http: reqwest::Client,
     /// Scans go to the lane loop through here, as from the scanner.
-    scans: mpsc::Sender<String>,
-    machine: Arc<Mutex<Machine>>,
+    scans: mpsc::Sender<RawScan>,
+    lane: Arc<Mutex<KioskLane>>,
 }
 
 async fn lane() -> Lane {
@@ -38,37 +38,24 @@ async fn lane() -> Lane {
     let client = common::client_for(&sim.base_url());
     let hub = Hub::new();
     hub.set_client(client.clone());
-    let (commands_tx, mut commands) = mpsc::channel(8);
-    let (scans_tx, mut scans) = mpsc::channel::<String>(8);
-    let machine = Arc::new(Mutex::new(Machine::new(payment::Config {
-        poll_interval: Duration::from_millis(50),
-        approved_display: Duration::from_millis(300),
-        failed_display: Duration::from_millis(300),
-        ..payment::Config::default()
-    })));
-    // The app's part: commands, scans and ticks into the machine; effects carried out.
-    let (m, h) = (machine.clone(), hub.clone());
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(20));
-        loop {
-            let effects = tokio::select! {
-                Some(cmd) = commands.recv() => pos::apply(cmd, &mut m.lock().unwrap(), &h, Instant::now()),
-                Some(scan) = scans.recv() => m.lock().unwrap().step(Input::Scan(RawScan(scan)), Instant::now()),
-                _ = tick.tick() => m.lock().unwrap().step(Input::Tick, Instant::now()),
-            };
-            let mut queue = effects;
-            while !queue.is_empty() {
-                pos::record(&queue, &h);
-                let mut next = Vec::new();
-                for effect in queue {
-                    if let Some(answer) = driver::execute(client.clone(), effect).await {
-                        next.extend(m.lock().unwrap().step(answer, Instant::now()));
-                    }
-                }
-                queue = next;
-            }
-        }
-    });
+    let (commands_tx, commands) = mpsc::channel(8);
+    let (scans_tx, scans) = mpsc::channel(8);
+    let kiosk = Arc::new(Mutex::new(KioskLane::new(
+        payment::Config {
+            poll_interval: Duration::from_millis(50),
+            approved_display: Duration::from_millis(300),
+            failed_display: Duration::from_millis(300),
+            ..payment::Config::default()
+        },
+        Some(hub.clone()),
+    )));
+    tokio::spawn(lane::run(
+        kiosk.clone(),
+        client,
+        commands,
+        scans,
+        Duration::from_millis(20),
+    ));
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .unwrap();
@@ -82,7 +69,7 @@ async fn lane() -> Lane {
         base,
         http: vipps_kiosk::vipps::plain_http_client(),
         scans: scans_tx,
-        machine,
+        lane: kiosk,
     }
 }
 
@@ -121,9 +108,10 @@ impl Lane {
         }
     }
     fn current_reference(&self) -> Option<String> {
-        self.machine
+        self.lane
             .lock()
             .unwrap()
+            .machine()
             .payment()
             .filter(|p| p.created)
             .map(|p| p.reference.clone())
@@ -167,7 +155,10 @@ async fn a_whole_lane_order_scan_approve_captured_by_get_and_sse() {
     assert_eq!(created["totalAmount"], 35300);
 
     lane.wait_reference("-1").await;
-    lane.scans.send(common::PERSONAL_QR.into()).await.unwrap();
+    lane.scans
+        .send(RawScan(common::PERSONAL_QR.into()))
+        .await
+        .unwrap();
     let push = lane.wait_reference("-2").await;
     let scanned = lane.wait_status("pos-order-0001", "scanned").await;
     assert_eq!(scanned["method"], "personalQr");

@@ -11,7 +11,11 @@ use crate::{
 
 /// What the machine needs of a GET, capture or cancel answer.
 fn observed(state: PaymentState, aggregate: Aggregate) -> Observed {
-    Observed { state, aggregate }
+    Observed {
+        state,
+        aggregate,
+        redirect_url: None,
+    }
 }
 
 fn api(e: vipps::Error) -> ApiError {
@@ -37,7 +41,10 @@ pub async fn execute(client: Client, effect: Effect) -> Option<Input> {
             let result = client
                 .get_payment(&reference)
                 .await
-                .map(|p| observed(p.state, p.aggregate))
+                .map(|p| Observed {
+                    redirect_url: p.redirect_url,
+                    ..observed(p.state, p.aggregate)
+                })
                 .map_err(api);
             Input::Polled { reference, result }
         }

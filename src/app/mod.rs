@@ -7,6 +7,7 @@ pub mod driver;
 
 use crate::{
     config::Market,
+    lane::Lane,
     payment::{self, AfterCancel, Effect, Input, Machine, Method, State},
     scanner::RawScan,
     ui::{
@@ -63,6 +64,8 @@ pub struct Setup {
     /// `Err` holds the reason the lane is out of service (for staff).
     pub client: Result<Client, String>,
     pub machine: payment::Config,
+    /// The crash-safe journal (`[journal] path`); `None` runs without one (the demo).
+    pub journal: Option<std::path::PathBuf>,
     pub demo: Option<demo::Demo>,
     pub dev: Option<DevPanel>,
     pub scanner: ScannerSource,
@@ -107,7 +110,7 @@ pub enum Message {
 }
 
 pub struct App {
-    machine: Machine,
+    lane: Lane,
     client: Option<Client>,
     out_of_service: Option<String>,
     market: Market,
@@ -154,9 +157,17 @@ const DEMO_PAUSE: Duration = Duration::from_secs(2);
 
 impl App {
     pub fn new(setup: Setup) -> (App, Task<Message>) {
-        let (client, out_of_service) = match setup.client {
-            Ok(c) => (Some(c), None),
-            Err(reason) => {
+        let hub = setup.pos.as_ref().map(|p| p.hub.clone());
+        let (lane, journal_problem) = match &setup.journal {
+            Some(path) => match Lane::open(setup.machine.clone(), path, hub.clone()) {
+                Ok(lane) => (lane, None),
+                Err(e) => (Lane::new(setup.machine.clone(), hub), Some(e)),
+            },
+            None => (Lane::new(setup.machine.clone(), hub), None),
+        };
+        let (client, out_of_service) = match (setup.client, journal_problem) {
+            (Ok(c), None) => (Some(c), None),
+            (Err(reason), _) | (Ok(_), Some(reason)) => {
                 tracing::error!(%reason, "out of service");
                 (None, Some(reason))
             }
@@ -164,8 +175,8 @@ impl App {
         if let (Some(p), Some(c)) = (&setup.pos, &client) {
             p.hub.set_client(c.clone());
         }
-        let app = App {
-            machine: Machine::new(setup.machine),
+        let mut app = App {
+            lane,
             client,
             out_of_service,
             market: setup.market,
@@ -187,11 +198,19 @@ impl App {
             scale: fit_scale(setup.window),
             now: Instant::now(),
         };
-        (app, Task::done(Message::Tick(Instant::now())))
+        // A payment left unfinished by the last run is carried on first.
+        let now = Instant::now();
+        let resumed = if app.client.is_some() {
+            let calls = app.lane.resume(now);
+            app.run(calls, now)
+        } else {
+            Task::none()
+        };
+        (app, Task::batch([resumed, Task::done(Message::Tick(now))]))
     }
 
     pub fn machine(&self) -> &Machine {
-        &self.machine
+        self.lane.machine()
     }
 
     pub fn title(&self) -> String {
@@ -215,21 +234,9 @@ impl App {
                 let task = self.step(Input::Tick, now);
                 Task::batch([task, self.feed_demo(now)])
             }
-            Message::Executed(Some(input)) => {
-                if let Some(p) = &self.pos
-                    && api_succeeded(&input)
-                {
-                    p.hub.vipps_ok();
-                }
-                self.step(input, now)
-            }
+            Message::Executed(Some(input)) => self.step(input, now),
             Message::Executed(None) => Task::none(),
-            Message::Scanned(scan) => {
-                if let Some(p) = &self.pos {
-                    p.hub.scanned();
-                }
-                self.step(Input::Scan(scan), now)
-            }
+            Message::Scanned(scan) => self.step(Input::Scan(scan), now),
             Message::CancelTapped => self.step(Input::CancelTapped, now),
             Message::DismissTapped => self.step(Input::DismissTapped, now),
             Message::Resized(logical) => {
@@ -256,9 +263,9 @@ impl App {
                 Task::none()
             }
             Message::Pos(command) => match &self.pos {
-                Some(p) if self.client.is_some() => {
-                    let effects = crate::pos::apply(command, &mut self.machine, &p.hub, now);
-                    self.run(effects, now)
+                Some(_) if self.client.is_some() => {
+                    let calls = self.lane.pos(command, now);
+                    self.run(calls, now)
                 }
                 _ => {
                     crate::pos::reject_out_of_service(command);
@@ -281,24 +288,22 @@ impl App {
         }
     }
 
-    /// Feeds the machine and carries out what it asks for.
+    /// Feeds the lane and carries out the API calls it asks for.
     pub fn step(&mut self, input: Input, now: Instant) -> Task<Message> {
-        let effects = self.machine.step(input, now);
-        self.run(effects, now)
+        let calls = self.lane.step(input, now);
+        self.run(calls, now)
     }
 
-    /// Carries out the machine's effects: API calls as tasks, status changes to the POS.
-    fn run(&mut self, effects: Vec<Effect>, now: Instant) -> Task<Message> {
+    /// After a step: the screen's own state follows the machine, and the lane's API calls
+    /// (journaled already) go out as tasks.
+    fn run(&mut self, calls: Vec<Effect>, now: Instant) -> Task<Message> {
         self.refresh_qr();
-        if let Some(p) = &self.pos {
-            crate::pos::record(&effects, &p.hub);
-        }
         // The customer's choices last as long as their order.
-        if self.machine.order().is_none() {
+        if self.machine().order().is_none() {
             self.lang = self.default_lang;
             self.large_text = false;
         }
-        match (self.machine.state(), self.idle_from) {
+        match (self.machine().state(), self.idle_from) {
             (State::Idle, None) => self.idle_from = Some(now),
             (State::Idle, Some(_)) => {}
             (_, _) => self.idle_from = None,
@@ -306,23 +311,17 @@ impl App {
         let Some(client) = self.client.clone() else {
             return Task::none();
         };
-        Task::batch(effects.into_iter().map(|effect| match effect {
-            Effect::Notify(u) => {
-                tracing::info!(order = %u.order_id, status = ?u.status, reference = ?u.reference, method = ?u.method, reason = ?u.reason, "order status");
-                Task::none()
-            }
-            Effect::Refused { order_id, why } => {
-                tracing::warn!(order = %order_id, why, "refused");
-                Task::none()
-            }
-            effect => Task::perform(driver::execute(client.clone(), effect), Message::Executed),
-        }))
+        Task::batch(
+            calls.into_iter().map(|call| {
+                Task::perform(driver::execute(client.clone(), call), Message::Executed)
+            }),
+        )
     }
 
     /// Builds the QR bitmap when the payment's QR text changes: once per payment, never in view.
     fn refresh_qr(&mut self) {
         let want = self
-            .machine
+            .machine()
             .payment()
             .filter(|p| p.method == Method::OneTimeQr)
             .and_then(|p| p.qr.as_deref());
@@ -336,7 +335,7 @@ impl App {
             Some(_) => {}
             None => {
                 if !matches!(
-                    self.machine.state(),
+                    self.machine().state(),
                     State::Cancelling {
                         after: AfterCancel::Renew,
                         ..
@@ -368,7 +367,7 @@ impl App {
         };
         let scan = |s: &str| Message::Scanned(RawScan(s.to_string()));
         let phone = |verb: &'static str| {
-            let Some(reference) = self.machine.payment().map(|p| p.reference.clone()) else {
+            let Some(reference) = self.machine().payment().map(|p| p.reference.clone()) else {
                 return Task::done(Message::DevDone(Err("no payment to act on".into())));
             };
             let url = format!("{}/_sim/payments/{reference}/{verb}", dev.sim_url);
@@ -394,7 +393,7 @@ impl App {
             DevAction::ScanGarbage => Task::done(scan("7038010055680")),
             DevAction::PhoneApprove => phone("approve"),
             DevAction::PhoneReject => phone("reject"),
-            DevAction::PosWithdraw => match self.machine.order().map(|o| o.order_id.clone()) {
+            DevAction::PosWithdraw => match self.machine().order().map(|o| o.order_id.clone()) {
                 Some(id) => self.step(Input::OrderWithdrawn(id), now),
                 None => Task::none(),
             },
@@ -404,7 +403,7 @@ impl App {
     pub fn subscription(&self) -> Subscription<Message> {
         // Four ticks a second while a payment is under way (polls stay near the interval),
         // one a second otherwise (countdowns, result screens).
-        let every = if self.machine.payment().is_some() {
+        let every = if self.machine().payment().is_some() {
             Duration::from_millis(250)
         } else {
             Duration::from_secs(1)
@@ -448,10 +447,10 @@ impl App {
             column![screen::header(ctx)]
         };
         // Notices and prompts lie over the top of the screen rather than pushing the layout.
-        let overlay: Option<Element<'_>> = match self.machine.notice(self.now) {
+        let overlay: Option<Element<'_>> = match self.machine().notice(self.now) {
             Some(n) => Some(screen::banner(ctx, i18n::notice(n, self.lang))),
             None => self
-                .machine
+                .machine()
                 .walk_away_warning(self.now)
                 .map(|left| screen::still_there(ctx, left.as_secs())),
         };
@@ -481,7 +480,7 @@ impl App {
     fn payment_screen<'a>(&'a self, ctx: Ctx<'a>) -> Element<'a> {
         let now = self.now;
         let trouble = |p: &payment::Payment| p.failures >= 3;
-        match self.machine.state() {
+        match self.machine().state() {
             State::Idle
                 if self
                     .idle_from
@@ -501,7 +500,7 @@ impl App {
                         .then(|| {
                             payment
                                 .deadline
-                                .checked_sub(self.machine.config().qr_renew_before)
+                                .checked_sub(self.machine().config().qr_renew_before)
                         })
                         .flatten()
                         .map(|t| t.saturating_duration_since(now)),
@@ -562,7 +561,7 @@ impl App {
                 .padding([12, 18])
                 .style(theme::dev_button)
         };
-        let status = match (&self.dev_status, self.machine.payment()) {
+        let status = match (&self.dev_status, self.machine().payment()) {
             (Some(e), _) => format!("developer panel: {e}"),
             (None, Some(p)) => format!("developer panel · payment {}", p.reference),
             (None, None) => "developer panel".to_string(),
@@ -647,16 +646,6 @@ fn hid_scans(
     )
 }
 
-fn api_succeeded(input: &Input) -> bool {
-    match input {
-        Input::Created { result, .. } => result.is_ok(),
-        Input::Polled { result, .. }
-        | Input::Captured { result, .. }
-        | Input::CancelAnswered { result, .. } => result.is_ok(),
-        _ => false,
-    }
-}
-
 /// Serves the POS API and turns its commands into messages. Stops with the subscription.
 fn pos_server(pos: &PosSetup) -> impl iced::futures::Stream<Item = Message> + use<> {
     use iced::futures::SinkExt;
@@ -664,27 +653,20 @@ fn pos_server(pos: &PosSetup) -> impl iced::futures::Stream<Item = Message> + us
     iced::stream::channel(
         16,
         async move |mut out: iced::futures::channel::mpsc::Sender<Message>| {
-            let listener = match tokio::net::TcpListener::bind(pos.listen).await {
-                Ok(l) => l,
+            let served =
+                crate::pos::serve(pos.listen, pos.hub.clone(), pos.token.clone(), pos.currency);
+            let mut rx = match served.await {
+                Ok(rx) => rx,
                 Err(e) => {
                     tracing::error!(listen = %pos.listen, error = %e, "the POS API cannot listen");
                     return;
                 }
             };
-            tracing::info!(listen = %pos.listen, "POS API listening");
-            let (tx, mut rx) = tokio::sync::mpsc::channel(16);
-            let router = crate::pos::router(pos.hub.clone(), pos.token.clone(), pos.currency, tx);
-            let server = tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, router).await {
-                    tracing::error!(error = %e, "the POS API stopped");
-                }
-            });
             while let Some(command) = rx.recv().await {
                 if out.send(Message::Pos(command)).await.is_err() {
                     break;
                 }
             }
-            server.abort();
         },
     )
 }

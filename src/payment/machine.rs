@@ -18,7 +18,7 @@ use crate::vipps::model::{
     Aggregate, Amount, CreatePaymentRequest, Customer, CustomerInteraction, PaymentMethod,
     PaymentMethodType, PaymentState, QrFormat, QrFormatKind, UserFlow,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::{fmt, time::Duration, time::Instant};
 
@@ -64,7 +64,7 @@ impl Default for Config {
 }
 
 /// How the customer pays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Method {
     /// The kiosk shows a one-time QR; the customer scans it with the app.
@@ -93,7 +93,7 @@ impl fmt::Debug for PersonalQr {
 }
 
 /// What went wrong, in the customer's terms. The technical cause goes to the log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FailureReason {
     /// The customer said no in the app.
@@ -146,10 +146,28 @@ impl From<&crate::vipps::Error> for ApiError {
 }
 
 /// A payment's state and money as Vipps reports it (GET, capture and cancel answers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observed {
     pub state: PaymentState,
     pub aggregate: Aggregate,
+    /// What a GET says to show for a one-time QR (used when resuming after a restart).
+    pub redirect_url: Option<String>,
+}
+
+/// A payment the journal found unfinished after a restart: its order, and the create request
+/// as it was sent, so the same reference and idempotency keys are used again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resume {
+    pub order: Order,
+    pub attempt: u32,
+    pub request: CreatePaymentRequest,
+    /// How long ago the create request was first sent.
+    pub age: Duration,
+    /// The POS withdrew the order before the restart.
+    pub withdrawn: bool,
+    /// The rounds of the last capture and full cancel sent, so their keys are reused.
+    pub capture_round: u32,
+    pub cancel_round: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -181,11 +199,13 @@ pub enum Input {
         reference: String,
         result: Result<Observed, ApiError>,
     },
+    /// Carry on with a payment found unfinished in the journal (only from Idle).
+    Resume(Box<Resume>),
     Tick,
 }
 
 /// The order's status as the POS sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum OrderStatus {
     Waiting,
@@ -198,7 +218,7 @@ pub enum OrderStatus {
     Failed,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderUpdate {
     pub order_id: String,
@@ -244,7 +264,7 @@ pub struct Payment {
     pub method: Method,
     pub amount: Amount,
     /// The create request, kept to be sent again unchanged after a timeout.
-    request: CreatePaymentRequest,
+    pub(crate) request: CreatePaymentRequest,
     /// Vipps confirmed the payment exists.
     pub created: bool,
     /// For a one-time QR: what to show (target URL or image link).
@@ -264,6 +284,8 @@ pub struct Payment {
     cancel_round: u32,
     /// The last cancel asked to cancel only an unauthorized payment.
     cancel_transaction_only: bool,
+    /// Resumed after a restart: the first GET decides whether the create went out at all.
+    resuming: bool,
 }
 
 /// What to do once a cancel is confirmed.
@@ -358,6 +380,13 @@ pub fn reference_for(order_id: &str, attempt: u32) -> String {
     }
 }
 
+/// The round a key of operation `op` was built with (see `key`).
+pub fn round_of(key: &str, op: &str) -> Option<u32> {
+    let rest = key.strip_prefix(op)?;
+    let (round, _) = rest.split_once('-')?;
+    round.parse().ok()
+}
+
 /// Idempotency keys derive from the reference and operation; at most 50 characters.
 fn key(op: &str, reference: &str, round: u32) -> String {
     let k = format!("{op}{round}-{reference}");
@@ -449,6 +478,17 @@ impl Machine {
         }
     }
 
+    /// The attempt number of the payment under way, if any.
+    pub fn attempt(&self) -> Option<u32> {
+        match &self.state {
+            State::Waiting { attempt, .. }
+            | State::Scanned { attempt, .. }
+            | State::Cancelling { attempt, .. }
+            | State::Capturing { attempt, .. } => Some(*attempt),
+            _ => None,
+        }
+    }
+
     /// The payment under way, if any.
     pub fn payment(&self) -> Option<&Payment> {
         match &self.state {
@@ -477,6 +517,7 @@ impl Machine {
                 | Input::CancelTapped
                 | Input::DismissTapped
                 | Input::MoreTimeTapped
+                | Input::Resume(_)
         ) {
             self.last_activity = now;
         }
@@ -507,6 +548,7 @@ impl Machine {
                     self.on_cancel_answered(result, now, &mut fx);
                 }
             }
+            Input::Resume(r) => self.on_resume(*r, now, &mut fx),
             Input::Tick => self.on_tick(now, &mut fx),
         }
         fx
@@ -585,6 +627,7 @@ impl Machine {
             capture_round: 1,
             cancel_round: 1,
             cancel_transaction_only: true,
+            resuming: false,
         }
     }
 
@@ -747,6 +790,74 @@ impl Machine {
         self.start(order, 1, Method::OneTimeQr, None, now, fx);
     }
 
+    /// Picks up a payment that was under way when the kiosk stopped. Nothing is assumed about
+    /// what reached Vipps: a GET comes first (a 404 sends the journaled create again, with the
+    /// same key), and a withdrawn order gets its full cancel sent again.
+    fn on_resume(&mut self, r: Resume, now: Instant, fx: &mut Vec<Effect>) {
+        if !matches!(self.state, State::Idle) {
+            fx.push(Effect::Refused {
+                order_id: r.order.order_id,
+                why: "a payment is already under way",
+            });
+            return;
+        }
+        let (method, window) = match r.request.user_flow {
+            UserFlow::PushMessage => (Method::PersonalQr, self.config.push_window),
+            _ => (Method::OneTimeQr, self.config.qr_window),
+        };
+        let mut payment = Payment {
+            reference: r.request.reference.clone(),
+            method,
+            amount: r.request.amount,
+            request: r.request,
+            // Unknown until the first read: a cancel asked for meanwhile waits for it.
+            created: r.withdrawn,
+            qr: None,
+            deadline: now + window.saturating_sub(r.age),
+            busy: false,
+            retry_at: None,
+            poll_in_flight: false,
+            next_poll: now + self.config.poll_interval,
+            failures: 0,
+            capture_round: r.capture_round.max(1),
+            cancel_round: r.cancel_round.max(1),
+            cancel_transaction_only: true,
+            resuming: true,
+        };
+        let (order, attempt) = (r.order, r.attempt);
+        tracing::info!(reference = %payment.reference, ?method, withdrawn = r.withdrawn, "resuming a payment from the journal");
+        self.notice = None;
+        if r.withdrawn {
+            payment.resuming = false;
+            payment.cancel_transaction_only = false;
+            payment.busy = true;
+            fx.push(Self::cancel_effect(&payment));
+            self.state = State::Cancelling {
+                order,
+                attempt,
+                payment,
+                after: AfterCancel::Withdraw,
+            };
+            return;
+        }
+        payment.poll_in_flight = true;
+        fx.push(Effect::Poll {
+            reference: payment.reference.clone(),
+        });
+        self.state = match method {
+            Method::OneTimeQr => State::Waiting {
+                order,
+                attempt,
+                payment,
+            },
+            Method::PersonalQr => State::Scanned {
+                order,
+                attempt,
+                payment,
+            },
+        };
+    }
+
     fn on_withdraw(&mut self, order_id: &str, now: Instant, fx: &mut Vec<Effect>) {
         if self.order().is_none_or(|o| o.order_id != order_id) {
             fx.push(Effect::Refused {
@@ -902,6 +1013,7 @@ impl Machine {
         fx: &mut Vec<Effect>,
     ) {
         let interval = self.config.poll_interval;
+        let cancelling = matches!(self.state, State::Cancelling { .. });
         let Some(p) = payment_of(&mut self.state) else {
             return;
         };
@@ -909,11 +1021,45 @@ impl Machine {
             return;
         }
         p.poll_in_flight = false;
+        let resuming = p.resuming;
         match result {
             Ok(observed) => {
                 p.failures = 0;
                 p.next_poll = now + interval;
+                if resuming {
+                    p.resuming = false;
+                    p.created = true;
+                    if p.method == Method::OneTimeQr {
+                        p.qr = observed.redirect_url.clone();
+                    }
+                }
                 self.on_observed(observed, now, fx);
+                match &mut self.state {
+                    // A cancel asked for while the resumed payment was being read.
+                    State::Cancelling { payment, .. } if resuming && !payment.busy => {
+                        payment.busy = true;
+                        fx.push(Self::cancel_effect(payment));
+                    }
+                    // A resumed one-time QR that Vipps gives no link for: replace it.
+                    State::Waiting { payment, .. }
+                        if payment.created && payment.qr.is_none() && !payment.busy =>
+                    {
+                        self.begin_cancel(AfterCancel::Renew, true, fx);
+                    }
+                    _ => {}
+                }
+            }
+            Err(e) if resuming && e.status == Some(404) => {
+                p.resuming = false;
+                if cancelling {
+                    tracing::info!(reference = %p.reference, "resumed payment never reached Vipps; nothing to cancel");
+                    self.proceed_without_money(None, now, fx);
+                    return;
+                }
+                // The create never reached Vipps before the restart: send it now, same key.
+                tracing::info!(reference = %p.reference, "resumed payment does not exist yet; creating it");
+                p.busy = true;
+                fx.push(Self::create_effect(p));
             }
             Err(e) => {
                 p.failures += 1;
@@ -971,6 +1117,7 @@ impl Machine {
                 // Approved before the cancel: this payment is the one (money rule 1).
                 tracing::info!(reference = %p.reference, "cancel met an approval");
                 let observed = Observed {
+                    redirect_url: None,
                     state: PaymentState::Authorized,
                     aggregate: Aggregate {
                         authorized_amount: p.amount,
@@ -1206,7 +1353,7 @@ impl Machine {
                 }
                 // Poll while waiting for the customer, and to verify after a refused call.
                 let waiting_for_customer = !p.busy && p.retry_at.is_none();
-                if p.created
+                if (p.created || p.resuming)
                     && !p.poll_in_flight
                     && now >= p.next_poll
                     && (waiting_for_customer || p.failures > 0)

@@ -5,6 +5,6 @@ pub mod order;
 
 pub use machine::{
     AfterCancel, ApiError, Config, Effect, FailureReason, Input, Machine, Method, Notice, Observed,
-    OrderStatus, OrderUpdate, Payment, PersonalQr, State,
+    OrderStatus, OrderUpdate, Payment, PersonalQr, Resume, State,
 };
 pub use order::{Line, Order, OrderError};

@@ -21,7 +21,7 @@ use axum::{
     },
     routing::{get, post},
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::{
     collections::HashMap,
@@ -33,7 +33,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// What the POS sees of an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderRecord {
     pub order_id: String,
@@ -51,6 +51,40 @@ pub struct OrderRecord {
     pub updated_at: String,
 }
 
+impl OrderRecord {
+    /// An order just accepted, at `at` (RFC 3339).
+    pub fn new(order: &Order, at: String) -> OrderRecord {
+        OrderRecord {
+            order_id: order.order_id.clone(),
+            status: OrderStatus::Waiting,
+            references: Vec::new(),
+            method: None,
+            captured_amount: None,
+            currency: order.currency,
+            total_amount: order.total_amount,
+            reason: None,
+            created_at: at.clone(),
+            updated_at: at,
+        }
+    }
+
+    /// Folds in a status change from the payment machine, made at `at`.
+    pub fn apply(&mut self, u: &OrderUpdate, at: String) {
+        self.status = u.status;
+        if let Some(reference) = &u.reference
+            && !self.references.contains(reference)
+        {
+            self.references.push(reference.clone());
+        }
+        self.method = u.method.or(self.method);
+        if let Some(c) = u.captured {
+            self.captured_amount = Some(c.value);
+        }
+        self.reason = u.reason;
+        self.updated_at = at;
+    }
+}
+
 /// Lane health, for `GET /v1/health`.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,6 +92,8 @@ pub struct Health {
     pub scanner_connected: Option<bool>,
     pub last_scan_at: Option<String>,
     pub last_vipps_ok_at: Option<String>,
+    /// "ok", "not configured", or what is wrong with it.
+    pub journal: Option<String>,
 }
 
 /// Shared between the app (writes) and the API (reads).
@@ -101,21 +137,17 @@ impl Hub {
 
     /// An order the machine accepted: recorded before its first status change.
     pub fn accepted(&self, order: &Order) {
-        let now = now_rfc3339();
         lock(&self.orders)
             .entry(order.order_id.clone())
-            .or_insert(OrderRecord {
-                order_id: order.order_id.clone(),
-                status: OrderStatus::Waiting,
-                references: Vec::new(),
-                method: None,
-                captured_amount: None,
-                currency: order.currency,
-                total_amount: order.total_amount,
-                reason: None,
-                created_at: now.clone(),
-                updated_at: now,
-            });
+            .or_insert_with(|| OrderRecord::new(order, now_rfc3339()));
+    }
+
+    /// Orders known from before a restart (the journal), as the POS last saw them.
+    pub fn restore(&self, records: impl IntoIterator<Item = OrderRecord>) {
+        let mut orders = lock(&self.orders);
+        for r in records {
+            orders.insert(r.order_id.clone(), r);
+        }
     }
 
     /// A status change from the payment machine.
@@ -125,18 +157,7 @@ impl Hub {
             let Some(r) = orders.get_mut(&u.order_id) else {
                 return; // an order the POS did not send (demo orders)
             };
-            r.status = u.status;
-            if let Some(reference) = &u.reference
-                && !r.references.contains(reference)
-            {
-                r.references.push(reference.clone());
-            }
-            r.method = u.method.or(r.method);
-            if let Some(c) = u.captured {
-                r.captured_amount = Some(c.value);
-            }
-            r.reason = u.reason;
-            r.updated_at = now_rfc3339();
+            r.apply(u, now_rfc3339());
             r.clone()
         };
         let _ = self.events.send(record);
@@ -166,6 +187,10 @@ impl Hub {
         *lock(&self.client) = Some(client);
     }
 
+    pub fn set_journal(&self, status: impl Into<String>) {
+        lock(&self.health).journal = Some(status.into());
+    }
+
     pub fn health(&self) -> Health {
         lock(&self.health).clone()
     }
@@ -191,6 +216,12 @@ pub struct Reply(Arc<Mutex<Option<ReplySender>>>);
 type ReplySender = oneshot::Sender<Result<(), Refusal>>;
 
 impl Reply {
+    /// A reply and where its answer arrives.
+    pub fn new() -> (Reply, oneshot::Receiver<Result<(), Refusal>>) {
+        let (tx, rx) = oneshot::channel();
+        (Reply(Arc::new(Mutex::new(Some(tx)))), rx)
+    }
+
     pub fn send(&self, result: Result<(), Refusal>) {
         if let Some(tx) = lock(&self.0).take() {
             let _ = tx.send(result);
@@ -271,8 +302,7 @@ async fn authorize(
 }
 
 async fn ask(api: &Api, command: impl FnOnce(Reply) -> Command) -> Result<(), Refusal> {
-    let (tx, rx) = oneshot::channel();
-    let reply = Reply(Arc::new(Mutex::new(Some(tx))));
+    let (reply, rx) = Reply::new();
     if api.commands.send(command(reply)).await.is_err() {
         return Err(Refusal::OutOfService);
     }
@@ -389,53 +419,33 @@ async fn health(State(api): State<Api>) -> Response {
         "lastScanAt": h.last_scan_at,
         "lastVippsOkAt": h.last_vipps_ok_at,
         "tokenExpiresInS": token_left,
-        // The crash-safe journal is not built yet: said plainly rather than "ok".
-        "journal": "not configured",
+        "journal": h.journal.as_deref().unwrap_or("not configured"),
     }))
     .into_response()
 }
 
-/// Carries out a POS command on the payment machine, replying to the POS. Returns the
-/// machine's effects; the caller runs them and `record`s their status changes (once).
-pub fn apply(
-    command: Command,
-    machine: &mut crate::payment::Machine,
-    hub: &Hub,
-    now: std::time::Instant,
-) -> Vec<crate::payment::Effect> {
-    use crate::payment::{Input, State};
-    match command {
-        Command::Submit(order, reply) => {
-            if !machine.accepts_orders() {
-                reply.send(Err(Refusal::Busy));
-                return Vec::new();
-            }
-            hub.accepted(&order);
-            let effects = machine.step(Input::OrderReceived(*order), now);
-            // The record exists (accepted above) before the POS hears 201.
-            reply.send(Ok(()));
-            effects
+/// Serves the POS API on `listen` in the background; its commands arrive on the receiver.
+/// The server stops when the receiver is dropped.
+pub async fn serve(
+    listen: std::net::SocketAddr,
+    hub: Arc<Hub>,
+    token: Secret,
+    currency: Currency,
+) -> std::io::Result<mpsc::Receiver<Command>> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(%listen, "POS API listening");
+    let (tx, rx) = mpsc::channel(16);
+    let closed = tx.clone();
+    let app = router(hub, token, currency, tx);
+    tokio::spawn(async move {
+        let stopped = axum::serve(listener, app).with_graceful_shutdown(async move {
+            closed.closed().await;
+        });
+        if let Err(e) = stopped.await {
+            tracing::error!(error = %e, "the POS API stopped");
         }
-        Command::Cancel(order_id, reply) => {
-            let active = machine.order().is_some_and(|o| o.order_id == order_id);
-            let paid = matches!(
-                machine.state(),
-                State::Capturing { .. } | State::Approved { .. }
-            );
-            let ended = matches!(machine.state(), State::Failed { order: None, .. });
-            let answer = match (active, paid, ended) {
-                (true, true, _) => Err(Refusal::AlreadyPaid),
-                (true, false, false) => Ok(()),
-                _ => Err(Refusal::NotActive),
-            };
-            let effects = match answer {
-                Ok(()) => machine.step(Input::OrderWithdrawn(order_id), now),
-                Err(_) => Vec::new(),
-            };
-            reply.send(answer);
-            effects
-        }
-    }
+    });
+    Ok(rx)
 }
 
 /// Answers a command when the lane cannot take payments.
@@ -443,15 +453,6 @@ pub fn reject_out_of_service(command: Command) {
     match command {
         Command::Submit(_, reply) | Command::Cancel(_, reply) => {
             reply.send(Err(Refusal::OutOfService))
-        }
-    }
-}
-
-/// Writes the status changes among `effects` into the hub (and so to the POS).
-pub fn record(effects: &[crate::payment::Effect], hub: &Hub) {
-    for e in effects {
-        if let crate::payment::Effect::Notify(u) = e {
-            hub.update(u);
         }
     }
 }

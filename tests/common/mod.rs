@@ -73,6 +73,7 @@ pub fn observed(state: PaymentState, captured: i64) -> Observed {
         0
     };
     Observed {
+        redirect_url: None,
         state,
         aggregate: Aggregate {
             authorized_amount: Amount::new(Currency::Nok, authorized),
@@ -95,6 +96,7 @@ pub fn app_with(lang: Lang, window: Size, client: Result<vipps::Client, String>)
         pos: None,
         window,
         hide_cursor: false,
+        journal: None,
     })
     .0
 }

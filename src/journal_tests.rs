@@ -1,0 +1,336 @@
+use super::*;
+use crate::payment::{Config, Effect, Input, Machine, Method, order::tests::order};
+use std::{sync::atomic::AtomicU32, time::Instant};
+
+/// A fresh directory under the system's temp dir, removed when dropped.
+pub(crate) struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(name: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("vipps-kiosk-{name}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+    pub(crate) fn file(&self) -> PathBuf {
+        self.0.join("journal.jsonl")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+const QR: &str = "https://qr.vipps.no/p/AbC-123_xyz?v=2";
+
+/// The records a machine's effects turn into, as the lane writes them.
+fn records_of(m: &Machine, fx: &[Effect]) -> Vec<Record> {
+    let mut out = Vec::new();
+    for e in fx {
+        match e {
+            Effect::Create {
+                request,
+                idempotency_key,
+            } => out.push(Record::Create {
+                order_id: m.order().expect("order").order_id.clone(),
+                attempt: m.attempt().expect("attempt"),
+                idempotency_key: idempotency_key.clone(),
+                request: request.clone(),
+            }),
+            Effect::Capture {
+                reference,
+                amount,
+                idempotency_key,
+            } => out.push(Record::Capture {
+                reference: reference.clone(),
+                idempotency_key: idempotency_key.clone(),
+                amount: *amount,
+            }),
+            Effect::Cancel {
+                reference,
+                transaction_only,
+                idempotency_key,
+            } => out.push(Record::Cancel {
+                reference: reference.clone(),
+                transaction_only: *transaction_only,
+                idempotency_key: idempotency_key.clone(),
+            }),
+            Effect::Notify(update) => out.push(Record::Status {
+                update: update.clone(),
+            }),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// An order that got as far as a push payment's create (attempt 2), in journal records.
+fn push_payment_records(id: &str) -> (Vec<Record>, CreatePaymentRequest) {
+    let mut m = Machine::new(Config::default());
+    let now = Instant::now();
+    let mut records = vec![Record::Order { order: order(id) }];
+    let fx = m.step(Input::OrderReceived(order(id)), now);
+    records.extend(records_of(&m, &fx));
+    let reference = m.payment().expect("payment").reference.clone();
+    m.step(
+        Input::Created {
+            reference,
+            result: Ok(Some("http://sim/qr".into())),
+        },
+        now,
+    );
+    let fx = m.step(Input::Scan(crate::scanner::RawScan(QR.into())), now);
+    records.extend(records_of(&m, &fx));
+    let reference = m.payment().expect("payment").reference.clone();
+    let fx = m.step(
+        Input::CancelAnswered {
+            reference,
+            result: Ok(crate::payment::Observed {
+                state: crate::vipps::model::PaymentState::Terminated,
+                aggregate: crate::vipps::model::Aggregate::zero(order(id).currency),
+                redirect_url: None,
+            }),
+        },
+        now,
+    );
+    records.extend(records_of(&m, &fx));
+    let request = m.payment().expect("push payment").request.clone();
+    assert_eq!(
+        request.user_flow,
+        crate::vipps::model::UserFlow::PushMessage
+    );
+    (records, request)
+}
+
+fn finished(id: &str, status: OrderStatus) -> Vec<Record> {
+    let o = order(id);
+    vec![
+        Record::Order { order: o.clone() },
+        Record::Status {
+            update: OrderUpdate {
+                order_id: id.into(),
+                status,
+                reference: Some(format!("{id}-1")),
+                method: Some(Method::OneTimeQr),
+                captured: (status == OrderStatus::Captured).then(|| o.total()),
+                reason: None,
+            },
+        },
+    ]
+}
+
+#[test]
+fn an_unfinished_push_payment_comes_back_with_its_request_and_keys() {
+    let dir = TempDir::new("resume");
+    let (mut records, request) = push_payment_records("order-0001");
+    records.push(Record::Capture {
+        reference: request.reference.clone(),
+        idempotency_key: "capture2-order-0001-2".into(),
+        amount: request.amount,
+    });
+    {
+        let (mut j, recovered) = Journal::open(&dir.file()).expect("open");
+        assert!(recovered.resume.is_none() && recovered.orders.is_empty());
+        j.append(&records).expect("append");
+    }
+    let (_j, recovered) = Journal::open(&dir.file()).expect("reopen");
+    let r = recovered.resume.expect("an unfinished payment");
+    assert_eq!(r.order, order("order-0001"));
+    assert_eq!(r.attempt, 2);
+    assert_eq!(r.request, request);
+    assert_eq!(r.capture_round, 2);
+    assert!(!r.withdrawn);
+    assert!(r.age < Duration::from_secs(60));
+    assert_eq!(recovered.orders.len(), 1);
+    assert_eq!(recovered.orders[0].status, OrderStatus::Scanned);
+    assert_eq!(
+        recovered.orders[0].references,
+        vec!["order-0001-1".to_string(), "order-0001-2".to_string()]
+    );
+    assert!(!recovered.torn_tail);
+}
+
+#[test]
+fn a_withdrawal_and_its_cancel_round_come_back() {
+    let dir = TempDir::new("withdrawn");
+    let (mut records, request) = push_payment_records("order-0002");
+    records.push(Record::Withdrawn {
+        order_id: "order-0002".into(),
+    });
+    records.push(Record::Cancel {
+        reference: request.reference.clone(),
+        transaction_only: false,
+        idempotency_key: "cancel3-order-0002-2".into(),
+    });
+    Journal::open(&dir.file())
+        .expect("open")
+        .0
+        .append(&records)
+        .expect("append");
+    let r = Journal::open(&dir.file())
+        .expect("reopen")
+        .1
+        .resume
+        .expect("resume");
+    assert!(r.withdrawn);
+    assert_eq!(r.cancel_round, 3);
+}
+
+#[test]
+fn a_torn_last_line_is_dropped_and_the_rest_kept() {
+    let dir = TempDir::new("torn");
+    let (records, request) = push_payment_records("order-0003");
+    Journal::open(&dir.file())
+        .expect("open")
+        .0
+        .append(&records)
+        .expect("append");
+    // A crash in the middle of the next write.
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(dir.file())
+        .expect("file");
+    f.write_all(br#"{"at":"2026-11-22T10:00:00Z","kind":"capture","refer"#)
+        .expect("write");
+    drop(f);
+    let (_j, recovered) = Journal::open(&dir.file()).expect("reopen");
+    assert!(recovered.torn_tail);
+    assert_eq!(recovered.unreadable, 0);
+    let r = recovered.resume.expect("resume");
+    assert_eq!(r.request, request);
+    assert_eq!(r.capture_round, 1);
+    // Compaction rewrote the file whole.
+    let text = fs::read_to_string(dir.file()).expect("read");
+    assert!(text.ends_with('\n'), "{text}");
+    for line in text.lines() {
+        serde_json::from_str::<Line>(line).expect("every line whole");
+    }
+}
+
+#[test]
+fn a_damaged_line_in_the_middle_is_skipped_and_counted() {
+    let dir = TempDir::new("damaged");
+    let (records, _) = push_payment_records("order-0004");
+    let mut text = String::new();
+    for (i, r) in records.iter().enumerate() {
+        let line = serde_json::to_string(&Line {
+            at: now_rfc3339(),
+            record: r.clone(),
+        })
+        .expect("json");
+        text.push_str(&line);
+        text.push('\n');
+        if i == 2 {
+            text.push_str("\u{0}\u{0}garbage\n");
+        }
+    }
+    fs::write(dir.file(), text).expect("write");
+    let (_j, recovered) = Journal::open(&dir.file()).expect("open");
+    assert_eq!(recovered.unreadable, 1);
+    assert!(recovered.resume.is_some());
+}
+
+#[test]
+fn finished_orders_shrink_to_summaries_and_the_personal_qr_leaves_the_file() {
+    let dir = TempDir::new("compact");
+    let (mut records, request) = push_payment_records("order-0005");
+    records.push(Record::Status {
+        update: OrderUpdate {
+            order_id: "order-0005".into(),
+            status: OrderStatus::Captured,
+            reference: Some(request.reference.clone()),
+            method: Some(Method::PersonalQr),
+            captured: Some(request.amount),
+            reason: None,
+        },
+    });
+    records.extend(finished("order-0006", OrderStatus::Cancelled));
+    Journal::open(&dir.file())
+        .expect("open")
+        .0
+        .append(&records)
+        .expect("append");
+    assert!(fs::read_to_string(dir.file()).expect("read").contains(QR));
+    let (_j, recovered) = Journal::open(&dir.file()).expect("reopen");
+    assert!(recovered.resume.is_none());
+    let statuses: Vec<_> = recovered
+        .orders
+        .iter()
+        .map(|o| (o.order_id.as_str(), o.status, o.captured_amount))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (
+                "order-0005",
+                OrderStatus::Captured,
+                Some(request.amount.value)
+            ),
+            ("order-0006", OrderStatus::Cancelled, None),
+        ]
+    );
+    let text = fs::read_to_string(dir.file()).expect("read");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(!text.contains("qr.vipps.no"), "{text}");
+    // And the summaries read back the same.
+    drop(_j);
+    let again = Journal::open(&dir.file()).expect("third open").1.orders;
+    assert_eq!(again, recovered.orders);
+}
+
+#[test]
+fn only_the_newest_finished_orders_are_kept() {
+    let dir = TempDir::new("keep");
+    let mut records = Vec::new();
+    for i in 0..KEEP_FINISHED + 5 {
+        records.extend(finished(&format!("order-{i:05}"), OrderStatus::Captured));
+    }
+    Journal::open(&dir.file())
+        .expect("open")
+        .0
+        .append(&records)
+        .expect("append");
+    let orders = Journal::open(&dir.file()).expect("reopen").1.orders;
+    assert_eq!(orders.len(), KEEP_FINISHED);
+    assert_eq!(orders[0].order_id, "order-00005");
+}
+
+#[test]
+fn an_order_whose_create_never_got_written_is_forgotten() {
+    let dir = TempDir::new("nocreate");
+    Journal::open(&dir.file())
+        .expect("open")
+        .0
+        .append(&[Record::Order {
+            order: order("order-0007"),
+        }])
+        .expect("append");
+    let recovered = Journal::open(&dir.file()).expect("reopen").1;
+    assert!(recovered.resume.is_none());
+    assert!(recovered.orders.is_empty());
+}
+
+#[test]
+fn a_second_process_cannot_open_the_same_journal() {
+    let dir = TempDir::new("lock");
+    let _first = Journal::open(&dir.file()).expect("open");
+    match Journal::open(&dir.file()) {
+        Err(JournalError::Locked { .. }) => {}
+        other => panic!("expected Locked, got {other:?}"),
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_file_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("mode");
+    let _j = Journal::open(&dir.file()).expect("open");
+    let mode = fs::metadata(dir.file()).expect("meta").permissions().mode();
+    assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+}

@@ -1,0 +1,440 @@
+//! One lane's payment core without a window: the payment machine, the journal that makes it
+//! crash-safe, and the hub the POS API reads. The iced app and the headless runner both drive a
+//! `Lane` and carry out the API calls it hands back; neither sees the journal.
+//!
+//! Every step's effects are journaled (one `fsync`ed batch) before its requests are handed out,
+//! so no create, capture or cancel reaches Vipps unrecorded. A failed write holds the requests
+//! back and tells the machine they failed transiently: it tries again later, journal first.
+
+use crate::{
+    journal::{Journal, Record},
+    payment::{self, ApiError, Effect, Input, Machine, Resume},
+    pos::{Command, Hub, Refusal},
+};
+use std::{path::Path, sync::Arc, time::Instant};
+
+/// Test hook: the environment variable that freezes the process at its n-th step (a journal
+/// write or an API answer), so a test can kill it there with SIGKILL.
+pub const FREEZE_ENV: &str = "KIOSK_TEST_FREEZE_AT";
+/// Printed to stderr when frozen.
+pub const FREEZE_MARK: &str = "kiosk frozen at step";
+
+#[derive(Debug, Default)]
+struct Freeze {
+    at: Option<u64>,
+    steps: u64,
+}
+
+impl Freeze {
+    fn from_env() -> Freeze {
+        Freeze {
+            at: std::env::var(FREEZE_ENV).ok().and_then(|v| v.parse().ok()),
+            steps: 0,
+        }
+    }
+
+    fn step(&mut self, what: &str) {
+        self.steps += 1;
+        if self.at == Some(self.steps) {
+            eprintln!("{FREEZE_MARK} {} ({what})", self.steps);
+            loop {
+                std::thread::park();
+            }
+        }
+    }
+}
+
+pub struct Lane {
+    machine: Machine,
+    journal: Option<Journal>,
+    /// The order whose `Order` line is in the journal.
+    journaled_order: Option<String>,
+    hub: Option<Arc<Hub>>,
+    /// The payment found unfinished in the journal, until `resume` picks it up.
+    unfinished: Option<Resume>,
+    freeze: Freeze,
+}
+
+impl std::fmt::Debug for Lane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lane")
+            .field("state", self.machine.state())
+            .finish_non_exhaustive()
+    }
+}
+
+fn is_answer(input: &Input) -> Option<bool> {
+    match input {
+        Input::Created { result, .. } => Some(result.is_ok()),
+        Input::Polled { result, .. }
+        | Input::Captured { result, .. }
+        | Input::CancelAnswered { result, .. } => Some(result.is_ok()),
+        _ => None,
+    }
+}
+
+fn unjournaled() -> ApiError {
+    ApiError {
+        status: None,
+        code: None,
+        transient: true,
+        message: "not sent: the journal could not record it".into(),
+    }
+}
+
+impl Lane {
+    /// A lane without a journal (the demo, tests).
+    pub fn new(config: payment::Config, hub: Option<Arc<Hub>>) -> Lane {
+        if let Some(h) = &hub {
+            h.set_journal("not configured");
+        }
+        Lane {
+            machine: Machine::new(config),
+            journal: None,
+            journaled_order: None,
+            hub,
+            unfinished: None,
+            freeze: Freeze::from_env(),
+        }
+    }
+
+    /// A lane with the journal at `path`: reads it back (the POS learns the orders it holds)
+    /// and keeps the unfinished payment for `resume`. `Err` says why the lane cannot run.
+    pub fn open(
+        config: payment::Config,
+        path: &Path,
+        hub: Option<Arc<Hub>>,
+    ) -> Result<Lane, String> {
+        let mut lane = Lane::new(config, hub);
+        match Journal::open(path) {
+            Ok((journal, recovered)) => {
+                if let Some(h) = &lane.hub {
+                    h.restore(recovered.orders);
+                    h.set_journal(match recovered.unreadable {
+                        0 => "ok".to_string(),
+                        n => format!("ok ({n} unreadable lines skipped at start)"),
+                    });
+                }
+                tracing::info!(path = %path.display(), unfinished = recovered.resume.is_some(), "journal open");
+                lane.journaled_order = recovered.resume.as_ref().map(|r| r.order.order_id.clone());
+                lane.unfinished = recovered.resume;
+                lane.journal = Some(journal);
+                Ok(lane)
+            }
+            Err(e) => {
+                if let Some(h) = &lane.hub {
+                    h.set_journal(format!("failing: {e}"));
+                }
+                Err(e.to_string())
+            }
+        }
+    }
+
+    pub fn machine(&self) -> &Machine {
+        &self.machine
+    }
+
+    /// Carries on with the payment the journal found unfinished, if any.
+    pub fn resume(&mut self, now: Instant) -> Vec<Effect> {
+        match self.unfinished.take() {
+            Some(r) => self.step(Input::Resume(Box::new(r)), now),
+            None => Vec::new(),
+        }
+    }
+
+    /// Feeds the machine; returns the API calls to make (already journaled).
+    pub fn step(&mut self, input: Input, now: Instant) -> Vec<Effect> {
+        if let Some(ok) = is_answer(&input) {
+            self.freeze.step("an API answer");
+            if ok && let Some(h) = &self.hub {
+                h.vipps_ok();
+            }
+        }
+        if let (Input::Scan(_), Some(h)) = (&input, &self.hub) {
+            h.scanned();
+        }
+        let withdrawn = match &input {
+            Input::OrderWithdrawn(id) => Some(id.clone()),
+            _ => None,
+        };
+        let effects = self.machine.step(input, now);
+        self.commit(effects, withdrawn, now)
+    }
+
+    /// Carries out a POS command, answering the POS once its effects are journaled.
+    pub fn pos(&mut self, command: Command, now: Instant) -> Vec<Effect> {
+        use payment::State;
+        match command {
+            Command::Submit(order, reply) => {
+                if !self.machine.accepts_orders() {
+                    reply.send(Err(Refusal::Busy));
+                    return Vec::new();
+                }
+                if let Some(h) = &self.hub {
+                    h.accepted(&order);
+                }
+                let calls = self.step(Input::OrderReceived(*order), now);
+                reply.send(Ok(()));
+                calls
+            }
+            Command::Cancel(order_id, reply) => {
+                let active = self.machine.order().is_some_and(|o| o.order_id == order_id);
+                let paid = matches!(
+                    self.machine.state(),
+                    State::Capturing { .. } | State::Approved { .. }
+                );
+                let ended = matches!(self.machine.state(), State::Failed { order: None, .. });
+                let answer = match (active, paid, ended) {
+                    (true, true, _) => Err(Refusal::AlreadyPaid),
+                    (true, false, false) => Ok(()),
+                    _ => Err(Refusal::NotActive),
+                };
+                let calls = match answer {
+                    Ok(()) => self.step(Input::OrderWithdrawn(order_id), now),
+                    Err(_) => Vec::new(),
+                };
+                reply.send(answer);
+                calls
+            }
+        }
+    }
+
+    /// Journals `effects`, tells the POS and the log, and returns the API calls that may go out.
+    fn commit(
+        &mut self,
+        effects: Vec<Effect>,
+        withdrawn: Option<String>,
+        now: Instant,
+    ) -> Vec<Effect> {
+        let mut records = Vec::new();
+        let mut new_order = None;
+        let refused = effects.iter().any(|e| matches!(e, Effect::Refused { .. }));
+        if let Some(order_id) = withdrawn.filter(|_| !refused) {
+            records.push(Record::Withdrawn { order_id });
+        }
+        for e in &effects {
+            match e {
+                Effect::Create {
+                    request,
+                    idempotency_key,
+                } => {
+                    let Some(order) = self.machine.order() else {
+                        continue;
+                    };
+                    if self.journaled_order.as_deref() != Some(order.order_id.as_str()) {
+                        records.push(Record::Order {
+                            order: order.clone(),
+                        });
+                        new_order = Some(order.order_id.clone());
+                    }
+                    records.push(Record::Create {
+                        order_id: order.order_id.clone(),
+                        attempt: self.machine.attempt().unwrap_or(1),
+                        idempotency_key: idempotency_key.clone(),
+                        request: request.clone(),
+                    });
+                }
+                Effect::Capture {
+                    reference,
+                    amount,
+                    idempotency_key,
+                } => records.push(Record::Capture {
+                    reference: reference.clone(),
+                    idempotency_key: idempotency_key.clone(),
+                    amount: *amount,
+                }),
+                Effect::Cancel {
+                    reference,
+                    transaction_only,
+                    idempotency_key,
+                } => records.push(Record::Cancel {
+                    reference: reference.clone(),
+                    transaction_only: *transaction_only,
+                    idempotency_key: idempotency_key.clone(),
+                }),
+                Effect::Notify(update) => records.push(Record::Status {
+                    update: update.clone(),
+                }),
+                Effect::Poll { .. } | Effect::Refused { .. } => {}
+            }
+        }
+        let written = match &mut self.journal {
+            Some(journal) if !records.is_empty() => match journal.append(&records) {
+                Ok(()) => {
+                    if new_order.is_some() {
+                        self.journaled_order = new_order;
+                    }
+                    if let Some(h) = &self.hub {
+                        h.set_journal("ok");
+                    }
+                    self.freeze.step("a journal write");
+                    true
+                }
+                Err(e) => {
+                    tracing::error!(path = %journal.path().display(), error = %e, "journal write failed; holding the requests back");
+                    if let Some(h) = &self.hub {
+                        h.set_journal(format!("failing: {e}"));
+                    }
+                    false
+                }
+            },
+            _ => true,
+        };
+        let mut calls = Vec::new();
+        let mut held_back = Vec::new();
+        for e in effects {
+            match e {
+                Effect::Notify(u) => {
+                    tracing::info!(order = %u.order_id, status = ?u.status, reference = ?u.reference, method = ?u.method, reason = ?u.reason, "order status");
+                    if let Some(h) = &self.hub {
+                        h.update(&u);
+                    }
+                }
+                Effect::Refused { order_id, why } => {
+                    tracing::warn!(order = %order_id, why, "refused");
+                }
+                e @ Effect::Poll { .. } => calls.push(e),
+                e if written => calls.push(e),
+                Effect::Create { request, .. } => held_back.push(Input::Created {
+                    reference: request.reference,
+                    result: Err(unjournaled()),
+                }),
+                Effect::Capture { reference, .. } => held_back.push(Input::Captured {
+                    reference,
+                    result: Err(unjournaled()),
+                }),
+                Effect::Cancel { reference, .. } => held_back.push(Input::CancelAnswered {
+                    reference,
+                    result: Err(unjournaled()),
+                }),
+            }
+        }
+        for input in held_back {
+            let more = self.machine.step(input, now);
+            calls.extend(self.commit(more, None, now));
+        }
+        calls
+    }
+}
+
+/// Runs a lane without a window, for good: POS commands, scans and ticks in, API calls out as tasks whose
+/// answers come back in. The headless mode (`--headless`) and the tests use it; the window
+/// does the same through iced.
+pub async fn run(
+    lane: Arc<std::sync::Mutex<Lane>>,
+    client: crate::vipps::Client,
+    mut commands: tokio::sync::mpsc::Receiver<Command>,
+    mut scans: tokio::sync::mpsc::Receiver<crate::scanner::RawScan>,
+    tick: std::time::Duration,
+) {
+    let lock = || lane.lock().unwrap_or_else(|e| e.into_inner());
+    let (answers_tx, mut answers) = tokio::sync::mpsc::unbounded_channel();
+    let spawn = |calls: Vec<Effect>| {
+        for call in calls {
+            let (client, tx) = (client.clone(), answers_tx.clone());
+            tokio::spawn(async move {
+                if let Some(answer) = crate::app::driver::execute(client, call).await {
+                    let _ = tx.send(answer);
+                }
+            });
+        }
+    };
+    spawn(lock().resume(Instant::now()));
+    let mut ticks = tokio::time::interval(tick);
+    let (mut commands_open, mut scans_open) = (true, true);
+    loop {
+        let calls = tokio::select! {
+            Some(answer) = answers.recv() => lock().step(answer, Instant::now()),
+            command = commands.recv(), if commands_open => match command {
+                Some(c) => lock().pos(c, Instant::now()),
+                None => { commands_open = false; Vec::new() }
+            },
+            scan = scans.recv(), if scans_open => match scan {
+                Some(s) => lock().step(Input::Scan(s), Instant::now()),
+                None => { scans_open = false; Vec::new() }
+            },
+            _ = ticks.tick() => lock().step(Input::Tick, Instant::now()),
+        };
+        spawn(calls);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        journal::tests::TempDir,
+        payment::{Config, order::tests::order},
+        pos::Reply,
+    };
+
+    fn submit(lane: &mut Lane, id: &str) -> (Vec<Effect>, Result<(), Refusal>) {
+        let (reply, mut rx) = Reply::new();
+        let calls = lane.pos(Command::Submit(Box::new(order(id)), reply), Instant::now());
+        (calls, rx.try_recv().expect("answered"))
+    }
+
+    #[test]
+    fn the_create_is_on_disk_before_it_is_handed_out_and_comes_back_after_a_restart() {
+        let dir = TempDir::new("lane");
+        let hub = Hub::new();
+        let mut lane = Lane::open(Config::default(), &dir.file(), Some(hub.clone())).expect("open");
+        assert_eq!(hub.health().journal.as_deref(), Some("ok"));
+        let (calls, answer) = submit(&mut lane, "order-0101");
+        assert_eq!(answer, Ok(()));
+        let [
+            Effect::Create {
+                idempotency_key,
+                request,
+            },
+        ] = calls.as_slice()
+        else {
+            panic!("one create: {calls:?}");
+        };
+        let text = std::fs::read_to_string(dir.file()).expect("journal");
+        let kinds: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("json");
+                v["kind"].as_str().unwrap_or_default().to_string()
+            })
+            .collect();
+        assert_eq!(kinds, ["order", "create", "status"]);
+        assert!(text.contains(idempotency_key.as_str()));
+        drop(lane);
+
+        // A restart: the POS still sees the order, and the payment is read back first.
+        let hub = Hub::new();
+        let mut lane =
+            Lane::open(Config::default(), &dir.file(), Some(hub.clone())).expect("reopen");
+        let record = hub.get("order-0101").expect("the order is known again");
+        assert_eq!(record.references, vec![request.reference.clone()]);
+        let calls = lane.resume(Instant::now());
+        assert_eq!(
+            calls,
+            vec![Effect::Poll {
+                reference: request.reference.clone()
+            }]
+        );
+        // It is the active order again: a second one is refused.
+        assert_eq!(submit(&mut lane, "order-0102").1, Err(Refusal::Busy));
+    }
+
+    #[test]
+    fn without_a_journal_the_health_says_so() {
+        let hub = Hub::new();
+        let _lane = Lane::new(Config::default(), Some(hub.clone()));
+        assert_eq!(hub.health().journal.as_deref(), Some("not configured"));
+    }
+
+    #[test]
+    fn a_journal_in_use_by_another_kiosk_refuses_to_start() {
+        let dir = TempDir::new("lane-lock");
+        let _first = Lane::open(Config::default(), &dir.file(), None).expect("open");
+        let second = Lane::open(Config::default(), &dir.file(), None);
+        assert!(
+            second.as_ref().is_err_and(|e| e.contains("in use")),
+            "{second:?}"
+        );
+    }
+}
