@@ -409,6 +409,43 @@ mod tests {
         );
     }
 
+    /// The shipped example must stay valid, also with its commented keys switched on.
+    #[test]
+    fn the_example_file_parses_as_shipped_and_uncommented() {
+        let text = include_str!("../assets/kiosk.example.toml");
+        Config::parse(text).expect("as shipped");
+        let uncommented: String = text
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if !rest.contains('…')
+                        && rest.split_once(" = ").is_some_and(|(key, _)| {
+                            key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        }) =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = Config::parse(&uncommented).expect("uncommented");
+        assert_eq!(
+            c.journal.path.as_deref(),
+            Some(Path::new("/var/lib/vipps-kiosk/journal.jsonl"))
+        );
+        assert_eq!(c.scanner.vendor_id, Some(0x0c2e));
+        assert_eq!(c.sim.auto_approve_after_ms, Some(3000));
+    }
+
+    #[test]
+    fn journal_path_must_be_a_file() {
+        let e = Config::parse("[journal]\npath = \"\"").expect_err("empty");
+        assert_eq!(e.key, "journal.path");
+        let e = Config::parse("[journal]\npath = \"/\"").expect_err("a directory");
+        assert_eq!(e.key, "journal.path");
+    }
+
     #[test]
     fn pos_keys() {
         let c = Config::parse("[pos]\nlisten = \"127.0.0.1:9000\"\ntoken = \"0123456789abcdef\"")
