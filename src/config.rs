@@ -101,6 +101,35 @@ pub struct JournalSection {
     pub path: Option<std::path::PathBuf>,
 }
 
+/// Webhooks from Vipps (or a store backend relaying them), next to polling.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksSection {
+    /// Where the receiver listens, e.g. `0.0.0.0:8443` behind the store's TLS proxy. None: off.
+    pub listen: Option<String>,
+    /// The path the registered URL points at.
+    pub path: String,
+    /// The secret Vipps returned at registration. Better `VIPPS_WEBHOOK_SECRET` or
+    /// `secret_file`.
+    pub secret: Option<String>,
+    /// A private file holding the secret (as `vipps-kiosk webhooks register` writes it).
+    pub secret_file: Option<std::path::PathBuf>,
+    /// The poll interval while a payment's events are seen arriving (polling never stops).
+    pub poll_interval_ms: u64,
+}
+
+impl Default for WebhooksSection {
+    fn default() -> Self {
+        WebhooksSection {
+            listen: None,
+            path: "/vipps/webhooks".into(),
+            secret: None,
+            secret_file: None,
+            poll_interval_ms: 3000,
+        }
+    }
+}
+
 /// Which HID scanner to read (`--scanner hid`). Without ids, the first HID POS scanner.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -137,6 +166,7 @@ pub struct Config {
     pub scanner: ScannerSection,
     pub pos: PosSection,
     pub journal: JournalSection,
+    pub webhooks: WebhooksSection,
 }
 
 impl Default for Config {
@@ -153,6 +183,7 @@ impl Default for Config {
             scanner: ScannerSection::default(),
             pos: PosSection::default(),
             journal: JournalSection::default(),
+            webhooks: WebhooksSection::default(),
         }
     }
 }
@@ -272,6 +303,24 @@ impl Config {
         {
             return Err(bad("journal.path", "a file path (not a directory)"));
         }
+        let w = &self.webhooks;
+        if let Some(listen) = &w.listen
+            && listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(bad(
+                "webhooks.listen",
+                "an address and port, such as 127.0.0.1:8443",
+            ));
+        }
+        if !w.path.starts_with('/') {
+            return Err(bad("webhooks.path", "a path starting with /"));
+        }
+        if !(self.vipps.poll_interval_ms..=10_000).contains(&w.poll_interval_ms) {
+            return Err(bad(
+                "webhooks.poll_interval_ms",
+                "from vipps.poll_interval_ms up to 10000",
+            ));
+        }
         if self.walk_away_after_s != 0 && !(90..=3600).contains(&self.walk_away_after_s) {
             return Err(bad("walk_away_after_s", "0 (never), or 90-3600 seconds"));
         }
@@ -335,6 +384,46 @@ impl Config {
         env("KIOSK_POS_TOKEN")
             .or_else(|| self.pos.token.clone())
             .map(Secret::new)
+    }
+
+    /// The webhook receiver, when `[webhooks] listen` is set: `Err` names what is missing.
+    pub fn webhook_receiver(
+        &self,
+        env: Env<'_>,
+    ) -> Result<Option<crate::webhooks::ReceiverSetup>, ConfigError> {
+        let w = &self.webhooks;
+        let Some(listen) = &w.listen else {
+            return Ok(None);
+        };
+        let listen = listen
+            .parse()
+            .map_err(|_| bad("webhooks.listen", "an address and port"))?;
+        let secret = match (env("VIPPS_WEBHOOK_SECRET"), &w.secret_file, &w.secret) {
+            (Some(s), _, _) => s,
+            (None, Some(file), _) => std::fs::read_to_string(file)
+                .map(|s| s.trim().to_string())
+                .map_err(|e| {
+                    bad(
+                        "webhooks.secret_file",
+                        format!("cannot read {}: {e}", file.display()),
+                    )
+                })?,
+            (None, None, Some(s)) => s.clone(),
+            (None, None, None) => {
+                return Err(bad(
+                    "webhooks.secret",
+                    "the receiver needs the registration's secret (VIPPS_WEBHOOK_SECRET, secret_file or secret)",
+                ));
+            }
+        };
+        if secret.is_empty() {
+            return Err(bad("webhooks.secret", "empty"));
+        }
+        Ok(Some(crate::webhooks::ReceiverSetup {
+            listen,
+            path: w.path.clone(),
+            secret: Secret::new(secret),
+        }))
     }
 
     pub fn poll_interval(&self) -> Duration {

@@ -317,7 +317,7 @@ impl Lane {
     }
 }
 
-/// Runs a lane without a window, for good: POS commands, scans and ticks in, API calls out as tasks whose
+/// Runs a lane without a window, for good: POS commands, scans, webhooks and ticks in, API calls out as tasks whose
 /// answers come back in. The headless mode (`--headless`) and the tests use it; the window
 /// does the same through iced.
 pub async fn run(
@@ -325,6 +325,7 @@ pub async fn run(
     client: crate::vipps::Client,
     mut commands: tokio::sync::mpsc::Receiver<Command>,
     mut scans: tokio::sync::mpsc::Receiver<crate::scanner::RawScan>,
+    mut hints: tokio::sync::mpsc::Receiver<Input>,
     tick: std::time::Duration,
 ) {
     let lock = || lane.lock().unwrap_or_else(|e| e.into_inner());
@@ -341,7 +342,7 @@ pub async fn run(
     };
     spawn(lock().resume(Instant::now()));
     let mut ticks = tokio::time::interval(tick);
-    let (mut commands_open, mut scans_open) = (true, true);
+    let (mut commands_open, mut scans_open, mut hints_open) = (true, true, true);
     loop {
         let calls = tokio::select! {
             Some(answer) = answers.recv() => lock().step(answer, Instant::now()),
@@ -352,6 +353,10 @@ pub async fn run(
             scan = scans.recv(), if scans_open => match scan {
                 Some(s) => lock().step(Input::Scan(s), Instant::now()),
                 None => { scans_open = false; Vec::new() }
+            },
+            hint = hints.recv(), if hints_open => match hint {
+                Some(h) => lock().step(h, Instant::now()),
+                None => { hints_open = false; Vec::new() }
             },
             _ = ticks.tick() => lock().step(Input::Tick, Instant::now()),
         };

@@ -14,3 +14,4 @@ pub mod scanner;
 pub mod sim;
 pub mod ui;
 pub mod vipps;
+pub mod webhooks;

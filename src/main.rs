@@ -52,6 +52,11 @@ enum Command {
     /// Check a lane: the config, the Vipps keys (fetches a token), the POS API settings and
     /// the scanners. Exits non-zero when anything is wrong.
     Check,
+    /// Manage this sales unit's webhook registrations (Webhooks API).
+    Webhooks {
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
     /// Run the Vipps simulator alone.
     Sim {
         #[arg(long, default_value = "127.0.0.1:8089")]
@@ -66,6 +71,23 @@ enum Command {
         #[arg(long)]
         currency: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum WebhookAction {
+    /// Register URL for the ePayment events; the secret goes to --secret-file (mode 0600).
+    Register {
+        /// Where Vipps delivers: the kiosk's receiver, or a store backend relaying to it.
+        #[arg(long)]
+        url: String,
+        /// The secret Vipps returns is shown once: it is written here, never printed.
+        #[arg(long)]
+        secret_file: PathBuf,
+    },
+    /// List the registrations.
+    List,
+    /// Delete a registration by id.
+    Delete { id: String },
 }
 
 fn init_logging() {
@@ -130,6 +152,7 @@ fn main() -> ExitCode {
             })
         }
         Some(Command::Check) => run_check(&cli, &runtime),
+        Some(Command::Webhooks { ref action }) => run_webhooks(&cli, action, &runtime),
         None => run_kiosk(&cli, &runtime),
     }
 }
@@ -158,6 +181,14 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
         }
     };
     let market = config.market;
+    let (webhooks, problem) = match (problem, config.webhook_receiver(&config::process_env)) {
+        (Some(p), _) => (None, Some(p)),
+        (None, Ok(w)) => (w, None),
+        (None, Err(e)) => {
+            eprintln!("vipps-kiosk: configuration error: {e}");
+            (None, Some(format!("Configuration error: {e}")))
+        }
+    };
     let mut sim = None;
     let client = match problem {
         Some(p) => Err(p),
@@ -215,6 +246,9 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
         machine: payment::Config {
             poll_interval: config.poll_interval(),
             walk_away_after: config.walk_away_after(),
+            relaxed_poll_interval: webhooks
+                .is_some()
+                .then(|| Duration::from_millis(config.webhooks.poll_interval_ms)),
             ..payment::Config::default()
         },
         demo,
@@ -239,6 +273,7 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
         window: physical,
         hide_cursor: fullscreen,
         journal: config.journal.path.clone(),
+        webhooks,
     };
     if cli.headless {
         let result = run_headless(setup, runtime);
@@ -310,6 +345,17 @@ fn run_headless(setup: Setup, runtime: &tokio::runtime::Runtime) -> ExitCode {
                 }
             }
         }
+        let (_no_hints, mut hints) = tokio::sync::mpsc::channel(1);
+        if let Some(w) = setup.webhooks.clone() {
+            let listen = w.listen;
+            match vipps_kiosk::webhooks::serve(w, setup.pos.as_ref().map(|p| p.hub.clone())).await {
+                Ok(rx) => hints = rx,
+                Err(e) => {
+                    eprintln!("vipps-kiosk: the webhook receiver cannot listen on {listen}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
         let (scans_tx, scans) = tokio::sync::mpsc::channel(16);
         match setup.scanner {
             ScannerSource::Stdin => {
@@ -333,7 +379,7 @@ fn run_headless(setup: Setup, runtime: &tokio::runtime::Runtime) -> ExitCode {
             }
         }
         tokio::select! {
-            () = vipps_kiosk::lane::run(lane, client, commands, scans, tick) => {}
+            () = vipps_kiosk::lane::run(lane, client, commands, scans, hints, tick) => {}
             _ = tokio::signal::ctrl_c() => {}
         }
         ExitCode::SUCCESS
@@ -376,6 +422,89 @@ fn connect(
         retry: vipps::RetryPolicy::default(),
     })
     .map_err(|e| e.to_string())
+}
+
+/// `vipps-kiosk webhooks register|list|delete`.
+fn run_webhooks(cli: &Cli, action: &WebhookAction, runtime: &tokio::runtime::Runtime) -> ExitCode {
+    let Some(path) = &cli.config else {
+        eprintln!("vipps-kiosk webhooks: give the lane's configuration with --config FILE");
+        return ExitCode::from(2);
+    };
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("vipps-kiosk webhooks: configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut sim = None;
+    let client = match connect(&config, runtime, &mut sim) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("vipps-kiosk webhooks: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match action {
+            WebhookAction::Register { url, secret_file } => {
+                // Refuse before registering: a secret with nowhere to go would be lost.
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options.open(secret_file).map_err(|e| {
+                    format!(
+                        "cannot create {} (it must not exist yet): {e}",
+                        secret_file.display()
+                    )
+                })?;
+                let registered = client
+                    .register_webhook(url, &vipps_kiosk::webhooks::EPAYMENT_EVENTS)
+                    .await;
+                let (id, secret) = match registered {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = std::fs::remove_file(secret_file);
+                        return Err(format!("Vipps refused the registration: {e}"));
+                    }
+                };
+                use std::io::Write;
+                file.write_all(secret.expose().as_bytes())
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| format!("registered {id}, but writing the secret failed: {e}; delete it and register again"))?;
+                println!("registered {id} for {url}");
+                println!(
+                    "the secret is in {} (mode 0600); point [webhooks] secret_file at it",
+                    secret_file.display()
+                );
+                Ok(())
+            }
+            WebhookAction::List => {
+                let hooks = client.list_webhooks().await.map_err(|e| e.to_string())?;
+                if hooks.is_empty() {
+                    println!("no webhooks registered");
+                }
+                for h in hooks {
+                    println!("{} {} {}", h.id, h.url, h.events.join(","));
+                }
+                Ok(())
+            }
+            WebhookAction::Delete { id } => {
+                client.delete_webhook(id).await.map_err(|e| e.to_string())?;
+                println!("deleted {id}");
+                Ok(())
+            }
+        }
+    });
+    drop(sim);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vipps-kiosk webhooks: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// `vipps-kiosk check`: one line per check, `ok` or `problem`, and a non-zero exit on problems.
@@ -446,6 +575,23 @@ fn run_check(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
                 .into(),
         ),
         (Err(e), _) => report(false, format!("POS API: {e}")),
+    }
+    match config.webhook_receiver(&config::process_env) {
+        Ok(None) => {}
+        Ok(Some(w)) => match std::net::TcpListener::bind(w.listen) {
+            Ok(_) => report(
+                true,
+                format!(
+                    "webhook receiver can listen on {}{} (secret set)",
+                    w.listen, w.path
+                ),
+            ),
+            Err(e) => report(
+                false,
+                format!("webhook receiver cannot listen on {}: {e}", w.listen),
+            ),
+        },
+        Err(e) => report(false, format!("webhooks: {e}")),
     }
     match &config.journal.path {
         // Opening it for real would take its lock and compact it: only try that it can be

@@ -49,13 +49,20 @@ async fn lane() -> Lane {
         },
         Some(hub.clone()),
     )));
-    tokio::spawn(lane::run(
-        kiosk.clone(),
-        client,
-        commands,
-        scans,
-        Duration::from_millis(20),
-    ));
+    let kiosk_run = kiosk.clone();
+    let (_no_webhooks, hints) = mpsc::channel(1);
+    tokio::spawn(async move {
+        let _keep = _no_webhooks;
+        lane::run(
+            kiosk_run,
+            client,
+            commands,
+            scans,
+            hints,
+            Duration::from_millis(20),
+        )
+        .await
+    });
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .unwrap();

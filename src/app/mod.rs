@@ -66,6 +66,8 @@ pub struct Setup {
     pub machine: payment::Config,
     /// The crash-safe journal (`[journal] path`); `None` runs without one (the demo).
     pub journal: Option<std::path::PathBuf>,
+    /// The webhook receiver (`[webhooks]`); `None`: polling alone.
+    pub webhooks: Option<crate::webhooks::ReceiverSetup>,
     pub demo: Option<demo::Demo>,
     pub dev: Option<DevPanel>,
     pub scanner: ScannerSource,
@@ -105,6 +107,8 @@ pub enum Message {
     ScannerConnected,
     /// A command from the lane's POS.
     Pos(crate::pos::Command),
+    /// A webhook (verified, or refused) for the machine.
+    Webhook(Input),
     Dev(DevAction),
     DevDone(Result<(), String>),
 }
@@ -130,6 +134,7 @@ pub struct App {
     http: reqwest::Client,
     scanner: ScannerSource,
     pos: Option<PosSetup>,
+    webhooks: Option<crate::webhooks::ReceiverSetup>,
     hide_cursor: bool,
     /// The window in physical pixels, and the scale that fits the design canvas into it.
     physical: Size,
@@ -193,6 +198,7 @@ impl App {
             http: crate::vipps::plain_http_client(),
             scanner: setup.scanner,
             pos: setup.pos,
+            webhooks: setup.webhooks,
             hide_cursor: setup.hide_cursor,
             physical: setup.window,
             scale: fit_scale(setup.window),
@@ -236,6 +242,7 @@ impl App {
             }
             Message::Executed(Some(input)) => self.step(input, now),
             Message::Executed(None) => Task::none(),
+            Message::Webhook(input) => self.step(input, now),
             Message::Scanned(scan) => self.step(Input::Scan(scan), now),
             Message::CancelTapped => self.step(Input::CancelTapped, now),
             Message::DismissTapped => self.step(Input::DismissTapped, now),
@@ -419,6 +426,13 @@ impl App {
         }
         if let Some(pos) = &self.pos {
             subs.push(Subscription::run_with(pos.clone(), pos_server));
+        }
+        if let Some(w) = &self.webhooks {
+            let hub = self.pos.as_ref().map(|p| p.hub.clone());
+            subs.push(Subscription::run_with(
+                WebhookSub(w.clone(), hub),
+                webhook_server,
+            ));
         }
         Subscription::batch(subs)
     }
@@ -664,6 +678,43 @@ fn pos_server(pos: &PosSetup) -> impl iced::futures::Stream<Item = Message> + us
             };
             while let Some(command) = rx.recv().await {
                 if out.send(Message::Pos(command)).await.is_err() {
+                    break;
+                }
+            }
+        },
+    )
+}
+
+/// The webhook receiver's subscription data (hashed by address and path).
+#[derive(Debug, Clone)]
+struct WebhookSub(
+    crate::webhooks::ReceiverSetup,
+    Option<std::sync::Arc<crate::pos::Hub>>,
+);
+
+impl std::hash::Hash for WebhookSub {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+/// Serves the webhook receiver and turns what it hears into messages.
+fn webhook_server(sub: &WebhookSub) -> impl iced::futures::Stream<Item = Message> + use<> {
+    use iced::futures::SinkExt;
+    let WebhookSub(setup, hub) = sub.clone();
+    iced::stream::channel(
+        16,
+        async move |mut out: iced::futures::channel::mpsc::Sender<Message>| {
+            let listen = setup.listen;
+            let mut rx = match crate::webhooks::serve(setup, hub).await {
+                Ok(rx) => rx,
+                Err(e) => {
+                    tracing::error!(%listen, error = %e, "the webhook receiver cannot listen; polling alone");
+                    return;
+                }
+            };
+            while let Some(input) = rx.recv().await {
+                if out.send(Message::Webhook(input)).await.is_err() {
                     break;
                 }
             }

@@ -43,6 +43,9 @@ pub struct Config {
     pub walk_away_after: Option<Duration>,
     /// How long before that the customer is asked "still there?" and offered more time.
     pub walk_away_warning: Duration,
+    /// With webhooks: the poll interval once a payment's events are seen arriving. `None`:
+    /// webhooks are off and polling alone keeps time.
+    pub relaxed_poll_interval: Option<Duration>,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             payment_description: "Purchase".into(),
             walk_away_after: Some(Duration::from_secs(300)),
             walk_away_warning: Duration::from_secs(60),
+            relaxed_poll_interval: None,
         }
     }
 }
@@ -201,6 +205,14 @@ pub enum Input {
     },
     /// Carry on with a payment found unfinished in the journal (only from Idle).
     Resume(Box<Resume>),
+    /// A verified webhook event: something happened to `reference`. Never moves money by
+    /// itself; it makes the machine read the payment now.
+    Webhook {
+        reference: String,
+        name: crate::vipps::model::PaymentEventName,
+    },
+    /// A webhook delivery failed verification: stop relying on them for this payment.
+    WebhookTrouble,
     Tick,
 }
 
@@ -286,6 +298,12 @@ pub struct Payment {
     cancel_transaction_only: bool,
     /// Resumed after a restart: the first GET decides whether the create went out at all.
     resuming: bool,
+    /// Webhook events arrive for this payment: polling may relax.
+    webhook_seen: bool,
+    /// Webhook events other than `created` for this payment.
+    webhook_changes: u32,
+    /// An event came while a GET was under way (which may predate it): read again.
+    repoll: bool,
 }
 
 /// What to do once a cancel is confirmed.
@@ -549,6 +567,20 @@ impl Machine {
                 }
             }
             Input::Resume(r) => self.on_resume(*r, now, &mut fx),
+            Input::Webhook { reference, name } => {
+                if self.is_current(&reference) {
+                    self.on_webhook(name, now, &mut fx);
+                }
+            }
+            Input::WebhookTrouble => {
+                let interval = self.config.poll_interval;
+                if let Some(p) = payment_of(&mut self.state)
+                    && p.webhook_seen
+                {
+                    p.webhook_seen = false;
+                    p.next_poll = p.next_poll.min(now + interval);
+                }
+            }
             Input::Tick => self.on_tick(now, &mut fx),
         }
         fx
@@ -628,6 +660,9 @@ impl Machine {
             cancel_round: 1,
             cancel_transaction_only: true,
             resuming: false,
+            webhook_seen: false,
+            webhook_changes: 0,
+            repoll: false,
         }
     }
 
@@ -823,6 +858,9 @@ impl Machine {
             cancel_round: r.cancel_round.max(1),
             cancel_transaction_only: true,
             resuming: true,
+            webhook_seen: false,
+            webhook_changes: 0,
+            repoll: false,
         };
         let (order, attempt) = (r.order, r.attempt);
         tracing::info!(reference = %payment.reference, ?method, withdrawn = r.withdrawn, "resuming a payment from the journal");
@@ -856,6 +894,45 @@ impl Machine {
                 payment,
             },
         };
+    }
+
+    /// The interval to the next poll of `p`: relaxed while its webhooks are arriving.
+    fn poll_interval(config: &Config, p: &Payment) -> Duration {
+        match config.relaxed_poll_interval {
+            Some(relaxed) if p.webhook_seen => relaxed.max(config.poll_interval),
+            _ => config.poll_interval,
+        }
+    }
+
+    fn on_webhook(
+        &mut self,
+        name: crate::vipps::model::PaymentEventName,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        use crate::vipps::model::PaymentEventName;
+        let Some(p) = payment_of(&mut self.state) else {
+            return;
+        };
+        p.webhook_seen = true;
+        if name == PaymentEventName::Created {
+            return;
+        }
+        p.webhook_changes += 1;
+        // A create, capture or cancel under way answers for itself.
+        if !p.created || p.busy {
+            return;
+        }
+        if p.poll_in_flight {
+            p.repoll = true;
+            return;
+        }
+        p.poll_in_flight = true;
+        p.next_poll = now;
+        tracing::debug!(reference = %p.reference, ?name, "webhook: reading the payment now");
+        fx.push(Effect::Poll {
+            reference: p.reference.clone(),
+        });
     }
 
     fn on_withdraw(&mut self, order_id: &str, now: Instant, fx: &mut Vec<Effect>) {
@@ -1012,7 +1089,6 @@ impl Machine {
         now: Instant,
         fx: &mut Vec<Effect>,
     ) {
-        let interval = self.config.poll_interval;
         let cancelling = matches!(self.state, State::Cancelling { .. });
         let Some(p) = payment_of(&mut self.state) else {
             return;
@@ -1025,7 +1101,22 @@ impl Machine {
         match result {
             Ok(observed) => {
                 p.failures = 0;
-                p.next_poll = now + interval;
+                if p.webhook_seen
+                    && p.webhook_changes == 0
+                    && !matches!(
+                        observed.state,
+                        PaymentState::Created | PaymentState::Unknown
+                    )
+                {
+                    // The payment moved and no webhook said so: they are not keeping up.
+                    tracing::info!(reference = %p.reference, "webhooks quiet; polling at the normal interval");
+                    p.webhook_seen = false;
+                }
+                p.next_poll = if std::mem::take(&mut p.repoll) {
+                    now
+                } else {
+                    now + Self::poll_interval(&self.config, p)
+                };
                 if resuming {
                     p.resuming = false;
                     p.created = true;

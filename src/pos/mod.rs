@@ -94,6 +94,21 @@ pub struct Health {
     pub last_vipps_ok_at: Option<String>,
     /// "ok", "not configured", or what is wrong with it.
     pub journal: Option<String>,
+    /// `None` while the lane receives no webhooks.
+    pub webhooks: Option<WebhookHealth>,
+}
+
+/// The webhook receiver's record, for `GET /v1/health`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookHealth {
+    pub last_event_at: Option<String>,
+    pub verified: u64,
+    pub rejected: u64,
+    /// Exact repeats of an earlier delivery, not acted on.
+    pub replays: u64,
+    pub last_rejection: Option<String>,
+    pub last_rejection_at: Option<String>,
 }
 
 /// Shared between the app (writes) and the API (reads).
@@ -185,6 +200,35 @@ impl Hub {
 
     pub fn set_client(&self, client: crate::vipps::Client) {
         *lock(&self.client) = Some(client);
+    }
+
+    /// The lane receives webhooks.
+    pub fn webhooks_on(&self) {
+        lock(&self.health)
+            .webhooks
+            .get_or_insert_with(WebhookHealth::default);
+    }
+
+    pub fn webhook_verified(&self) {
+        let mut h = lock(&self.health);
+        let w = h.webhooks.get_or_insert_with(WebhookHealth::default);
+        w.verified += 1;
+        w.last_event_at = Some(now_rfc3339());
+    }
+
+    pub fn webhook_replayed(&self) {
+        let mut h = lock(&self.health);
+        h.webhooks
+            .get_or_insert_with(WebhookHealth::default)
+            .replays += 1;
+    }
+
+    pub fn webhook_rejected(&self, why: &str) {
+        let mut h = lock(&self.health);
+        let w = h.webhooks.get_or_insert_with(WebhookHealth::default);
+        w.rejected += 1;
+        w.last_rejection = Some(why.to_string());
+        w.last_rejection_at = Some(now_rfc3339());
     }
 
     pub fn set_journal(&self, status: impl Into<String>) {
@@ -420,6 +464,10 @@ async fn health(State(api): State<Api>) -> Response {
         "lastVippsOkAt": h.last_vipps_ok_at,
         "tokenExpiresInS": token_left,
         "journal": h.journal.as_deref().unwrap_or("not configured"),
+        "webhooks": match &h.webhooks {
+            Some(w) => serde_json::to_value(w).unwrap_or_default(),
+            None => json!("off"),
+        },
     }))
     .into_response()
 }

@@ -32,6 +32,9 @@ pub struct SimPayment {
     pub redirect_url: Option<String>,
     #[serde(skip)]
     pub events: Vec<PaymentEvent>,
+    /// The sales unit that created it (for webhook payloads).
+    #[serde(skip)]
+    pub msn: String,
 }
 
 /// An answer: HTTP status and JSON body. Errors carry a problem+json body.
@@ -116,6 +119,33 @@ pub struct Backend {
     pub currency: Option<Currency>,
     /// Public base URL of this simulator, for QR target and image links.
     pub base_url: String,
+    /// Events not yet handed to webhook delivery.
+    outbox: Vec<PaymentEvent>,
+}
+
+impl Backend {
+    /// Takes the events since the last call, each with its payment's MSN (webhook delivery).
+    pub fn take_outbox(&mut self) -> Vec<(String, PaymentEvent)> {
+        let events = std::mem::take(&mut self.outbox);
+        events
+            .into_iter()
+            .map(|e| {
+                let msn = self
+                    .payments
+                    .get(&e.reference)
+                    .map(|p| p.msn.clone())
+                    .unwrap_or_default();
+                (msn, e)
+            })
+            .collect()
+    }
+
+    /// Records which sales unit created `reference`.
+    pub fn set_msn(&mut self, reference: &str, msn: &str) {
+        if let Some(p) = self.payments.get_mut(reference) {
+            p.msn = msn.to_string();
+        }
+    }
 }
 
 fn valid_reference(r: &str) -> bool {
@@ -150,7 +180,7 @@ impl Backend {
     ) {
         let psp = self.next_psp();
         if let Some(p) = self.payments.get_mut(reference) {
-            p.events.push(PaymentEvent {
+            let event = PaymentEvent {
                 reference: reference.into(),
                 psp_reference: psp,
                 name,
@@ -158,7 +188,9 @@ impl Backend {
                 timestamp: now_rfc3339(),
                 idempotency_key: key.map(str::to_string),
                 success,
-            });
+            };
+            p.events.push(event.clone());
+            self.outbox.push(event);
         }
     }
 
@@ -413,6 +445,7 @@ impl Backend {
             expires_at: now + expiry,
             redirect_url: redirect_url.clone(),
             events: Vec::new(),
+            msn: String::new(),
         };
         self.payments.insert(req.reference.clone(), payment);
         self.order.push(req.reference.clone());

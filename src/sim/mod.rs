@@ -3,6 +3,7 @@
 //! idempotency and expiry; and a control API under `/_sim/` that plays the customer's phone.
 
 pub mod backend;
+pub mod webhooks;
 
 use axum::{
     Json, Router,
@@ -10,7 +11,7 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{delete, get, post},
 };
 use backend::{Backend, PhoneAction, Reply, problem};
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,33 @@ struct Shared {
     tokens: Mutex<HashMap<String, Instant>>,
     start: Instant,
     config: SimConfig,
+    webhooks: Arc<webhooks::Webhooks>,
+}
+
+/// The backend, locked; the events it produced meanwhile go to webhook delivery on release.
+struct BackendGuard<'a> {
+    guard: MutexGuard<'a, Backend>,
+    webhooks: &'a Arc<webhooks::Webhooks>,
+}
+
+impl std::ops::Deref for BackendGuard<'_> {
+    type Target = Backend;
+    fn deref(&self) -> &Backend {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for BackendGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Backend {
+        &mut self.guard
+    }
+}
+
+impl Drop for BackendGuard<'_> {
+    fn drop(&mut self) {
+        let events = self.guard.take_outbox();
+        self.webhooks.deliver(events);
+    }
 }
 
 impl Shared {
@@ -65,10 +93,13 @@ impl Shared {
     }
 
     /// The backend with time applied up to now.
-    fn backend(&self) -> MutexGuard<'_, Backend> {
+    fn backend(&self) -> BackendGuard<'_> {
         let mut b = self.backend.lock().unwrap_or_else(|e| e.into_inner());
         b.advance(self.now());
-        b
+        BackendGuard {
+            guard: b,
+            webhooks: &self.webhooks,
+        }
     }
 }
 
@@ -98,6 +129,7 @@ impl Simulator {
             tokens: Mutex::new(HashMap::new()),
             start: Instant::now(),
             config,
+            webhooks: Arc::new(webhooks::Webhooks::new(tokio::runtime::Handle::current())),
         });
         let app = router(shared.clone());
         let task = tokio::spawn(async move {
@@ -137,6 +169,16 @@ impl Simulator {
         b.phone(reference, action).is_success()
     }
 
+    /// Webhook delivery faults, in-process (tests, benchmarks).
+    pub fn set_webhook_faults(&self, faults: webhooks::Faults) {
+        self.shared.webhooks.set_faults(faults);
+    }
+
+    /// How many webhook deliveries were sent, dropped and failed.
+    pub fn webhook_counts(&self) -> webhooks::Counts {
+        self.shared.webhooks.counts()
+    }
+
     pub fn set_auto_approve(&self, after: Option<Duration>) {
         self.shared.backend().auto_approve_after_s = after.map(|d| d.as_secs_f64());
     }
@@ -153,6 +195,16 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/epayment/v1/payments/{reference}/capture", post(capture))
         .route("/epayment/v1/payments/{reference}/cancel", post(cancel))
+        .route(
+            "/webhooks/v1/webhooks",
+            post(webhook_register).get(webhook_list),
+        )
+        .route("/webhooks/v1/webhooks/{id}", delete(webhook_delete))
+        .route(
+            "/_sim/webhooks/faults",
+            get(faults_get).post(faults_set).delete(faults_clear),
+        )
+        .route("/_sim/webhooks", get(webhooks_control))
         .route("/_sim/payments", get(control_list))
         .route("/_sim/payments/{reference}", get(control_get))
         .route("/_sim/payments/{reference}/{action}", post(control_act))
@@ -301,9 +353,99 @@ async fn create_payment(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes)
         let key = idempotency_key(&h, true)?.unwrap_or_default();
         let body = json_body(&body, false)?;
         let now = s.now();
-        Ok(s.backend().create(&key, body, now))
+        let reference = body["reference"].as_str().unwrap_or_default().to_string();
+        let mut b = s.backend();
+        let reply = b.create(&key, body, now);
+        if let Some(msn) = header_str(&h, "Merchant-Serial-Number") {
+            b.set_msn(&reference, msn);
+        }
+        Ok(reply)
     };
     run().unwrap_or_else(|e| e)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterRequest {
+    url: String,
+    events: Vec<String>,
+}
+
+async fn webhook_register(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) -> Reply {
+    if let Err(e) = authorize(&s, &h) {
+        return e;
+    }
+    let request: RegisterRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return problem(400, None, "Bad Request", &format!("body: {e}")),
+    };
+    match s.webhooks.register(&request.url, request.events) {
+        Ok(r) => Reply {
+            status: 201,
+            body: json!({ "id": r.id, "secret": r.secret }),
+        },
+        Err(why) => problem(400, None, "Bad Request", &why),
+    }
+}
+
+async fn webhook_list(State(s): State<Arc<Shared>>, h: HeaderMap) -> Reply {
+    if let Err(e) = authorize(&s, &h) {
+        return e;
+    }
+    Reply {
+        status: 200,
+        body: json!({ "webhooks": s.webhooks.list() }),
+    }
+}
+
+async fn webhook_delete(
+    State(s): State<Arc<Shared>>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(e) = authorize(&s, &h) {
+        return e.into_response();
+    }
+    if s.webhooks.delete(&id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        problem(404, None, "Not Found", "no webhook with this id").into_response()
+    }
+}
+
+async fn faults_get(State(s): State<Arc<Shared>>) -> Reply {
+    Reply {
+        status: 200,
+        body: serde_json::to_value(s.webhooks.faults()).unwrap_or_default(),
+    }
+}
+
+async fn faults_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
+    match serde_json::from_slice::<webhooks::Faults>(&body) {
+        Ok(f) => {
+            s.webhooks.set_faults(f.clone());
+            Reply {
+                status: 200,
+                body: serde_json::to_value(f).unwrap_or_default(),
+            }
+        }
+        Err(e) => problem(400, None, "Bad Request", &format!("faults: {e}")),
+    }
+}
+
+async fn faults_clear(State(s): State<Arc<Shared>>) -> Reply {
+    s.webhooks.set_faults(webhooks::Faults::default());
+    Reply {
+        status: 200,
+        body: serde_json::to_value(webhooks::Faults::default()).unwrap_or_default(),
+    }
+}
+
+async fn webhooks_control(State(s): State<Arc<Shared>>) -> Reply {
+    Reply {
+        status: 200,
+        body: json!({ "webhooks": s.webhooks.list(), "deliveries": s.webhooks.counts() }),
+    }
 }
 
 async fn get_payment(State(s): State<Arc<Shared>>, h: HeaderMap, Path(r): Path<String>) -> Reply {

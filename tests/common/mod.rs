@@ -97,6 +97,7 @@ pub fn app_with(lang: Lang, window: Size, client: Result<vipps::Client, String>)
         window,
         hide_cursor: false,
         journal: None,
+        webhooks: None,
     })
     .0
 }
