@@ -7,14 +7,12 @@
 use serde_json::Value;
 use std::{
     net::SocketAddr,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant, SystemTime},
+    sync::Arc,
+    time::{Duration, SystemTime},
 };
-use tokio::sync::mpsc;
 use vipps_kiosk::{
-    lane::{self, Lane},
     payment::{self, State},
-    pos::{Command, Hub, Reply},
+    pos::Hub,
     sim::{Simulator, backend::PhoneAction, webhooks::Faults},
     webhooks::{self, EPAYMENT_EVENTS, ReceiverSetup},
 };
@@ -23,9 +21,8 @@ mod common;
 
 struct Rig {
     sim: Simulator,
-    lane: Arc<Mutex<Lane>>,
+    lane: common::RunningLane,
     hub: Arc<Hub>,
-    commands: mpsc::Sender<Command>,
     receiver: String,
 }
 
@@ -43,26 +40,29 @@ async fn rig(poll: Duration, webhooks: bool) -> Rig {
     let hub = Hub::new();
     let addr = free_addr();
     let receiver = format!("http://{addr}/vipps/webhooks?lane=1");
-    let (_none, mut hints) = mpsc::channel(1);
+    let mut hints = None;
     let mut relaxed = None;
     if webhooks {
         let (_id, secret) = client
             .register_webhook(&receiver, &EPAYMENT_EVENTS)
             .await
             .expect("registered");
-        hints = webhooks::serve(
-            ReceiverSetup {
-                listen: addr,
-                path: "/vipps/webhooks".into(),
-                secret,
-            },
-            Some(hub.clone()),
-        )
-        .await
-        .expect("receiver listens");
+        hints = Some(
+            webhooks::serve(
+                ReceiverSetup {
+                    listen: addr,
+                    path: "/vipps/webhooks".into(),
+                    secret,
+                },
+                Some(hub.clone()),
+            )
+            .await
+            .expect("receiver listens"),
+        );
         relaxed = Some(poll * 3);
     }
-    let lane = Arc::new(Mutex::new(Lane::new(
+    let lane = common::RunningLane::start(
+        client,
         payment::Config {
             poll_interval: poll,
             relaxed_poll_interval: relaxed,
@@ -70,76 +70,36 @@ async fn rig(poll: Duration, webhooks: bool) -> Rig {
             ..payment::Config::default()
         },
         Some(hub.clone()),
-    )));
-    let (commands, commands_rx) = mpsc::channel(8);
-    let (_scans_tx, scans) = mpsc::channel(8);
-    let run = lane.clone();
-    tokio::spawn(async move {
-        let _keep = (_none, _scans_tx);
-        lane::run(
-            run,
-            client,
-            commands_rx,
-            scans,
-            hints,
-            Duration::from_millis(10),
-        )
-        .await
-    });
+        hints,
+    );
     Rig {
         sim,
         lane,
         hub,
-        commands,
         receiver,
     }
 }
 
 impl Rig {
-    async fn submit(&self, id: &str) {
-        let (reply, rx) = Reply::new();
-        self.commands
-            .send(Command::Submit(Box::new(common::order(id)), reply))
-            .await
-            .unwrap();
-        assert_eq!(rx.await.unwrap(), Ok(()));
-    }
-
-    fn state(&self) -> State {
-        self.lane.lock().unwrap().machine().state().clone()
-    }
-
-    async fn wait(&self, what: &str, limit: Duration, done: impl Fn(&State) -> bool) -> Duration {
-        let start = Instant::now();
-        loop {
-            if done(&self.state()) {
-                return start.elapsed();
-            }
-            assert!(
-                start.elapsed() < limit,
-                "{what}: still {:?} after {limit:?}",
-                self.state()
-            );
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    }
-
     /// Order in; once its QR payment exists, the customer approves. Returns the time from the
     /// approval to the Approved screen.
     async fn pay(&self, id: &str, limit: Duration) -> Duration {
-        self.submit(id).await;
-        self.wait(
-            "QR payment created",
-            Duration::from_secs(5),
-            |s| matches!(s, State::Waiting { payment, .. } if payment.created),
-        )
-        .await;
+        self.lane.submit(id).await;
+        self.lane
+            .wait(
+                "QR payment created",
+                Duration::from_secs(5),
+                |s| matches!(s, State::Waiting { payment, .. } if payment.created),
+            )
+            .await;
         assert!(self.sim.phone(&format!("{id}-1"), PhoneAction::Approve));
         let took = self
+            .lane
             .wait("approved", limit, |s| matches!(s, State::Approved { .. }))
             .await;
         // Back to idle for the next order.
-        self.wait("idle", Duration::from_secs(5), |s| matches!(s, State::Idle))
+        self.lane
+            .wait("idle", Duration::from_secs(5), |s| matches!(s, State::Idle))
             .await;
         took
     }

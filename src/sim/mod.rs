@@ -53,7 +53,45 @@ impl Default for SimConfig {
     }
 }
 
+/// One injected API fault (`/_sim/faults`): what happens to calls of `endpoint`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct ApiFault {
+    /// `token`, `create`, `get`, `events`, `capture`, `cancel`, `webhooks`, or `*` for all.
+    pub endpoint: String,
+    /// Every matching call waits this long first.
+    pub latency_ms: u64,
+    /// Share answered 503 before anything happens.
+    pub server_error: f64,
+    /// Share answered 429 with `Retry-After: retry_after_s`, before anything happens.
+    pub rate_limited: f64,
+    pub retry_after_s: u64,
+    /// Share carried out, whose answer is then lost with the connection (the worst case for
+    /// a client: did it happen or not?).
+    pub drop_answer: f64,
+}
+
+/// The faults in force. Posting `expireTokens: true` also makes every issued token invalid.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct ApiFaults {
+    pub rules: Vec<ApiFault>,
+    #[serde(skip_serializing)]
+    pub expire_tokens: bool,
+}
+
+/// How often each fault struck.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultCounts {
+    pub server_errors: u64,
+    pub rate_limited: u64,
+    pub dropped_answers: u64,
+    pub delayed: u64,
+}
+
 struct Shared {
+    faults: Mutex<(ApiFaults, FaultCounts, u64)>,
     backend: Mutex<Backend>,
     tokens: Mutex<HashMap<String, Instant>>,
     start: Instant,
@@ -130,6 +168,7 @@ impl Simulator {
             start: Instant::now(),
             config,
             webhooks: Arc::new(webhooks::Webhooks::new(tokio::runtime::Handle::current())),
+            faults: Mutex::new((ApiFaults::default(), FaultCounts::default(), 0x2545_f491)),
         });
         let app = router(shared.clone());
         let task = tokio::spawn(async move {
@@ -174,6 +213,16 @@ impl Simulator {
         self.shared.webhooks.set_faults(faults);
     }
 
+    /// API faults, in-process (tests).
+    pub fn set_faults(&self, faults: ApiFaults) {
+        set_faults(&self.shared, faults);
+    }
+
+    /// How often the API faults struck.
+    pub fn fault_counts(&self) -> FaultCounts {
+        lock(&self.shared.faults).1
+    }
+
     /// How many webhook deliveries were sent, dropped and failed.
     pub fn webhook_counts(&self) -> webhooks::Counts {
         self.shared.webhooks.counts()
@@ -181,6 +230,126 @@ impl Simulator {
 
     pub fn set_auto_approve(&self, after: Option<Duration>) {
         self.shared.backend().auto_approve_after_s = after.map(|d| d.as_secs_f64());
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn set_faults(s: &Shared, faults: ApiFaults) {
+    if faults.expire_tokens {
+        lock(&s.tokens).clear();
+    }
+    lock(&s.faults).0 = ApiFaults {
+        expire_tokens: false,
+        ..faults
+    };
+}
+
+/// Which endpoint a Vipps API call is, for fault rules.
+fn endpoint_of(method: &axum::http::Method, path: &str) -> Option<&'static str> {
+    let p = path.trim_end_matches('/');
+    if p == "/accesstoken/get" {
+        return Some("token");
+    }
+    if p.starts_with("/webhooks/") {
+        return Some("webhooks");
+    }
+    let rest = p.strip_prefix("/epayment/v1/payments")?;
+    Some(match (method.as_str(), rest.rsplit('/').next()) {
+        ("POST", _) if rest.is_empty() => "create",
+        ("POST", Some("capture")) => "capture",
+        ("POST", Some("cancel")) => "cancel",
+        ("GET", Some("events")) => "events",
+        ("GET", _) => "get",
+        _ => return None,
+    })
+}
+
+/// Applies `/_sim/faults` to Vipps API calls.
+async fn inject_faults(
+    State(s): State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(endpoint) = endpoint_of(request.method(), request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let (rule, roll) = {
+        let mut f = lock(&s.faults);
+        let rule =
+            f.0.rules
+                .iter()
+                .find(|r| r.endpoint == endpoint || r.endpoint == "*")
+                .cloned();
+        // xorshift: one roll per call, in [0, 1).
+        let x = &mut f.2;
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        let roll = (*x >> 11) as f64 / (1u64 << 53) as f64;
+        (rule, roll)
+    };
+    let Some(rule) = rule else {
+        return next.run(request).await;
+    };
+    if rule.latency_ms > 0 {
+        lock(&s.faults).1.delayed += 1;
+        tokio::time::sleep(Duration::from_millis(rule.latency_ms)).await;
+    }
+    if roll < rule.server_error {
+        lock(&s.faults).1.server_errors += 1;
+        return problem(503, None, "Service Unavailable", "injected fault").into_response();
+    }
+    if roll < rule.server_error + rule.rate_limited {
+        lock(&s.faults).1.rate_limited += 1;
+        let mut r = problem(429, None, "Too Many Requests", "injected fault").into_response();
+        if let Ok(v) = rule.retry_after_s.to_string().parse() {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
+    let response = next.run(request).await;
+    if roll < rule.server_error + rule.rate_limited + rule.drop_answer {
+        lock(&s.faults).1.dropped_answers += 1;
+        // The call happened; its answer breaks off after the headers.
+        let (mut parts, _) = response.into_parts();
+        parts.headers.insert(header::CONTENT_LENGTH, 100.into());
+        let body = axum::body::Body::from_stream(futures_util::stream::once(async {
+            Err::<Bytes, std::io::Error>(std::io::Error::other("injected: connection dropped"))
+        }));
+        return Response::from_parts(parts, body);
+    }
+    response
+}
+
+async fn faults_api_get(State(s): State<Arc<Shared>>) -> Reply {
+    let f = lock(&s.faults);
+    Reply {
+        status: 200,
+        body: json!({ "rules": f.0.rules, "counts": f.1 }),
+    }
+}
+
+async fn faults_api_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
+    match serde_json::from_slice::<ApiFaults>(&body) {
+        Ok(f) => {
+            set_faults(&s, f.clone());
+            Reply {
+                status: 200,
+                body: serde_json::to_value(f).unwrap_or_default(),
+            }
+        }
+        Err(e) => problem(400, None, "Bad Request", &format!("faults: {e}")),
+    }
+}
+
+async fn faults_api_clear(State(s): State<Arc<Shared>>) -> Reply {
+    set_faults(&s, ApiFaults::default());
+    Reply {
+        status: 200,
+        body: json!({ "rules": [] }),
     }
 }
 
@@ -205,12 +374,22 @@ fn router(shared: Arc<Shared>) -> Router {
             get(faults_get).post(faults_set).delete(faults_clear),
         )
         .route("/_sim/webhooks", get(webhooks_control))
+        .route(
+            "/_sim/faults",
+            get(faults_api_get)
+                .post(faults_api_set)
+                .delete(faults_api_clear),
+        )
         .route("/_sim/payments", get(control_list))
         .route("/_sim/payments/{reference}", get(control_get))
         .route("/_sim/payments/{reference}/{action}", post(control_act))
         .route("/_sim/settings", get(settings_get).post(settings_set))
         .route("/_sim/qr/{token}", get(qr_opened))
         .route("/_sim/qr-image/{file}", get(qr_image))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            inject_faults,
+        ))
         .with_state(shared)
 }
 

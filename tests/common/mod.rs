@@ -183,3 +183,84 @@ pub fn poll_answers(app: &mut App, state: PaymentState, now: Instant) {
         now,
     );
 }
+
+/// A lane run by `lane::run` (the headless loop) against `client`, for tests that drive it
+/// with commands, scans and webhook inputs.
+pub struct RunningLane {
+    pub lane: std::sync::Arc<std::sync::Mutex<vipps_kiosk::lane::Lane>>,
+    pub commands: tokio::sync::mpsc::Sender<vipps_kiosk::pos::Command>,
+    pub scans: tokio::sync::mpsc::Sender<RawScan>,
+}
+
+impl RunningLane {
+    pub fn start(
+        client: vipps::Client,
+        config: payment::Config,
+        hub: Option<std::sync::Arc<vipps_kiosk::pos::Hub>>,
+        hints: Option<tokio::sync::mpsc::Receiver<Input>>,
+    ) -> RunningLane {
+        use tokio::sync::mpsc;
+        let lane = std::sync::Arc::new(std::sync::Mutex::new(vipps_kiosk::lane::Lane::new(
+            config, hub,
+        )));
+        let (commands, commands_rx) = mpsc::channel(8);
+        let (scans, scans_rx) = mpsc::channel(8);
+        let (no_hints, empty) = mpsc::channel(1);
+        let hints = hints.unwrap_or(empty);
+        let run = lane.clone();
+        tokio::spawn(async move {
+            let _keep = no_hints;
+            vipps_kiosk::lane::run(
+                run,
+                client,
+                commands_rx,
+                scans_rx,
+                hints,
+                Duration::from_millis(10),
+            )
+            .await
+        });
+        RunningLane {
+            lane,
+            commands,
+            scans,
+        }
+    }
+
+    pub fn state(&self) -> payment::State {
+        self.lane.lock().unwrap().machine().state().clone()
+    }
+
+    pub async fn submit(&self, id: &str) {
+        let (reply, rx) = vipps_kiosk::pos::Reply::new();
+        self.commands
+            .send(vipps_kiosk::pos::Command::Submit(
+                Box::new(order(id)),
+                reply,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(rx.await.unwrap(), Ok(()));
+    }
+
+    /// Waits until `done` holds for the machine's state; the elapsed time.
+    pub async fn wait(
+        &self,
+        what: &str,
+        limit: Duration,
+        done: impl Fn(&payment::State) -> bool,
+    ) -> Duration {
+        let start = Instant::now();
+        loop {
+            if done(&self.state()) {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < limit,
+                "{what}: still {:?} after {limit:?}",
+                self.state()
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+}

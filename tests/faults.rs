@@ -1,0 +1,250 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup step should stop a test loudly
+//! The client and the lane through every fault the simulator injects (`/_sim/faults`): slow
+//! answers, 503s, 429 with Retry-After, answers lost after the call took effect, and tokens
+//! expiring underneath. Each run pays orders both ways (on-screen QR, and personal QR) and
+//! checks the simulator's books: exactly one capture per order, of the full amount, and no
+//! money left authorized.
+
+use serde_json::Value;
+use std::time::Duration;
+use vipps_kiosk::{
+    payment::{self, State},
+    scanner::RawScan,
+    sim::{ApiFault, ApiFaults, FaultCounts, Simulator, backend::PhoneAction},
+};
+
+mod common;
+
+async fn pay_both_ways(sim: &Simulator, tag: &str) {
+    let lane = common::RunningLane::start(
+        common::client_for(&sim.base_url()),
+        payment::Config {
+            poll_interval: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(400),
+            approved_display: Duration::from_millis(100),
+            failed_display: Duration::from_millis(100),
+            ..payment::Config::default()
+        },
+        None,
+        None,
+    );
+    for (i, personal) in [(1, false), (2, true), (3, false), (4, true)] {
+        let id = format!("flt-{tag}-{i:04}");
+        lane.submit(&id).await;
+        let limit = Duration::from_secs(30);
+        lane.wait(
+            "QR payment created",
+            limit,
+            |s| matches!(s, State::Waiting { payment, .. } if payment.created),
+        )
+        .await;
+        let reference = if personal {
+            lane.scans
+                .send(RawScan(common::PERSONAL_QR.into()))
+                .await
+                .unwrap();
+            lane.wait(
+                "push payment created",
+                limit,
+                |s| matches!(s, State::Scanned { payment, .. } if payment.created),
+            )
+            .await;
+            format!("{id}-2")
+        } else {
+            format!("{id}-1")
+        };
+        assert!(sim.phone(&reference, PhoneAction::Approve), "{reference}");
+        lane.wait("approved", limit, |s| matches!(s, State::Approved { .. }))
+            .await;
+        lane.wait("idle", limit, |s| matches!(s, State::Idle)).await;
+        check_books(sim, &id, &reference);
+    }
+}
+
+fn amount(p: &Value, which: &str) -> i64 {
+    p["aggregate"][which]["value"].as_i64().unwrap_or(0)
+}
+
+fn check_books(sim: &Simulator, id: &str, paid: &str) {
+    let prefix = format!("{id}-");
+    let payments: Vec<Value> = sim
+        .payments()
+        .into_iter()
+        .filter(|p| p["reference"].as_str().unwrap().starts_with(&prefix))
+        .collect();
+    let captured: Vec<&Value> = payments
+        .iter()
+        .filter(|p| amount(p, "capturedAmount") > 0)
+        .collect();
+    assert_eq!(captured.len(), 1, "one capture for {id}: {payments:#?}");
+    assert_eq!(captured[0]["reference"], paid);
+    assert_eq!(
+        amount(captured[0], "capturedAmount"),
+        captured[0]["amount"]["value"].as_i64().unwrap()
+    );
+    for p in &payments {
+        let open = amount(p, "authorizedAmount")
+            - amount(p, "capturedAmount")
+            - amount(p, "cancelledAmount");
+        assert!(
+            p["state"] != "AUTHORIZED" || open == 0,
+            "money left authorized: {p:#}"
+        );
+    }
+}
+
+async fn with(rules: Vec<ApiFault>, tag: &str) -> FaultCounts {
+    let sim = common::simulator().await;
+    sim.set_faults(ApiFaults {
+        rules,
+        expire_tokens: false,
+    });
+    pay_both_ways(&sim, tag).await;
+    sim.fault_counts()
+}
+
+fn rule(endpoint: &str) -> ApiFault {
+    ApiFault {
+        endpoint: endpoint.into(),
+        ..ApiFault::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_on_every_endpoint() {
+    let counts = with(
+        vec![ApiFault {
+            server_error: 0.4,
+            ..rule("*")
+        }],
+        "5xx",
+    )
+    .await;
+    assert!(counts.server_errors > 5, "{counts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_with_retry_after() {
+    let counts = with(
+        vec![ApiFault {
+            rate_limited: 0.4,
+            retry_after_s: 0,
+            ..rule("*")
+        }],
+        "429",
+    )
+    .await;
+    assert!(counts.rate_limited > 5, "{counts:?}");
+}
+
+/// The worst case: Vipps did it, the kiosk never heard. Retried with the same key, it must be
+/// answered from the idempotency record, not done twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_lost_after_the_call_took_effect() {
+    for endpoint in ["create", "capture", "cancel", "get"] {
+        let counts = with(
+            vec![ApiFault {
+                drop_answer: 0.5,
+                ..rule(endpoint)
+            }],
+            &format!("drop-{endpoint}"),
+        )
+        .await;
+        assert!(counts.dropped_answers > 0, "{endpoint}: {counts:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_answers_and_a_slow_token() {
+    let counts = with(
+        vec![
+            ApiFault {
+                latency_ms: 150,
+                ..rule("token")
+            },
+            ApiFault {
+                latency_ms: 80,
+                server_error: 0.2,
+                ..rule("*")
+            },
+        ],
+        "slow",
+    )
+    .await;
+    assert!(counts.delayed > 10, "{counts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_expiring_underneath_are_fetched_again() {
+    let sim = common::simulator().await;
+    // Tokens are invalidated again and again while payments run.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (s, base) = (stop.clone(), sim.base_url());
+    let expirer = tokio::spawn(async move {
+        let http = vipps_kiosk::vipps::plain_http_client();
+        while !s.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = http
+                .post(format!("{base}/_sim/faults"))
+                .body(r#"{"expireTokens": true}"#)
+                .send()
+                .await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    });
+    pay_both_ways(&sim, "token").await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = expirer.await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_are_set_and_cleared_over_http() {
+    let sim = common::simulator().await;
+    let http = vipps_kiosk::vipps::plain_http_client();
+    let url = format!("{}/_sim/faults", sim.base_url());
+    let set = http
+        .post(&url)
+        .body(r#"{"rules": [{"endpoint": "capture", "serverError": 1.0}]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status().as_u16(), 200);
+    let client = common::client_for(&sim.base_url());
+    let order = common::order("flt-http-0001");
+    let request = vipps_kiosk::vipps::model::CreatePaymentRequest {
+        amount: order.total(),
+        customer: None,
+        customer_interaction: None,
+        payment_method: vipps_kiosk::vipps::model::PaymentMethod {
+            kind: vipps_kiosk::vipps::model::PaymentMethodType::Wallet,
+        },
+        reference: "flt-http-0001-1".into(),
+        user_flow: vipps_kiosk::vipps::model::UserFlow::Qr,
+        return_url: None,
+        payment_description: None,
+        qr_format: None,
+        receipt: None,
+    };
+    client
+        .create_payment(&request, "k1")
+        .await
+        .expect("create unaffected");
+    assert!(sim.phone("flt-http-0001-1", PhoneAction::Approve));
+    let e = client
+        .capture("flt-http-0001-1", order.total(), "c1")
+        .await
+        .expect_err("capture fails");
+    assert_eq!(e.status(), Some(503));
+    let bad = http
+        .post(&url)
+        .body(r#"{"rules": [{"nope": 1}]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let cleared = http.delete(&url).send().await.unwrap();
+    assert_eq!(cleared.status().as_u16(), 200);
+    client
+        .capture("flt-http-0001-1", order.total(), "c1")
+        .await
+        .expect("capture works again");
+}
