@@ -214,6 +214,79 @@ async fn a_whole_lane_order_scan_approve_captured_by_get_and_sse() {
 }
 
 #[tokio::test]
+async fn staff_refund_a_captured_order_once_per_refund_id() {
+    let lane = lane().await;
+    let r = lane
+        .post("/v1/orders")
+        .json(&order_json("pos-refund-0001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // Not captured yet: nothing to refund.
+    let early = lane
+        .post("/v1/orders/pos-refund-0001/refund")
+        .json(&json!({"amount": 100, "refundId": "r-early"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(early.status(), 409);
+    let qr = lane.wait_reference("-1").await;
+    assert!(lane.sim.phone(&qr, PhoneAction::Approve));
+    lane.wait_status("pos-refund-0001", "captured").await;
+
+    let refund = |body: Value| {
+        lane.post("/v1/orders/pos-refund-0001/refund")
+            .json(&body)
+            .send()
+    };
+    let first = refund(json!({"amount": 10000, "refundId": "r-1"}))
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let record: Value = first.json().await.unwrap();
+    assert_eq!(record["refundedAmount"], 10000);
+    // The POS did not hear the answer and sends it again: no second refund.
+    let again = refund(json!({"amount": 10000, "refundId": "r-1"}))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    let sim_view = lane
+        .sim
+        .payments()
+        .into_iter()
+        .find(|p| p["reference"] == qr.as_str())
+        .unwrap();
+    assert_eq!(sim_view["aggregate"]["refundedAmount"]["value"], 10000);
+    // More than is left, bad ids and missing fields: 422 naming the field.
+    for (body, field) in [
+        (json!({"amount": 30000, "refundId": "r-2"}), "amount"),
+        (json!({"amount": 0, "refundId": "r-3"}), "amount"),
+        (json!({"amount": 100, "refundId": "no spaces"}), "refundId"),
+        (json!({"amount": 100}), "refundId"),
+    ] {
+        let r = refund(body.clone()).await.unwrap();
+        assert_eq!(r.status(), 422, "{body}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["field"], field, "{body}: {v}");
+    }
+    // The rest, in a second refund.
+    let rest = refund(json!({"amount": 25300, "refundId": "r-4"}))
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 200);
+    let record: Value = rest.json().await.unwrap();
+    assert_eq!(record["refundedAmount"], 35300);
+    let unknown = lane
+        .post("/v1/orders/pos-nobody-0001/refund")
+        .json(&json!({"amount": 1, "refundId": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
 async fn cancel_withdraws_and_reports_cancelled() {
     let lane = lane().await;
     assert_eq!(

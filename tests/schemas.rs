@@ -274,6 +274,16 @@ async fn every_simulator_answer_fits_the_official_schema() {
     assert_eq!(status, 200, "{body}");
     epayment.validate("/v1/payments/{Reference}/capture", "post", 200, &body);
     let (status, body) = call
+        .send(
+            M::POST,
+            "/epayment/v1/payments/schema-qr-1/refund",
+            Some(json!({"modificationAmount": {"currency": "NOK", "value": 800}})),
+            Some("r1"),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    epayment.validate("/v1/payments/{Reference}/refund", "post", 200, &body);
+    let (status, body) = call
         .send(M::GET, "/epayment/v1/payments/schema-qr-1", None, None)
         .await;
     assert_eq!(status, 200);

@@ -43,6 +43,9 @@ pub struct OrderRecord {
     pub method: Option<Method>,
     /// Captured amount in minor units, once captured.
     pub captured_amount: Option<i64>,
+    /// Refunded so far (staff refunds through this API), in minor units.
+    #[serde(default)]
+    pub refunded_amount: Option<i64>,
     pub currency: Currency,
     pub total_amount: i64,
     /// Why the last payment attempt failed, for the POS to act on.
@@ -60,6 +63,7 @@ impl OrderRecord {
             references: Vec::new(),
             method: None,
             captured_amount: None,
+            refunded_amount: None,
             currency: order.currency,
             total_amount: order.total_amount,
             reason: None,
@@ -176,6 +180,19 @@ impl Hub {
             r.clone()
         };
         let _ = self.events.send(record);
+    }
+
+    /// Vipps confirmed a refund: `total` is the payment's refunded amount now.
+    pub fn refunded(&self, order_id: &str, total: i64) -> Option<OrderRecord> {
+        let record = {
+            let mut orders = lock(&self.orders);
+            let r = orders.get_mut(order_id)?;
+            r.refunded_amount = Some(total);
+            r.updated_at = now_rfc3339();
+            r.clone()
+        };
+        let _ = self.events.send(record.clone());
+        Some(record)
     }
 
     pub fn get(&self, order_id: &str) -> Option<OrderRecord> {
@@ -304,6 +321,7 @@ pub fn router(
         .route("/v1/orders", post(submit))
         .route("/v1/orders/{order_id}", get(status))
         .route("/v1/orders/{order_id}/cancel", post(cancel))
+        .route("/v1/orders/{order_id}/refund", post(refund))
         .route("/v1/events", get(events))
         .route("/v1/health", get(health))
         .layer(middleware::from_fn_with_state(api.clone(), authorize))
@@ -426,6 +444,100 @@ async fn cancel(State(api): State<Api>, Path(order_id): Path<String>) -> Respons
             StatusCode::SERVICE_UNAVAILABLE,
             "the lane is out of service",
         ),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RefundRequest {
+    /// Minor units.
+    amount: i64,
+    /// The POS's own id for this refund: sending it again never refunds twice.
+    refund_id: String,
+}
+
+/// A staff refund of (part of) a captured order. Idempotent by `refundId`.
+async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Bytes) -> Response {
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("malformed JSON: {e}")),
+    };
+    let request: RefundRequest = match serde_path_to_error::deserialize(value) {
+        Ok(r) => r,
+        Err(e) => {
+            let field = e.path().to_string();
+            let reason = e.inner().to_string();
+            let field = match reason.strip_prefix("missing field `") {
+                Some(rest) => rest.split('`').next().unwrap_or_default().to_string(),
+                None if field == "." => "(body)".into(),
+                None => field,
+            };
+            return invalid(&field, &reason);
+        }
+    };
+    let id_ok = (1..=40).contains(&request.refund_id.len())
+        && request
+            .refund_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !id_ok {
+        return invalid("refundId", "1-40 characters of a-z, A-Z, 0-9 and -");
+    }
+    let Some(record) = api.hub.get(&order_id) else {
+        return error(StatusCode::NOT_FOUND, "no such order on this lane");
+    };
+    let (OrderStatus::Captured, Some(captured), Some(reference)) = (
+        record.status,
+        record.captured_amount,
+        record.references.last().cloned(),
+    ) else {
+        return error(
+            StatusCode::CONFLICT,
+            "only a captured order can be refunded",
+        );
+    };
+    let left = captured - record.refunded_amount.unwrap_or(0);
+    if request.amount <= 0 || request.amount > left {
+        return invalid(
+            "amount",
+            &format!("between 1 and what is left to refund ({left})"),
+        );
+    }
+    let Some(client) = lock(&api.hub.client).clone() else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the lane is out of service",
+        );
+    };
+    let amount = crate::vipps::model::Amount::new(record.currency, request.amount);
+    let key = format!("refund-{}", request.refund_id);
+    match client.refund(&reference, amount, &key).await {
+        Ok(m) => {
+            tracing::info!(order = %order_id, %reference, amount = request.amount, "refunded");
+            match api
+                .hub
+                .refunded(&order_id, m.aggregate.refunded_amount.value)
+            {
+                Some(r) => Json(r).into_response(),
+                None => error(StatusCode::INTERNAL_SERVER_ERROR, "the order vanished"),
+            }
+        }
+        Err(e) => {
+            tracing::warn!(order = %order_id, %reference, error = %e, "refund failed");
+            let status = match e.status() {
+                Some(s) if (400..500).contains(&s) => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_GATEWAY,
+            };
+            let mut body = json!({
+                "error": "Vipps did not refund",
+                "vippsStatus": e.status(),
+                "vippsCode": e.code(),
+            });
+            if status == StatusCode::BAD_GATEWAY {
+                body["retry"] = json!("send the same refundId again: it never refunds twice");
+            }
+            (status, Json(body)).into_response()
+        }
     }
 }
 

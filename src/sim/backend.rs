@@ -594,6 +594,66 @@ impl Backend {
         self.modification(reference)
     }
 
+    /// `POST …/refund`: gives back (part of) what was captured.
+    pub fn refund(&mut self, reference: &str, key: &str, request: Value) -> Reply {
+        if let Some(r) = self.replay(key, Op::Refund, reference, &request) {
+            return r;
+        }
+        let reply = self.refund_new(reference, key, &request);
+        self.remember(key, Op::Refund, reference, request, &reply);
+        reply
+    }
+
+    fn refund_new(&mut self, reference: &str, key: &str, request: &Value) -> Reply {
+        let req: ModificationRequest = match serde_json::from_value(request.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                return problem(
+                    400,
+                    Some(4140),
+                    "Bad Request",
+                    &format!("invalid request body: {e}"),
+                );
+            }
+        };
+        let Some(p) = self.payments.get_mut(reference) else {
+            return problem(
+                404,
+                Some(5090),
+                "Not Found",
+                "no payment with that reference",
+            );
+        };
+        if req.modification_amount.currency != p.amount.currency {
+            return problem(
+                400,
+                Some(4040),
+                "Bad Request",
+                "refund currency differs from the payment's",
+            );
+        }
+        let a = &mut p.aggregate;
+        let refundable = a.captured_amount.value - a.refunded_amount.value;
+        if req.modification_amount.value <= 0 || req.modification_amount.value > refundable {
+            return problem(
+                400,
+                Some(6150),
+                "Bad Request",
+                "refund amount exceeds what was captured and not yet refunded",
+            );
+        }
+        a.refunded_amount.value += req.modification_amount.value;
+        let amount = req.modification_amount;
+        self.push_event(
+            reference,
+            PaymentEventName::Refunded,
+            amount,
+            Some(key),
+            true,
+        );
+        self.modification(reference)
+    }
+
     pub fn cancel(&mut self, reference: &str, key: Option<&str>, request: Value) -> Reply {
         if let Some(key) = key
             && let Some(r) = self.replay(key, Op::Cancel, reference, &request)

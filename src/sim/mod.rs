@@ -261,6 +261,7 @@ fn endpoint_of(method: &axum::http::Method, path: &str) -> Option<&'static str> 
         ("POST", _) if rest.is_empty() => "create",
         ("POST", Some("capture")) => "capture",
         ("POST", Some("cancel")) => "cancel",
+        ("POST", Some("refund")) => "refund",
         ("GET", Some("events")) => "events",
         ("GET", _) => "get",
         _ => return None,
@@ -364,6 +365,7 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/epayment/v1/payments/{reference}/capture", post(capture))
         .route("/epayment/v1/payments/{reference}/cancel", post(cancel))
+        .route("/epayment/v1/payments/{reference}/refund", post(refund))
         .route(
             "/webhooks/v1/webhooks",
             post(webhook_register).get(webhook_list),
@@ -650,6 +652,21 @@ async fn capture(
         let key = idempotency_key(&h, true)?.unwrap_or_default();
         let body = json_body(&body, false)?;
         Ok(s.backend().capture(&r, &key, body))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+async fn refund(
+    State(s): State<Arc<Shared>>,
+    h: HeaderMap,
+    Path(r): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize(&s, &h)?;
+        let key = idempotency_key(&h, true)?.unwrap_or_default();
+        let body = json_body(&body, false)?;
+        Ok(s.backend().refund(&r, &key, body))
     };
     run().unwrap_or_else(|e| e)
 }

@@ -342,6 +342,21 @@ impl Client {
             .await
     }
 
+    /// Gives back `amount` of what was captured.
+    pub async fn refund(
+        &self,
+        reference: &str,
+        amount: Amount,
+        idempotency_key: &str,
+    ) -> Result<ModificationResponse, Error> {
+        let path = format!("/epayment/v1/payments/{}/refund", path_segment(reference));
+        let body = ModificationRequest {
+            modification_amount: amount,
+        };
+        self.call(Method::POST, &path, Some(&body), Some(idempotency_key))
+            .await
+    }
+
     /// `transaction_only`: cancel only if not yet authorized (answers 6060 otherwise).
     pub async fn cancel(
         &self,
