@@ -52,6 +52,18 @@ pub struct VippsSection {
     pub system_version: String,
     pub poll_interval_ms: u64,
     pub request_timeout_ms: u64,
+    /// How a scanned personal QR becomes a push payment.
+    pub personal_qr: PersonalQrMode,
+}
+
+/// `direct`: the code goes into the payment as `customer.personalQr`. `exchange`: the QR API
+/// exchanges it for the phone number first, and the payment goes to `customer.phoneNumber`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PersonalQrMode {
+    #[default]
+    Direct,
+    Exchange,
 }
 
 impl Default for VippsSection {
@@ -63,6 +75,7 @@ impl Default for VippsSection {
             system_version: env!("CARGO_PKG_VERSION").into(),
             poll_interval_ms: 1000,
             request_timeout_ms: 10_000,
+            personal_qr: PersonalQrMode::Direct,
         }
     }
 }

@@ -255,7 +255,8 @@ impl Lane {
                 Effect::Notify(update) => records.push(Record::Status {
                     update: update.clone(),
                 }),
-                Effect::Poll { .. } | Effect::Refused { .. } => {}
+                // Reads and the QR exchange move no money: nothing to journal.
+                Effect::Poll { .. } | Effect::Exchange { .. } | Effect::Refused { .. } => {}
             }
         }
         let written = match &mut self.journal {
@@ -293,7 +294,7 @@ impl Lane {
                 Effect::Refused { order_id, why } => {
                     tracing::warn!(order = %order_id, why, "refused");
                 }
-                e @ Effect::Poll { .. } => calls.push(e),
+                e @ (Effect::Poll { .. } | Effect::Exchange { .. }) => calls.push(e),
                 e if written => calls.push(e),
                 Effect::Create { request, .. } => held_back.push(Input::Created {
                     reference: request.reference,

@@ -246,6 +246,7 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
         machine: payment::Config {
             poll_interval: config.poll_interval(),
             walk_away_after: config.walk_away_after(),
+            exchange_personal_qr: config.vipps.personal_qr == config::PersonalQrMode::Exchange,
             relaxed_poll_interval: webhooks
                 .is_some()
                 .then(|| Duration::from_millis(config.webhooks.poll_interval_ms)),

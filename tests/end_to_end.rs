@@ -28,12 +28,18 @@ fn order(id: &str) -> Order {
 }
 
 async fn lane() -> Lane {
+    lane_with(false).await
+}
+
+/// `exchange`: personal QRs are exchanged for the phone number first (QR API).
+async fn lane_with(exchange: bool) -> Lane {
     let sim = common::simulator().await;
     let client = common::client_for(&sim.base_url());
     let machine = Machine::new(payment::Config {
         poll_interval: Duration::from_millis(50),
         failed_display: Duration::from_millis(200),
         approved_display: Duration::from_secs(60),
+        exchange_personal_qr: exchange,
         ..payment::Config::default()
     });
     Lane {
@@ -309,4 +315,67 @@ async fn withdrawn_order_leaves_nothing_open() {
         captured.is_empty() && open.is_empty(),
         "{captured:?} {open:?}"
     );
+}
+
+#[tokio::test]
+async fn exchanged_personal_qr_pushes_to_the_phone_number() {
+    let mut lane = lane_with(true).await;
+    lane.feed(Input::OrderReceived(order("e2e-exch-0001")))
+        .await;
+    lane.run_until("the QR", waiting_qr).await;
+    lane.feed(Input::Scan(RawScan(PERSONAL_QR.into()))).await;
+    lane.run_until(
+        "the push",
+        |s| matches!(s, State::Scanned { payment, .. } if payment.created),
+    )
+    .await;
+    let payments = lane.sim_payments();
+    assert_eq!(payments[1]["userFlow"], "PUSH_MESSAGE");
+    let customer = &payments[1]["customer"];
+    assert!(customer["personalQr"].is_null(), "{customer}");
+    let number = customer["phoneNumber"].as_str().unwrap_or_default();
+    assert!(
+        number.len() == 10 && number.starts_with("47"),
+        "the exchanged MSISDN: {customer}"
+    );
+    let reference = payments[1]["reference"].as_str().unwrap().to_string();
+    assert!(lane.sim.phone(&reference, PhoneAction::Approve));
+    lane.run_until("approved", |s| matches!(s, State::Approved { .. }))
+        .await;
+    let (captured, open) = lane.books();
+    assert_eq!(captured, vec![reference]);
+    assert!(open.is_empty(), "{open:?}");
+}
+
+/// An unknown customer reads as "not found" (7010 from the push), never as a wrong number; an
+/// invalid code as "not a Vipps code" (the exchange's 400). No money moves either way.
+#[tokio::test]
+async fn exchange_errors_reach_the_customer_as_the_right_message() {
+    use vipps_kiosk::sim::backend::{TEST_QR_INVALID_PREFIX, TEST_QR_NOT_FOUND_PREFIX};
+    for (code, reason) in [
+        (
+            format!("{TEST_QR_NOT_FOUND_PREFIX}-x"),
+            FailureReason::CustomerNotFound,
+        ),
+        (
+            format!("{TEST_QR_INVALID_PREFIX}-x"),
+            FailureReason::NotVippsCode,
+        ),
+    ] {
+        let mut lane = lane_with(true).await;
+        lane.feed(Input::OrderReceived(order("e2e-exch-0002")))
+            .await;
+        lane.run_until("the QR", waiting_qr).await;
+        lane.feed(Input::Scan(RawScan(code.clone()))).await;
+        lane.run_until(
+            "the failure",
+            |s| matches!(s, State::Failed { reason: r, .. } if *r == reason),
+        )
+        .await;
+        let (captured, open) = lane.books();
+        assert!(
+            captured.is_empty() && open.is_empty(),
+            "{captured:?} {open:?}"
+        );
+    }
 }

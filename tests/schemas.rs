@@ -215,6 +215,7 @@ async fn every_simulator_answer_fits_the_official_schema() {
     let epayment = spec("epayment-openapi.yaml");
     let token_spec = spec("accesstoken-openapi.yaml");
     let webhooks = spec("webhooks-openapi.yaml");
+    let qr = spec("qr-openapi.yaml");
     let sim = common::simulator().await;
     let http = vipps_kiosk::vipps::plain_http_client();
     let base = sim.base_url();
@@ -353,6 +354,28 @@ async fn every_simulator_answer_fits_the_official_schema() {
         .await;
     assert_eq!(status, 404, "{body}");
     epayment.validate("/v1/payments/{Reference}/cancel", "post", 404, &body);
+
+    // QR API: the personal QR exchange, and its documented 400.
+    let (status, body) = call
+        .send(
+            M::POST,
+            "/qr/v1/exchange",
+            Some(json!({"qrCode": common::PERSONAL_QR, "requestedData": ["MSISDN"]})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    qr.validate("/v1/exchange", "post", 200, &body);
+    let (status, body) = call
+        .send(
+            M::POST,
+            "/qr/v1/exchange",
+            Some(json!({"qrCode": "not a code"})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    qr.validate("/v1/exchange", "post", 400, &body);
 
     // Webhooks API.
     let (status, body) = call

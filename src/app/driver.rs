@@ -72,6 +72,10 @@ pub async fn execute(client: Client, effect: Effect) -> Option<Input> {
                 .map_err(api);
             Input::CancelAnswered { reference, result }
         }
+        Effect::Exchange { reference, code } => {
+            let result = client.exchange_qr(code.as_str()).await.map_err(api);
+            Input::Exchanged { reference, result }
+        }
         Effect::Notify(_) | Effect::Refused { .. } => return None,
     })
 }

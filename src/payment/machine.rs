@@ -46,6 +46,9 @@ pub struct Config {
     /// With webhooks: the poll interval once a payment's events are seen arriving. `None`:
     /// webhooks are off and polling alone keeps time.
     pub relaxed_poll_interval: Option<Duration>,
+    /// Exchange a scanned personal QR for the phone number (QR API) and push to the number,
+    /// rather than sending the code itself.
+    pub exchange_personal_qr: bool,
 }
 
 impl Default for Config {
@@ -63,6 +66,7 @@ impl Default for Config {
             walk_away_after: Some(Duration::from_secs(300)),
             walk_away_warning: Duration::from_secs(60),
             relaxed_poll_interval: None,
+            exchange_personal_qr: false,
         }
     }
 }
@@ -203,6 +207,11 @@ pub enum Input {
         reference: String,
         result: Result<Observed, ApiError>,
     },
+    /// The answer to an `Exchange`: the phone number behind the personal QR.
+    Exchanged {
+        reference: String,
+        result: Result<crate::vipps::Secret, ApiError>,
+    },
     /// Carry on with a payment found unfinished in the journal (only from Idle).
     Resume(Box<Resume>),
     /// A verified webhook event: something happened to `reference`. Never moves money by
@@ -260,6 +269,11 @@ pub enum Effect {
         transaction_only: bool,
         idempotency_key: String,
     },
+    /// Ask for the phone number behind a personal QR (before a push payment's create).
+    Exchange {
+        reference: String,
+        code: PersonalQr,
+    },
     /// A status change for the POS and the log.
     Notify(OrderUpdate),
     /// An order was refused (another is active, or the machine cannot take it now).
@@ -304,6 +318,8 @@ pub struct Payment {
     webhook_changes: u32,
     /// An event came while a GET was under way (which may predate it): read again.
     repoll: bool,
+    /// The personal QR still to be exchanged for a phone number before the create.
+    exchange: Option<PersonalQr>,
 }
 
 /// What to do once a cancel is confirmed.
@@ -567,6 +583,11 @@ impl Machine {
                 }
             }
             Input::Resume(r) => self.on_resume(*r, now, &mut fx),
+            Input::Exchanged { reference, result } => {
+                if self.is_current(&reference) {
+                    self.on_exchanged(result, now, &mut fx);
+                }
+            }
             Input::Webhook { reference, name } => {
                 if self.is_current(&reference) {
                     self.on_webhook(name, now, &mut fx);
@@ -663,6 +684,7 @@ impl Machine {
             webhook_seen: false,
             webhook_changes: 0,
             repoll: false,
+            exchange: None,
         }
     }
 
@@ -670,6 +692,13 @@ impl Machine {
         Effect::Create {
             request: Box::new(p.request.clone()),
             idempotency_key: key("create", &p.reference, 1),
+        }
+    }
+
+    fn exchange_effect(p: &Payment) -> Effect {
+        Effect::Exchange {
+            reference: p.reference.clone(),
+            code: p.exchange.clone().unwrap_or_else(|| PersonalQr::new("")),
         }
     }
 
@@ -718,8 +747,16 @@ impl Machine {
         now: Instant,
         fx: &mut Vec<Effect>,
     ) {
-        let payment = self.new_payment(&order, attempt, method, qr.as_ref(), now);
-        fx.push(Self::create_effect(&payment));
+        let mut payment = self.new_payment(&order, attempt, method, qr.as_ref(), now);
+        match (&qr, self.config.exchange_personal_qr) {
+            (Some(code), true) => {
+                // The phone number first; the create follows its answer.
+                payment.request.customer = None;
+                payment.exchange = Some(code.clone());
+                fx.push(Self::exchange_effect(&payment));
+            }
+            _ => fx.push(Self::create_effect(&payment)),
+        }
         let status = match method {
             Method::OneTimeQr => OrderStatus::Waiting,
             Method::PersonalQr => OrderStatus::Scanned,
@@ -861,6 +898,7 @@ impl Machine {
             webhook_seen: false,
             webhook_changes: 0,
             repoll: false,
+            exchange: None,
         };
         let (order, attempt) = (r.order, r.attempt);
         tracing::info!(reference = %payment.reference, ?method, withdrawn = r.withdrawn, "resuming a payment from the journal");
@@ -933,6 +971,54 @@ impl Machine {
         fx.push(Effect::Poll {
             reference: p.reference.clone(),
         });
+    }
+
+    fn on_exchanged(
+        &mut self,
+        result: Result<crate::vipps::Secret, ApiError>,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        let cancelling = matches!(self.state, State::Cancelling { .. });
+        let Some(p) = payment_of(&mut self.state) else {
+            return;
+        };
+        if p.exchange.is_none() || !p.busy {
+            return; // a duplicate answer
+        }
+        if cancelling {
+            // Nothing was created: go on with what the cancel was for.
+            p.exchange = None;
+            self.proceed_without_money(None, now, fx);
+            return;
+        }
+        match result {
+            Ok(number) => {
+                p.exchange = None;
+                p.failures = 0;
+                p.request.customer = Some(Customer {
+                    phone_number: Some(number.expose().to_string()),
+                    ..Customer::default()
+                });
+                tracing::info!(reference = %p.reference, "personal QR exchanged; creating the push payment");
+                fx.push(Self::create_effect(p));
+            }
+            Err(e) if e.transient => {
+                p.busy = false;
+                p.failures += 1;
+                tracing::warn!(reference = %p.reference, error = %e.message, "QR exchange failed; will retry");
+                p.retry_at = Some(now + backoff(&self.config, p.failures));
+            }
+            Err(e) => {
+                tracing::warn!(reference = %p.reference, error = %e.message, "QR exchange refused");
+                p.exchange = None;
+                let reason = match e.status {
+                    Some(400) => FailureReason::NotVippsCode,
+                    _ => FailureReason::ServiceTrouble,
+                };
+                self.proceed_without_money(Some(reason), now, fx);
+            }
+        }
     }
 
     fn on_withdraw(&mut self, order_id: &str, now: Instant, fx: &mut Vec<Effect>) {
@@ -1433,7 +1519,9 @@ impl Machine {
                 if !p.busy && p.retry_at.is_some_and(|t| now >= t) {
                     p.retry_at = None;
                     p.busy = true;
-                    fx.push(if !p.created {
+                    fx.push(if p.exchange.is_some() {
+                        Self::exchange_effect(p)
+                    } else if !p.created {
                         Self::create_effect(p)
                     } else if capturing {
                         Self::capture_effect(p)

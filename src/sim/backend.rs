@@ -752,6 +752,59 @@ impl Backend {
     }
 }
 
+/// The number the simulator's QR exchange gives for a `…/p/notfound` code: no user has it,
+/// so a push payment to it answers 7010.
+pub const TEST_PHONE_NOT_FOUND: &str = "4700000000";
+
+/// `POST /qr/v1/exchange`: a personal QR's phone number (`MSISDN`). The answer and errors
+/// follow `QrExchangeResponse` and `QrExchangeErrorResponse`.
+pub fn exchange(body: &Value, now_epoch: i64) -> Reply {
+    let code = body["qrCode"].as_str().unwrap_or_default();
+    let bad = |reason: &str| Reply {
+        status: 400,
+        body: json!({
+            "title": "Bad Request",
+            "status": 400,
+            "detail": "One or more validation errors occurred.",
+            "extraDetails": [{"name": "qrCode", "reason": reason}],
+        }),
+    };
+    if let Some(requested) = body.get("requestedData")
+        && requested != &json!(["MSISDN"])
+    {
+        return Reply {
+            status: 400,
+            body: json!({
+                "title": "Bad Request",
+                "status": 400,
+                "detail": "One or more validation errors occurred.",
+                "extraDetails": [{"name": "requestedData", "reason": "only MSISDN can be requested"}],
+            }),
+        };
+    }
+    if code.is_empty() {
+        return bad("The qrCode field is required.");
+    }
+    if code.starts_with(TEST_QR_INVALID_PREFIX) || !code.starts_with("https://qr.vipps.no/") {
+        return bad("Incomplete or invalid QR data.");
+    }
+    let msisdn = if code.starts_with(TEST_QR_NOT_FOUND_PREFIX) {
+        TEST_PHONE_NOT_FOUND.to_string()
+    } else {
+        format!("47{:08}", fxhash(code) % 100_000_000)
+    };
+    // Tokenized codes (`/p/`) are version 2.0 and carry when they were made.
+    let v2 = code.starts_with("https://qr.vipps.no/p/");
+    let mut answer = json!({ "msisdn": msisdn, "version": if v2 { "2.0" } else { "1.0" } });
+    if v2 {
+        answer["timestamp"] = json!(now_epoch);
+    }
+    Reply {
+        status: 200,
+        body: answer,
+    }
+}
+
 fn check_customer(c: &Customer) -> Option<Reply> {
     if let Some(qr) = &c.personal_qr {
         if !(5..=255).contains(&qr.len()) {
@@ -778,6 +831,14 @@ fn check_customer(c: &Customer) -> Option<Reply> {
                 "invalid personalQr",
             ));
         }
+    }
+    if c.phone_number.as_deref() == Some(TEST_PHONE_NOT_FOUND) {
+        return Some(problem(
+            400,
+            Some(7010),
+            "Bad Request",
+            "customer not found",
+        ));
     }
     if let Some(phone) = &c.phone_number
         && !((9..=15).contains(&phone.len()) && phone.chars().all(|c| c.is_ascii_digit()))

@@ -256,6 +256,9 @@ fn endpoint_of(method: &axum::http::Method, path: &str) -> Option<&'static str> 
     if p.starts_with("/webhooks/") {
         return Some("webhooks");
     }
+    if p == "/qr/v1/exchange" {
+        return Some("exchange");
+    }
     let rest = p.strip_prefix("/epayment/v1/payments")?;
     Some(match (method.as_str(), rest.rsplit('/').next()) {
         ("POST", _) if rest.is_empty() => "create",
@@ -366,6 +369,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/epayment/v1/payments/{reference}/capture", post(capture))
         .route("/epayment/v1/payments/{reference}/cancel", post(cancel))
         .route("/epayment/v1/payments/{reference}/refund", post(refund))
+        .route("/qr/v1/exchange", post(qr_exchange))
         .route(
             "/webhooks/v1/webhooks",
             post(webhook_register).get(webhook_list),
@@ -652,6 +656,18 @@ async fn capture(
         let key = idempotency_key(&h, true)?.unwrap_or_default();
         let body = json_body(&body, false)?;
         Ok(s.backend().capture(&r, &key, body))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+async fn qr_exchange(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize(&s, &h)?;
+        let body = json_body(&body, false)?;
+        Ok(backend::exchange(
+            &body,
+            time::OffsetDateTime::now_utc().unix_timestamp(),
+        ))
     };
     run().unwrap_or_else(|e| e)
 }

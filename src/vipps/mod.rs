@@ -342,6 +342,20 @@ impl Client {
             .await
     }
 
+    /// `POST /qr/v1/exchange`: the phone number behind a scanned personal QR. The number
+    /// identifies a person: it comes back redacted in `Debug`.
+    pub async fn exchange_qr(&self, code: &str) -> Result<Secret, Error> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            msisdn: String,
+        }
+        let body = serde_json::json!({ "qrCode": code, "requestedData": ["MSISDN"] });
+        let a: Answer = self
+            .call(Method::POST, "/qr/v1/exchange", Some(&body), None)
+            .await?;
+        Ok(Secret::new(a.msisdn))
+    }
+
     /// Gives back `amount` of what was captured.
     pub async fn refund(
         &self,
