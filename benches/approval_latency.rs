@@ -16,27 +16,11 @@ use vipps_kiosk::{
     payment::{self, State},
     pos::{Command, Reply},
     sim::{SimConfig, Simulator, backend::PhoneAction},
-    vipps::{self, ClientConfig, Credentials, RetryPolicy, Secret, SystemInfo, model::Currency},
+    vipps::{self, model::Currency},
     webhooks::{self, EPAYMENT_EVENTS, ReceiverSetup},
 };
 
 const POLL: Duration = Duration::from_secs(1);
-
-fn client(base_url: &str) -> vipps::Client {
-    vipps::Client::new(ClientConfig {
-        base_url: base_url.into(),
-        credentials: Credentials {
-            client_id: Secret::new("id"),
-            client_secret: Secret::new("secret"),
-            subscription_key: Secret::new("sub"),
-            merchant_serial_number: "123456".into(),
-        },
-        system: SystemInfo::default(),
-        timeout: Duration::from_secs(5),
-        retry: RetryPolicy::default(),
-    })
-    .expect("client")
-}
 
 async fn measure(with_webhooks: bool, n: usize) -> Vec<Duration> {
     let sim = Simulator::start(
@@ -48,7 +32,7 @@ async fn measure(with_webhooks: bool, n: usize) -> Vec<Duration> {
     )
     .await
     .expect("simulator");
-    let client = client(&sim.base_url());
+    let client = vipps::Client::for_simulator(&sim.base_url()).expect("client");
     let (_none, mut hints) = mpsc::channel(1);
     if with_webhooks {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")

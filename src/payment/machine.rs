@@ -383,6 +383,24 @@ pub enum State {
     },
 }
 
+impl State {
+    /// Waiting for the customer: on the one-time QR, or on a push to their phone.
+    fn awaiting(method: Method, order: Order, attempt: u32, payment: Payment) -> State {
+        match method {
+            Method::OneTimeQr => State::Waiting {
+                order,
+                attempt,
+                payment,
+            },
+            Method::PersonalQr => State::Scanned {
+                order,
+                attempt,
+                payment,
+            },
+        }
+    }
+}
+
 /// An active state's contents, taken out of it to build the next state.
 struct Active {
     order: Order,
@@ -763,18 +781,7 @@ impl Machine {
         };
         fx.push(Self::notify(&order, status, Some(&payment)));
         tracing::info!(reference = %payment.reference, ?method, "creating payment");
-        self.state = match method {
-            Method::OneTimeQr => State::Waiting {
-                order,
-                attempt,
-                payment,
-            },
-            Method::PersonalQr => State::Scanned {
-                order,
-                attempt,
-                payment,
-            },
-        };
+        self.state = State::awaiting(method, order, attempt, payment);
     }
 
     /// Takes the order and payment out of a Waiting, Scanned or Cancelling state (and out of
@@ -920,18 +927,7 @@ impl Machine {
         fx.push(Effect::Poll {
             reference: payment.reference.clone(),
         });
-        self.state = match method {
-            Method::OneTimeQr => State::Waiting {
-                order,
-                attempt,
-                payment,
-            },
-            Method::PersonalQr => State::Scanned {
-                order,
-                attempt,
-                payment,
-            },
-        };
+        self.state = State::awaiting(method, order, attempt, payment);
     }
 
     /// The interval to the next poll of `p`: relaxed while its webhooks are arriving.

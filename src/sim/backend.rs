@@ -526,34 +526,57 @@ impl Backend {
         )
     }
 
-    pub fn capture(&mut self, reference: &str, key: &str, request: Value) -> Reply {
-        if let Some(r) = self.replay(key, Op::Capture, reference, &request) {
+    /// Answers a keyed modification: replayed when the key was seen, else `apply`ed and
+    /// remembered under the key.
+    fn keyed(
+        &mut self,
+        key: &str,
+        op: Op,
+        reference: &str,
+        request: Value,
+        apply: fn(&mut Self, &str, &str, &Value) -> Reply,
+    ) -> Reply {
+        if let Some(r) = self.replay(key, op, reference, &request) {
             return r;
         }
-        let reply = self.capture_new(reference, key, &request);
-        self.remember(key, Op::Capture, reference, request, &reply);
+        let reply = apply(self, reference, key, &request);
+        self.remember(key, op, reference, request, &reply);
         reply
     }
 
-    fn capture_new(&mut self, reference: &str, key: &str, request: &Value) -> Reply {
-        let req: ModificationRequest = match serde_json::from_value(request.clone()) {
-            Ok(r) => r,
-            Err(e) => {
-                return problem(
-                    400,
-                    Some(4140),
-                    "Bad Request",
-                    &format!("invalid request body: {e}"),
-                );
-            }
-        };
-        let Some(p) = self.payments.get_mut(reference) else {
-            return problem(
+    /// A capture's or refund's body and the payment it is for.
+    fn modification_of(
+        &mut self,
+        reference: &str,
+        request: &Value,
+    ) -> Result<(ModificationRequest, &mut SimPayment), Reply> {
+        let req: ModificationRequest = serde_json::from_value(request.clone()).map_err(|e| {
+            problem(
+                400,
+                Some(4140),
+                "Bad Request",
+                &format!("invalid request body: {e}"),
+            )
+        })?;
+        let p = self.payments.get_mut(reference).ok_or_else(|| {
+            problem(
                 404,
                 Some(5090),
                 "Not Found",
                 "no payment with that reference",
-            );
+            )
+        })?;
+        Ok((req, p))
+    }
+
+    pub fn capture(&mut self, reference: &str, key: &str, request: Value) -> Reply {
+        self.keyed(key, Op::Capture, reference, request, Self::capture_new)
+    }
+
+    fn capture_new(&mut self, reference: &str, key: &str, request: &Value) -> Reply {
+        let (req, p) = match self.modification_of(reference, request) {
+            Ok(x) => x,
+            Err(reply) => return reply,
         };
         if p.state != PaymentState::Authorized {
             return problem(
@@ -596,33 +619,13 @@ impl Backend {
 
     /// `POST …/refund`: gives back (part of) what was captured.
     pub fn refund(&mut self, reference: &str, key: &str, request: Value) -> Reply {
-        if let Some(r) = self.replay(key, Op::Refund, reference, &request) {
-            return r;
-        }
-        let reply = self.refund_new(reference, key, &request);
-        self.remember(key, Op::Refund, reference, request, &reply);
-        reply
+        self.keyed(key, Op::Refund, reference, request, Self::refund_new)
     }
 
     fn refund_new(&mut self, reference: &str, key: &str, request: &Value) -> Reply {
-        let req: ModificationRequest = match serde_json::from_value(request.clone()) {
-            Ok(r) => r,
-            Err(e) => {
-                return problem(
-                    400,
-                    Some(4140),
-                    "Bad Request",
-                    &format!("invalid request body: {e}"),
-                );
-            }
-        };
-        let Some(p) = self.payments.get_mut(reference) else {
-            return problem(
-                404,
-                Some(5090),
-                "Not Found",
-                "no payment with that reference",
-            );
+        let (req, p) = match self.modification_of(reference, request) {
+            Ok(x) => x,
+            Err(reply) => return reply,
         };
         if req.modification_amount.currency != p.amount.currency {
             return problem(

@@ -645,19 +645,30 @@ async fn payment_events(
     authorize(&s, &h).map_or_else(|e| e, |()| s.backend().events(&r))
 }
 
+/// A capture or refund: authorized, keyed, with a JSON body.
+fn modify(
+    s: &Shared,
+    h: &HeaderMap,
+    reference: &str,
+    body: &Bytes,
+    apply: fn(&mut Backend, &str, &str, Value) -> Reply,
+) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize(s, h)?;
+        let key = idempotency_key(h, true)?.unwrap_or_default();
+        let body = json_body(body, false)?;
+        Ok(apply(&mut s.backend(), reference, &key, body))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
 async fn capture(
     State(s): State<Arc<Shared>>,
     h: HeaderMap,
     Path(r): Path<String>,
     body: Bytes,
 ) -> Reply {
-    let run = || -> Result<Reply, Reply> {
-        authorize(&s, &h)?;
-        let key = idempotency_key(&h, true)?.unwrap_or_default();
-        let body = json_body(&body, false)?;
-        Ok(s.backend().capture(&r, &key, body))
-    };
-    run().unwrap_or_else(|e| e)
+    modify(&s, &h, &r, &body, Backend::capture)
 }
 
 async fn qr_exchange(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) -> Reply {
@@ -678,13 +689,7 @@ async fn refund(
     Path(r): Path<String>,
     body: Bytes,
 ) -> Reply {
-    let run = || -> Result<Reply, Reply> {
-        authorize(&s, &h)?;
-        let key = idempotency_key(&h, true)?.unwrap_or_default();
-        let body = json_body(&body, false)?;
-        Ok(s.backend().refund(&r, &key, body))
-    };
-    run().unwrap_or_else(|e| e)
+    modify(&s, &h, &r, &body, Backend::refund)
 }
 
 async fn cancel(

@@ -118,6 +118,22 @@ pub fn plain_http_client() -> reqwest::Client {
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
 impl Client {
+    /// A client with placeholder keys, which only a simulator accepts (tests, benchmarks).
+    pub fn for_simulator(base_url: &str) -> Result<Client, Error> {
+        Client::new(ClientConfig {
+            base_url: base_url.into(),
+            credentials: Credentials {
+                client_id: Secret::new("id"),
+                client_secret: Secret::new("secret"),
+                subscription_key: Secret::new("sub"),
+                merchant_serial_number: "123456".into(),
+            },
+            system: SystemInfo::default(),
+            timeout: Duration::from_secs(5),
+            retry: RetryPolicy::default(),
+        })
+    }
+
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
         install_crypto_provider();
         let http = reqwest::Client::builder()

@@ -11,7 +11,7 @@ use vipps_kiosk::{
     scanner::RawScan,
     ui::{i18n::Lang, icons::Direction, theme},
     vipps::{
-        self, ClientConfig, Credentials, RetryPolicy, Secret, SystemInfo,
+        self,
         model::{Aggregate, Amount, Currency, PaymentState},
     },
 };
@@ -36,19 +36,7 @@ pub async fn simulator() -> vipps_kiosk::sim::Simulator {
 
 /// A client for `base_url`; for UI tests a port where nothing listens (it is never called).
 pub fn client_for(base_url: &str) -> vipps::Client {
-    vipps::Client::new(ClientConfig {
-        base_url: base_url.into(),
-        credentials: Credentials {
-            client_id: Secret::new("id"),
-            client_secret: Secret::new("secret"),
-            subscription_key: Secret::new("sub"),
-            merchant_serial_number: "123456".into(),
-        },
-        system: SystemInfo::default(),
-        timeout: Duration::from_secs(5),
-        retry: RetryPolicy::default(),
-    })
-    .expect("client")
+    vipps::Client::for_simulator(base_url).expect("client")
 }
 
 pub fn idle_client() -> vipps::Client {
