@@ -62,6 +62,53 @@ pub enum Record {
     Summary { record: OrderRecord },
 }
 
+impl Record {
+    /// What the journal records of an effect: the requests that move money and the statuses
+    /// the POS is told. `current` is the order and attempt a create belongs to.
+    pub fn of(effect: &crate::payment::Effect, current: Option<(&Order, u32)>) -> Option<Record> {
+        use crate::payment::Effect;
+        Some(match effect {
+            Effect::Create {
+                request,
+                idempotency_key,
+            } => {
+                let (order, attempt) = current?;
+                Record::Create {
+                    order_id: order.order_id.clone(),
+                    attempt,
+                    idempotency_key: idempotency_key.clone(),
+                    request: request.clone(),
+                }
+            }
+            Effect::Capture {
+                reference,
+                amount,
+                idempotency_key,
+            } => Record::Capture {
+                reference: reference.clone(),
+                idempotency_key: idempotency_key.clone(),
+                amount: *amount,
+            },
+            Effect::Cancel {
+                reference,
+                transaction_only,
+                idempotency_key,
+            } => Record::Cancel {
+                reference: reference.clone(),
+                transaction_only: *transaction_only,
+                idempotency_key: idempotency_key.clone(),
+            },
+            Effect::Notify(update) => Record::Status {
+                update: update.clone(),
+            },
+            // Reads and the QR exchange move no money: nothing to record.
+            Effect::Poll { .. } | Effect::Exchange { .. } | Effect::Refused { .. } => {
+                return None;
+            }
+        })
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Line {
     /// RFC 3339, UTC.

@@ -30,43 +30,8 @@ const QR: &str = "https://qr.vipps.no/p/AbC-123_xyz?v=2";
 
 /// The records a machine's effects turn into, as the lane writes them.
 fn records_of(m: &Machine, fx: &[Effect]) -> Vec<Record> {
-    let mut out = Vec::new();
-    for e in fx {
-        match e {
-            Effect::Create {
-                request,
-                idempotency_key,
-            } => out.push(Record::Create {
-                order_id: m.order().expect("order").order_id.clone(),
-                attempt: m.attempt().expect("attempt"),
-                idempotency_key: idempotency_key.clone(),
-                request: request.clone(),
-            }),
-            Effect::Capture {
-                reference,
-                amount,
-                idempotency_key,
-            } => out.push(Record::Capture {
-                reference: reference.clone(),
-                idempotency_key: idempotency_key.clone(),
-                amount: *amount,
-            }),
-            Effect::Cancel {
-                reference,
-                transaction_only,
-                idempotency_key,
-            } => out.push(Record::Cancel {
-                reference: reference.clone(),
-                transaction_only: *transaction_only,
-                idempotency_key: idempotency_key.clone(),
-            }),
-            Effect::Notify(update) => out.push(Record::Status {
-                update: update.clone(),
-            }),
-            _ => {}
-        }
-    }
-    out
+    let current = m.order().zip(m.attempt());
+    fx.iter().filter_map(|e| Record::of(e, current)).collect()
 }
 
 /// An order that got as far as a push payment's create (attempt 2), in journal records.

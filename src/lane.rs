@@ -212,52 +212,17 @@ impl Lane {
         if let Some(order_id) = withdrawn.filter(|_| !refused) {
             records.push(Record::Withdrawn { order_id });
         }
+        let current = self.machine.order().zip(self.machine.attempt());
         for e in &effects {
-            match e {
-                Effect::Create {
-                    request,
-                    idempotency_key,
-                } => {
-                    let Some(order) = self.machine.order() else {
-                        continue;
-                    };
-                    if self.journaled_order.as_deref() != Some(order.order_id.as_str()) {
-                        records.push(Record::Order {
-                            order: order.clone(),
-                        });
-                        new_order = Some(order.order_id.clone());
-                    }
-                    records.push(Record::Create {
-                        order_id: order.order_id.clone(),
-                        attempt: self.machine.attempt().unwrap_or(1),
-                        idempotency_key: idempotency_key.clone(),
-                        request: request.clone(),
-                    });
-                }
-                Effect::Capture {
-                    reference,
-                    amount,
-                    idempotency_key,
-                } => records.push(Record::Capture {
-                    reference: reference.clone(),
-                    idempotency_key: idempotency_key.clone(),
-                    amount: *amount,
-                }),
-                Effect::Cancel {
-                    reference,
-                    transaction_only,
-                    idempotency_key,
-                } => records.push(Record::Cancel {
-                    reference: reference.clone(),
-                    transaction_only: *transaction_only,
-                    idempotency_key: idempotency_key.clone(),
-                }),
-                Effect::Notify(update) => records.push(Record::Status {
-                    update: update.clone(),
-                }),
-                // Reads and the QR exchange move no money: nothing to journal.
-                Effect::Poll { .. } | Effect::Exchange { .. } | Effect::Refused { .. } => {}
+            if let (Effect::Create { .. }, Some((order, _))) = (e, current)
+                && self.journaled_order.as_deref() != Some(order.order_id.as_str())
+            {
+                records.push(Record::Order {
+                    order: order.clone(),
+                });
+                new_order = Some(order.order_id.clone());
             }
+            records.extend(Record::of(e, current));
         }
         let written = match &mut self.journal {
             Some(journal) if !records.is_empty() => match journal.append(&records) {
