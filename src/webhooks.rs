@@ -13,7 +13,7 @@
 
 use crate::vipps::{
     Secret,
-    model::{Amount, PaymentEventName},
+    model::{PaymentEvent, PaymentEventName},
 };
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use hmac::{Hmac, Mac};
@@ -52,19 +52,12 @@ pub fn event_type(name: PaymentEventName) -> Option<&'static str> {
     Some(EPAYMENT_EVENTS[i])
 }
 
-/// An `epayments.payment.*.v1` delivery's body.
+/// An `epayments.payment.*.v1` delivery's body: the payment's event-log entry, and the MSN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Event {
     pub msn: String,
-    pub reference: String,
-    pub psp_reference: String,
-    pub name: PaymentEventName,
-    pub amount: Amount,
-    pub timestamp: String,
-    #[serde(default)]
-    pub idempotency_key: Option<String>,
-    pub success: bool,
+    #[serde(flatten)]
+    pub payment: PaymentEvent,
 }
 
 /// Dates further than this from the kiosk's clock are refused (either way).
@@ -250,13 +243,15 @@ mod tests {
     fn body(name: PaymentEventName) -> Vec<u8> {
         serde_json::to_vec(&Event {
             msn: "123456".into(),
-            reference: "order-0001-1".into(),
-            psp_reference: "psp-1".into(),
-            name,
-            amount: Amount::new(Currency::Nok, 49800),
-            timestamp: "2026-11-22T10:00:00Z".into(),
-            idempotency_key: None,
-            success: true,
+            payment: PaymentEvent {
+                reference: "order-0001-1".into(),
+                psp_reference: "psp-1".into(),
+                name,
+                amount: crate::vipps::model::Amount::new(Currency::Nok, 49800),
+                timestamp: "2026-11-22T10:00:00Z".into(),
+                idempotency_key: None,
+                success: true,
+            },
         })
         .expect("json")
     }
@@ -277,8 +272,13 @@ mod tests {
         let e = verifier()
             .verify(PATH, HOST, Some(&s), &b, now)
             .expect("verifies");
-        assert_eq!(e.name, PaymentEventName::Authorized);
-        assert_eq!(e.reference, "order-0001-1");
+        assert_eq!(e.payment.name, PaymentEventName::Authorized);
+        assert_eq!(e.payment.reference, "order-0001-1");
+        // The wire format is Vipps' flat one.
+        let v: serde_json::Value = serde_json::from_slice(&b).expect("json");
+        assert_eq!(v["reference"], "order-0001-1");
+        assert_eq!(v["pspReference"], "psp-1");
+        assert_eq!(v["msn"], "123456");
     }
 
     /// The signature computed by hand from the documented recipe, independent of `sign`.
@@ -497,10 +497,11 @@ async fn receive(
             if let Some(h) = &r.hub {
                 h.webhook_verified();
             }
-            tracing::debug!(reference = %event.reference, name = ?event.name, "webhook");
+            let e = event.payment;
+            tracing::debug!(reference = %e.reference, name = ?e.name, "webhook");
             let _ = r.inputs.try_send(crate::payment::Input::Webhook {
-                reference: event.reference,
-                name: event.name,
+                reference: e.reference,
+                name: e.name,
             });
             StatusCode::OK.into_response()
         }

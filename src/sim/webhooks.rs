@@ -174,16 +174,7 @@ impl Webhooks {
             let Some(kind) = event_type(e.name) else {
                 continue;
             };
-            let body = Event {
-                msn,
-                reference: e.reference,
-                psp_reference: e.psp_reference,
-                name: e.name,
-                amount: e.amount,
-                timestamp: e.timestamp,
-                idempotency_key: e.idempotency_key,
-                success: e.success,
-            };
+            let body = Event { msn, payment: e };
             let Ok(body) = serde_json::to_vec(&body) else {
                 continue;
             };
