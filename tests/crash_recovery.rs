@@ -209,22 +209,11 @@ impl Rig {
     }
 
     fn payments_of(&self, order_id: &str) -> Vec<Value> {
-        let prefix = format!("{order_id}-");
-        self.sim
-            .payments()
-            .into_iter()
-            .filter(|p| {
-                p["reference"]
-                    .as_str()
-                    .is_some_and(|r| r.starts_with(&prefix))
-            })
-            .collect()
+        common::payments_of(&self.sim, order_id)
     }
 }
 
-fn amount(p: &Value, which: &str) -> i64 {
-    p["aggregate"][which]["value"].as_i64().unwrap_or(0)
-}
+use common::amount;
 
 /// One run of `flow` with a freeze at step `freeze_at`. Returns whether the freeze happened.
 async fn run(rig: &Rig, flow: Flow, freeze_at: u64) -> bool {
@@ -337,15 +326,7 @@ async fn run(rig: &Rig, flow: Flow, freeze_at: u64) -> bool {
     if flow == Flow::PersonalQr {
         assert_eq!(captured[0]["userFlow"], "PUSH_MESSAGE", "{payments:#?}");
     }
-    for p in &payments {
-        let open = amount(p, "authorizedAmount")
-            - amount(p, "capturedAmount")
-            - amount(p, "cancelledAmount");
-        assert!(
-            p["state"] != "AUTHORIZED" || open == 0,
-            "money left authorized: {p:#}"
-        );
-    }
+    common::assert_nothing_left_authorized(&payments);
     // The POS hears the truth from the journal after one more restart.
     let kiosk = rig.start(None).await;
     let (code, record) = rig

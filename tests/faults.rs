@@ -61,17 +61,10 @@ async fn pay_both_ways(sim: &Simulator, tag: &str) {
     }
 }
 
-fn amount(p: &Value, which: &str) -> i64 {
-    p["aggregate"][which]["value"].as_i64().unwrap_or(0)
-}
+use common::amount;
 
 fn check_books(sim: &Simulator, id: &str, paid: &str) {
-    let prefix = format!("{id}-");
-    let payments: Vec<Value> = sim
-        .payments()
-        .into_iter()
-        .filter(|p| p["reference"].as_str().unwrap().starts_with(&prefix))
-        .collect();
+    let payments = common::payments_of(sim, id);
     let captured: Vec<&Value> = payments
         .iter()
         .filter(|p| amount(p, "capturedAmount") > 0)
@@ -82,15 +75,7 @@ fn check_books(sim: &Simulator, id: &str, paid: &str) {
         amount(captured[0], "capturedAmount"),
         captured[0]["amount"]["value"].as_i64().unwrap()
     );
-    for p in &payments {
-        let open = amount(p, "authorizedAmount")
-            - amount(p, "capturedAmount")
-            - amount(p, "cancelledAmount");
-        assert!(
-            p["state"] != "AUTHORIZED" || open == 0,
-            "money left authorized: {p:#}"
-        );
-    }
+    common::assert_nothing_left_authorized(&payments);
 }
 
 async fn with(rules: Vec<ApiFault>, tag: &str) -> FaultCounts {

@@ -222,14 +222,7 @@ async fn every_simulator_answer_fits_the_official_schema() {
     use reqwest::Method as M;
 
     // Access token.
-    let resp = http
-        .post(format!("{base}/accesstoken/get"))
-        .header("client_id", "id")
-        .header("client_secret", "secret")
-        .header("Ocp-Apim-Subscription-Key", "sub")
-        .send()
-        .await
-        .unwrap();
+    let resp = common::request_token(&http, &base).await;
     assert_eq!(resp.status().as_u16(), 200);
     let body: Value = resp.json().await.unwrap();
     token_spec.validate("/accesstoken/get", "post", 200, &body);

@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 use std::{net::SocketAddr, time::Duration};
 use vipps_kiosk::sim::{SimConfig, Simulator};
 
+mod common;
+
 async fn sim(config: SimConfig) -> (Simulator, reqwest::Client, String) {
     let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), config)
         .await
@@ -15,14 +17,7 @@ async fn sim(config: SimConfig) -> (Simulator, reqwest::Client, String) {
 }
 
 async fn token(http: &reqwest::Client, base: &str) -> String {
-    let r = http
-        .post(format!("{base}/accesstoken/get"))
-        .header("client_id", "id")
-        .header("client_secret", "secret")
-        .header("Ocp-Apim-Subscription-Key", "sub")
-        .send()
-        .await
-        .unwrap();
+    let r = common::request_token(http, base).await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
     assert!(

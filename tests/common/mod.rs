@@ -252,3 +252,46 @@ impl RunningLane {
         }
     }
 }
+
+/// The simulator's payments for an order (references `<orderId>-<attempt>`), oldest first.
+pub fn payments_of(sim: &vipps_kiosk::sim::Simulator, order_id: &str) -> Vec<serde_json::Value> {
+    let prefix = format!("{order_id}-");
+    sim.payments()
+        .into_iter()
+        .filter(|p| {
+            p["reference"]
+                .as_str()
+                .is_some_and(|r| r.starts_with(&prefix))
+        })
+        .collect()
+}
+
+/// One of a simulator payment's aggregate amounts (`capturedAmount`, …), in minor units.
+pub fn amount(p: &serde_json::Value, which: &str) -> i64 {
+    p["aggregate"][which]["value"].as_i64().unwrap_or(0)
+}
+
+/// Money rule 2 in the simulator's books: no payment is left authorized without being
+/// captured or cancelled.
+pub fn assert_nothing_left_authorized(payments: &[serde_json::Value]) {
+    for p in payments {
+        let open = amount(p, "authorizedAmount")
+            - amount(p, "capturedAmount")
+            - amount(p, "cancelledAmount");
+        assert!(
+            p["state"] != "AUTHORIZED" || open == 0,
+            "money left authorized: {p:#}"
+        );
+    }
+}
+
+/// `POST /accesstoken/get` with the placeholder keys a simulator accepts; the raw answer.
+pub async fn request_token(http: &reqwest::Client, base: &str) -> reqwest::Response {
+    http.post(format!("{base}/accesstoken/get"))
+        .header("client_id", "id")
+        .header("client_secret", "secret")
+        .header("Ocp-Apim-Subscription-Key", "sub")
+        .send()
+        .await
+        .expect("the simulator answers")
+}
