@@ -54,6 +54,25 @@ pub struct VippsSection {
     pub request_timeout_ms: u64,
     /// How a scanned personal QR becomes a push payment.
     pub personal_qr: PersonalQrMode,
+    /// The API of the one-time QR: `epayment`, or the legacy `ecom` (Norway only).
+    pub one_time_qr: crate::payment::Api,
+    /// `local` draws the QR from its text; `vipps-image` shows the PNG Vipps renders. Unset:
+    /// `vipps-image` against Vipps, `local` against a simulator.
+    pub qr_source: Option<QrSource>,
+    /// eCom's required `merchantInfo.callbackPrefix` (HTTPS).
+    pub ecom_callback_prefix: Option<String>,
+    /// eCom's required `merchantInfo.fallBack` (HTTPS or an app scheme).
+    pub ecom_fallback: Option<String>,
+}
+
+/// Who draws the one-time QR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QrSource {
+    /// Drawn here from `TEXT/TARGETURL` (for sales units approved to draw their own).
+    Local,
+    /// The PNG Vipps renders, fetched and shown as it is.
+    VippsImage,
 }
 
 /// `direct`: the code goes into the payment as `customer.personalQr`. `exchange`: the QR API
@@ -76,6 +95,10 @@ impl Default for VippsSection {
             poll_interval_ms: 1000,
             request_timeout_ms: 10_000,
             personal_qr: PersonalQrMode::Direct,
+            one_time_qr: crate::payment::Api::Epayment,
+            qr_source: None,
+            ecom_callback_prefix: None,
+            ecom_fallback: None,
         }
     }
 }
@@ -304,6 +327,7 @@ impl Config {
         if !(1_000..=60_000).contains(&v.request_timeout_ms) {
             return Err(bad("vipps.request_timeout_ms", "1000-60000"));
         }
+        self.ecom_checks()?;
         self.pos_listen()?;
         if self.pos.token.as_deref().is_some_and(|t| t.len() < 16) {
             return Err(bad("pos.token", "at least 16 characters"));
@@ -345,6 +369,64 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    fn ecom_checks(&self) -> Result<(), ConfigError> {
+        let v = &self.vipps;
+        if v.one_time_qr == crate::payment::Api::Ecom && self.market != Market::Norway {
+            return Err(bad(
+                "vipps.one_time_qr",
+                "\"ecom\" is for Norway (NOK) only; use \"epayment\"",
+            ));
+        }
+        for (key, value, https_only) in [
+            ("vipps.ecom_callback_prefix", &v.ecom_callback_prefix, true),
+            ("vipps.ecom_fallback", &v.ecom_fallback, false),
+        ] {
+            match value {
+                Some(u) if u.len() > 255 || u.starts_with("http://") => {
+                    return Err(bad(key, "an https:// address of at most 255 characters"));
+                }
+                Some(u) if https_only && !u.starts_with("https://") => {
+                    return Err(bad(key, "an https:// address"));
+                }
+                Some(_) => {}
+                None if v.one_time_qr == crate::payment::Api::Ecom && self.talks_to_vipps()? => {
+                    return Err(bad(key, "required with one_time_qr = \"ecom\""));
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the API is Vipps itself (not a simulator on this machine).
+    fn talks_to_vipps(&self) -> Result<bool, ConfigError> {
+        Ok(match self.api_target()? {
+            ApiTarget::EmbeddedSim => false,
+            ApiTarget::Url(u) => u.starts_with("https://"),
+        })
+    }
+
+    /// Whether to show Vipps' own QR image (see `vipps.qr_source`).
+    pub fn qr_image(&self) -> bool {
+        match self.vipps.qr_source {
+            Some(source) => source == QrSource::VippsImage,
+            None => self.talks_to_vipps().unwrap_or(true),
+        }
+    }
+
+    /// eCom's merchant URLs (placeholders that only a simulator accepts when unset).
+    pub fn ecom_merchant(&self) -> crate::vipps::EcomMerchant {
+        let d = crate::vipps::EcomMerchant::default();
+        crate::vipps::EcomMerchant {
+            callback_prefix: self
+                .vipps
+                .ecom_callback_prefix
+                .clone()
+                .unwrap_or(d.callback_prefix),
+            fall_back: self.vipps.ecom_fallback.clone().unwrap_or(d.fall_back),
+        }
     }
 
     pub fn api_target(&self) -> Result<ApiTarget, ConfigError> {

@@ -9,7 +9,10 @@
 //! push payment's create request holds the customer's personal QR until the order ends.
 
 use crate::{
-    payment::{Order, OrderStatus, OrderUpdate, Resume, machine::round_of},
+    payment::{
+        Order, OrderStatus, OrderUpdate, Resume,
+        machine::{Api, round_of},
+    },
     pos::OrderRecord,
     vipps::model::{Amount, CreatePaymentRequest},
 };
@@ -41,6 +44,9 @@ pub enum Record {
         attempt: u32,
         idempotency_key: String,
         request: Box<CreatePaymentRequest>,
+        /// Which API the payment was made with (journals from before eCom: ePayment).
+        #[serde(default)]
+        api: Api,
     },
     /// A capture about to be sent.
     Capture {
@@ -71,6 +77,7 @@ impl Record {
             Effect::Create {
                 request,
                 idempotency_key,
+                api,
             } => {
                 let (order, attempt) = current?;
                 Record::Create {
@@ -78,12 +85,14 @@ impl Record {
                     attempt,
                     idempotency_key: idempotency_key.clone(),
                     request: request.clone(),
+                    api: *api,
                 }
             }
             Effect::Capture {
                 reference,
                 amount,
                 idempotency_key,
+                ..
             } => Record::Capture {
                 reference: reference.clone(),
                 idempotency_key: idempotency_key.clone(),
@@ -93,6 +102,7 @@ impl Record {
                 reference,
                 transaction_only,
                 idempotency_key,
+                ..
             } => Record::Cancel {
                 reference: reference.clone(),
                 transaction_only: *transaction_only,
@@ -164,7 +174,7 @@ struct Entry {
     order: Option<Order>,
     record: OrderRecord,
     /// Attempt, key, request and time of the last create.
-    create: Option<(u32, Box<CreatePaymentRequest>, String)>,
+    create: Option<(u32, Box<CreatePaymentRequest>, String, Api)>,
     withdrawn: bool,
     capture_round: u32,
     cancel_round: u32,
@@ -267,10 +277,11 @@ fn replay(text: &str) -> (Vec<Entry>, usize, bool) {
                 attempt,
                 request,
                 idempotency_key: _,
+                api,
                 ..
             } => {
                 by_reference.insert(request.reference.clone(), i);
-                e.create = Some((attempt, request, at));
+                e.create = Some((attempt, request, at, api));
                 e.capture_round = 1;
                 e.cancel_round = 1;
             }
@@ -351,10 +362,11 @@ impl Journal {
                 });
                 orders.push(e.record);
             } else if Some(i) == last_unfinished {
-                if let (Some(order), Some((attempt, request, at))) = (e.order, e.create) {
+                if let (Some(order), Some((attempt, request, at, api))) = (e.order, e.create) {
                     resume = Some(Resume {
                         order,
                         attempt,
+                        api,
                         request: *request,
                         age: age_of(&at),
                         withdrawn: e.withdrawn,

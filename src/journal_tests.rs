@@ -46,6 +46,7 @@ fn push_payment_records(id: &str) -> (Vec<Record>, CreatePaymentRequest) {
         Input::Created {
             reference,
             result: Ok(Some("http://sim/qr".into())),
+            valid_for: None,
         },
         now,
     );
@@ -59,6 +60,7 @@ fn push_payment_records(id: &str) -> (Vec<Record>, CreatePaymentRequest) {
                 state: crate::vipps::model::PaymentState::Terminated,
                 aggregate: crate::vipps::model::Aggregate::zero(order(id).currency),
                 redirect_url: None,
+                opened: false,
             }),
         },
         now,

@@ -264,6 +264,7 @@ impl Lane {
                 Effect::Create { request, .. } => held_back.push(Input::Created {
                     reference: request.reference,
                     result: Err(unjournaled()),
+                    valid_for: None,
                 }),
                 Effect::Capture { reference, .. } => held_back.push(Input::Captured {
                     reference,
@@ -357,6 +358,7 @@ mod tests {
             Effect::Create {
                 idempotency_key,
                 request,
+                ..
             },
         ] = calls.as_slice()
         else {
@@ -384,7 +386,8 @@ mod tests {
         assert_eq!(
             calls,
             vec![Effect::Poll {
-                reference: request.reference.clone()
+                reference: request.reference.clone(),
+                api: crate::payment::Api::Epayment,
             }]
         );
         // It is the active order again: a second one is refused.

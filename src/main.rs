@@ -247,6 +247,8 @@ fn run_kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
             poll_interval: config.poll_interval(),
             walk_away_after: config.walk_away_after(),
             exchange_personal_qr: config.vipps.personal_qr == config::PersonalQrMode::Exchange,
+            one_time_qr_api: config.vipps.one_time_qr,
+            qr_image: config.qr_image(),
             relaxed_poll_interval: webhooks
                 .is_some()
                 .then(|| Duration::from_millis(config.webhooks.poll_interval_ms)),
@@ -421,6 +423,7 @@ fn connect(
         system: config.system_info(),
         timeout: config.request_timeout(),
         retry: vipps::RetryPolicy::default(),
+        ecom: config.ecom_merchant(),
     })
     .map_err(|e| e.to_string())
 }

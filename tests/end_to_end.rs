@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 use vipps_kiosk::{
     app::driver,
-    payment::{self, FailureReason, Input, Machine, Method, Order, State},
+    payment::{self, Api, FailureReason, Input, Machine, Method, Order, State},
     scanner::RawScan,
     sim::{Simulator, backend::PhoneAction},
     ui::qr,
@@ -33,14 +33,22 @@ async fn lane() -> Lane {
 
 /// `exchange`: personal QRs are exchanged for the phone number first (QR API).
 async fn lane_with(exchange: bool) -> Lane {
+    lane_from(payment::Config {
+        exchange_personal_qr: exchange,
+        ..payment::Config::default()
+    })
+    .await
+}
+
+/// A lane whose machine has `config`, polling fast.
+async fn lane_from(config: payment::Config) -> Lane {
     let sim = common::simulator().await;
     let client = common::client_for(&sim.base_url());
     let machine = Machine::new(payment::Config {
         poll_interval: Duration::from_millis(50),
         failed_display: Duration::from_millis(200),
         approved_display: Duration::from_secs(60),
-        exchange_personal_qr: exchange,
-        ..payment::Config::default()
+        ..config
     });
     Lane {
         sim,
@@ -377,5 +385,228 @@ async fn exchange_errors_reach_the_customer_as_the_right_message() {
             captured.is_empty() && open.is_empty(),
             "{captured:?} {open:?}"
         );
+    }
+}
+
+// ---- the legacy eCom flow and Vipps' QR images -------------------------------------------
+
+async fn ecom_lane() -> Lane {
+    lane_from(payment::Config {
+        one_time_qr_api: Api::Ecom,
+        ..payment::Config::default()
+    })
+    .await
+}
+
+fn current_reference(lane: &Lane) -> String {
+    lane.machine
+        .payment()
+        .map(|p| p.reference.clone())
+        .unwrap_or_default()
+}
+
+/// The phone opens what the QR on screen says.
+async fn open_in_phone(target: &str) {
+    let status = vipps::plain_http_client()
+        .get(target)
+        .send()
+        .await
+        .expect("the QR's target answers")
+        .status();
+    assert!(status.is_success(), "opening the QR: {status}");
+}
+
+#[tokio::test]
+async fn ecom_qr_shows_opened_then_pays_and_captures_once() {
+    let mut lane = ecom_lane().await;
+    let o = order("e2e-ecom-0001");
+    let total = o.total_amount;
+    lane.feed(Input::OrderReceived(o)).await;
+    lane.run_until("the QR", waiting_qr).await;
+    let reference = current_reference(&lane);
+    let sim_view = &lane.sim_payments()[0];
+    assert_eq!(sim_view["api"], "ecom", "made with the eCom API");
+    let shown = lane
+        .machine
+        .payment()
+        .and_then(|p| p.qr.clone())
+        .expect("qr");
+    let target = decode_qr(&shown);
+    assert_eq!(target, sim_view["qrTargetUrl"].as_str().unwrap_or_default());
+
+    // Opening the QR in the app is what eCom (unlike ePayment) reports: "approve in the app".
+    open_in_phone(&target).await;
+    lane.run_until("opened", |s| {
+        matches!(s, State::Scanned { payment, .. } if payment.opened && payment.method == Method::OneTimeQr)
+    })
+    .await;
+
+    assert!(lane.sim.phone(&reference, PhoneAction::Approve));
+    lane.run_until("approved", |s| matches!(s, State::Approved { .. }))
+        .await;
+    let State::Approved { captured, .. } = lane.machine.state() else {
+        unreachable!()
+    };
+    assert_eq!(captured.value, total);
+    let (captured_refs, open) = lane.books();
+    assert_eq!(captured_refs, vec![reference.clone()]);
+    assert!(open.is_empty(), "{open:?}");
+
+    // eCom's own log: one successful capture, carrying the X-Request-Id the kiosk sent.
+    let details = lane.client.ecom_details(&reference).await.expect("details");
+    let captures: Vec<_> = details
+        .transaction_log_history
+        .iter()
+        .filter(|e| e.operation == vipps::ecom::Operation::Capture)
+        .collect();
+    assert_eq!(captures.len(), 1, "{details:?}");
+    assert!(captures[0].operation_success);
+    assert_eq!(
+        captures[0].request_id.as_deref(),
+        Some(vipps::ecom::request_id(&format!("capture1-{reference}")).as_str())
+    );
+}
+
+#[tokio::test]
+async fn ecom_qr_is_cancelled_before_a_push_and_an_approved_one_is_kept() {
+    // A personal QR while the eCom QR is live: the eCom payment ends, the push is ePayment.
+    let mut lane = ecom_lane().await;
+    lane.feed(Input::OrderReceived(order("e2e-ecom-0002")))
+        .await;
+    lane.run_until("the QR", waiting_qr).await;
+    lane.feed(Input::Scan(RawScan(PERSONAL_QR.into()))).await;
+    lane.run_until(
+        "the push",
+        |s| matches!(s, State::Scanned { payment, .. } if payment.created && payment.method == Method::PersonalQr),
+    )
+    .await;
+    let payments = lane.sim_payments();
+    assert_eq!(
+        (payments[0]["api"].as_str(), payments[0]["state"].as_str()),
+        (Some("ecom"), Some("TERMINATED"))
+    );
+    assert_eq!(payments[1]["api"], "epayment");
+    let push = payments[1]["reference"].as_str().unwrap().to_string();
+    assert!(lane.sim.phone(&push, PhoneAction::Approve));
+    lane.run_until("approved", |s| matches!(s, State::Approved { .. }))
+        .await;
+    let (captured, open) = lane.books();
+    assert_eq!(captured, vec![push]);
+    assert!(open.is_empty(), "{open:?}");
+
+    // Approved on the phone just before the scan: eCom has no cancelTransactionOnly, yet the
+    // kiosk keeps that payment and captures it, and creates no push.
+    let mut lane = ecom_lane().await;
+    lane.feed(Input::OrderReceived(order("e2e-ecom-0003")))
+        .await;
+    lane.run_until("the QR", waiting_qr).await;
+    let qr_reference = current_reference(&lane);
+    assert!(lane.sim.phone(&qr_reference, PhoneAction::Approve));
+    lane.feed(Input::Scan(RawScan(PERSONAL_QR.into()))).await;
+    lane.run_until("approved", |s| matches!(s, State::Approved { .. }))
+        .await;
+    let (captured, open) = lane.books();
+    assert_eq!(captured, vec![qr_reference]);
+    assert!(open.is_empty(), "{open:?}");
+    assert_eq!(lane.sim_payments().len(), 1, "no push payment was created");
+}
+
+#[tokio::test]
+async fn ecom_cancel_after_opening_and_withdrawal_leave_nothing_open() {
+    let mut lane = ecom_lane().await;
+    lane.feed(Input::OrderReceived(order("e2e-ecom-0004")))
+        .await;
+    lane.run_until("the QR", waiting_qr).await;
+    let first = current_reference(&lane);
+    assert!(lane.sim.phone(&first, PhoneAction::Open));
+    lane.run_until(
+        "opened",
+        |s| matches!(s, State::Scanned { payment, .. } if payment.opened),
+    )
+    .await;
+    // The customer taps Cancel on the kiosk: a fresh QR (a new payment) follows.
+    lane.feed(Input::CancelTapped).await;
+    lane.run_until("a fresh QR", |s| {
+        waiting_qr(s) && !matches!(s, State::Waiting { payment, .. } if payment.reference == first)
+    })
+    .await;
+    // The customer rejects in the app after opening the new one: "cancelled in the app".
+    let second = current_reference(&lane);
+    assert!(lane.sim.phone(&second, PhoneAction::Reject));
+    lane.run_until("the failure", |s| {
+        matches!(
+            s,
+            State::Failed {
+                reason: FailureReason::CancelledInApp,
+                ..
+            }
+        )
+    })
+    .await;
+    lane.run_until("a third QR", waiting_qr).await;
+    // Approved in the app, and the POS withdraws the order before the kiosk saw it: the
+    // approval is released (eCom VOID), nothing captured.
+    let third = current_reference(&lane);
+    assert!(lane.sim.phone(&third, PhoneAction::Approve));
+    lane.feed(Input::OrderWithdrawn("e2e-ecom-0004".into()))
+        .await;
+    lane.run_until("ended", |s| matches!(s, State::Failed { order: None, .. }))
+        .await;
+    let (captured, open) = lane.books();
+    assert!(open.is_empty(), "nothing left open: {open:?}");
+    assert!(captured.is_empty(), "{captured:?}");
+    let third_view = lane
+        .sim_payments()
+        .into_iter()
+        .find(|p| p["reference"] == third.as_str())
+        .expect("third payment");
+    assert_eq!(
+        third_view["aggregate"]["cancelledAmount"]["value"],
+        third_view["amount"]["value"]
+    );
+}
+
+/// `qr_source = "vipps-image"`: the QR on screen is Vipps' PNG, for both APIs. It decodes to
+/// the payment's target, and its link answers 404 once the QR is no longer open.
+#[tokio::test]
+async fn vipps_image_qr_is_a_png_that_decodes_and_expires() {
+    for api in [Api::Epayment, Api::Ecom] {
+        let mut lane = lane_from(payment::Config {
+            one_time_qr_api: api,
+            qr_image: true,
+            ..payment::Config::default()
+        })
+        .await;
+        lane.feed(Input::OrderReceived(order("e2e-image-0001")))
+            .await;
+        lane.run_until("the QR", waiting_qr).await;
+        let link = lane
+            .machine
+            .payment()
+            .and_then(|p| p.qr.clone())
+            .expect("link");
+        assert!(link.contains(".png"), "{api:?}: a PNG link: {link}");
+        let http = vipps::plain_http_client();
+        let png = vipps::qr_image::fetch(&http, &link).await.expect("the PNG");
+        let luma: Vec<u8> = png.rgba.chunks(4).map(|p| p[0]).collect();
+        let (w, h) = (png.width as usize, png.height as usize);
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| luma[y * w + x]);
+        let grids = img.detect_grids();
+        assert_eq!(grids.len(), 1, "{api:?}: one QR in Vipps' image");
+        let target = grids[0].decode().expect("decodes").1;
+        assert_eq!(
+            target,
+            lane.sim_payments()[0]["qrTargetUrl"]
+                .as_str()
+                .unwrap_or_default()
+        );
+
+        // The customer walks off; the POS withdraws. The image link is dead afterwards.
+        lane.feed(Input::OrderWithdrawn("e2e-image-0001".into()))
+            .await;
+        lane.run_until("ended", |s| matches!(s, State::Failed { order: None, .. }))
+            .await;
+        let gone = vipps::qr_image::fetch(&http, &link).await;
+        assert_eq!(gone.err().and_then(|e| e.status()), Some(404), "{api:?}");
     }
 }

@@ -272,6 +272,7 @@ fn failed_not_found() {
         l.input(Input::Created {
             reference: r,
             result: Err(refused),
+            valid_for: None,
         });
     });
 }
@@ -290,6 +291,7 @@ fn failed_service_trouble() {
         l.input(Input::Created {
             reference: r,
             result: Err(refused),
+            valid_for: None,
         });
     });
 }

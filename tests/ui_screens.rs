@@ -231,6 +231,7 @@ fn unknown_customer_is_never_called_a_wrong_number() {
         Input::Created {
             reference: r,
             result: Err(refused),
+            valid_for: None,
         },
     );
     let mut ui = ui(&app, PORTRAIT);
@@ -389,6 +390,7 @@ fn still_there_prompt_offers_more_time() {
         Message::Executed(Some(Input::Created {
             reference: r,
             result: Ok(Some("http://sim/q".into())),
+            valid_for: None,
         })),
         t0,
     );
@@ -484,6 +486,7 @@ fn a_long_order_scrolls_and_keeps_total_and_instructions_in_view() {
             Input::Created {
                 reference: r,
                 result: Ok(Some("http://sim/_sim/qr/abc123".into())),
+                valid_for: None,
             },
         );
         let mut ui = ui(&app, size);

@@ -113,6 +113,7 @@ async fn mock(
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(50),
         },
+        ecom: Default::default(),
     })
     .unwrap();
     (m, client, server)

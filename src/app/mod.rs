@@ -95,6 +95,11 @@ pub enum Message {
     Tick(Instant),
     /// An API call finished.
     Executed(Option<Input>),
+    /// Vipps' QR image for `url` was fetched (`vipps-image`).
+    QrFetched {
+        url: String,
+        result: Result<crate::vipps::qr_image::Decoded, crate::vipps::Error>,
+    },
     Scanned(RawScan),
     CancelTapped,
     DismissTapped,
@@ -128,6 +133,8 @@ pub struct App {
     assets: Assets,
     /// The one-time QR bitmap, built once per payment.
     qr: Option<QrImage>,
+    /// A Vipps QR image being fetched, or to be fetched again at the instant given.
+    qr_fetch: Option<(String, Option<Instant>)>,
     demo: Option<demo::Demo>,
     dev: Option<DevPanel>,
     dev_status: Option<String>,
@@ -156,6 +163,9 @@ pub fn fit_scale(physical: Size) -> f32 {
 
 /// After this long with nothing to pay, the idle screen explains how paying works.
 pub const ATTRACT_AFTER: Duration = Duration::from_secs(60);
+
+/// A failed QR image fetch is tried again after this long.
+const QR_FETCH_RETRY: Duration = Duration::from_secs(2);
 
 /// A pause between demo orders, so the Approved screen can be seen.
 const DEMO_PAUSE: Duration = Duration::from_secs(2);
@@ -192,6 +202,7 @@ impl App {
             idle_from: None,
             assets: Assets::new(setup.scanner_direction),
             qr: None,
+            qr_fetch: None,
             demo: setup.demo,
             dev: setup.dev,
             dev_status: None,
@@ -240,6 +251,7 @@ impl App {
                 let task = self.step(Input::Tick, now);
                 Task::batch([task, self.feed_demo(now)])
             }
+            Message::QrFetched { url, result } => self.on_qr_fetched(url, result, now),
             Message::Executed(Some(input)) => self.step(input, now),
             Message::Executed(None) => Task::none(),
             Message::Webhook(input) => self.step(input, now),
@@ -304,7 +316,7 @@ impl App {
     /// After a step: the screen's own state follows the machine, and the lane's API calls
     /// (journaled already) go out as tasks.
     fn run(&mut self, calls: Vec<Effect>, now: Instant) -> Task<Message> {
-        self.refresh_qr();
+        let fetch = self.refresh_qr(now);
         // The customer's choices last as long as their order.
         if self.machine().order().is_none() {
             self.lang = self.default_lang;
@@ -316,25 +328,83 @@ impl App {
             (_, _) => self.idle_from = None,
         }
         let Some(client) = self.client.clone() else {
-            return Task::none();
+            return fetch;
         };
         Task::batch(
-            calls.into_iter().map(|call| {
-                Task::perform(driver::execute(client.clone(), call), Message::Executed)
-            }),
+            calls
+                .into_iter()
+                .map(|call| Task::perform(driver::execute(client.clone(), call), Message::Executed))
+                .chain([fetch]),
         )
     }
 
-    /// Builds the QR bitmap when the payment's QR text changes: once per payment, never in view.
-    fn refresh_qr(&mut self) {
+    /// A fetched Vipps QR image: shown when it is still the payment's; a 404 means the QR
+    /// expired, and the machine replaces it; other failures are tried again shortly (the
+    /// screen says the QR is loading meanwhile).
+    fn on_qr_fetched(
+        &mut self,
+        url: String,
+        result: Result<crate::vipps::qr_image::Decoded, crate::vipps::Error>,
+        now: Instant,
+    ) -> Task<Message> {
+        if self.qr_fetch.as_ref().is_none_or(|(u, _)| *u != url) {
+            return Task::none(); // an image for a QR no longer shown
+        }
+        match result {
+            Ok(image) => {
+                self.qr_fetch = None;
+                self.qr = Some(QrImage::from_rgba(
+                    &url,
+                    image.width,
+                    image.height,
+                    image.rgba,
+                ));
+                Task::none()
+            }
+            Err(e) if e.status() == Some(404) => {
+                self.qr_fetch = None;
+                match self.machine().payment().map(|p| p.reference.clone()) {
+                    Some(reference) => self.step(Input::QrUnavailable { reference }, now),
+                    None => Task::none(),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not fetch the QR image; trying again");
+                self.qr_fetch = Some((url, Some(now + QR_FETCH_RETRY)));
+                Task::none()
+            }
+        }
+    }
+
+    /// Builds the QR bitmap when the payment's QR changes: once per payment, never in view.
+    /// A Vipps image link is fetched instead (the task returned).
+    fn refresh_qr(&mut self, now: Instant) -> Task<Message> {
         let want = self
             .machine()
             .payment()
             .filter(|p| p.method == Method::OneTimeQr)
-            .and_then(|p| p.qr.as_deref());
+            .and_then(|p| Some((p.qr.clone()?, p.shows_vipps_image())));
         match want {
-            Some(text) if self.qr.as_ref().is_none_or(|q| q.text != text) => {
-                self.qr = QrImage::new(text);
+            Some((url, true)) if self.qr.as_ref().is_none_or(|q| q.text != url) => {
+                let due = match &self.qr_fetch {
+                    Some((u, None)) if *u == url => false, // under way
+                    Some((u, Some(at))) if *u == url => now >= *at,
+                    _ => true,
+                };
+                if due {
+                    self.qr_fetch = Some((url.clone(), None));
+                    let http = self.http.clone();
+                    return Task::perform(
+                        async move {
+                            let result = crate::vipps::qr_image::fetch(&http, &url).await;
+                            Message::QrFetched { url, result }
+                        },
+                        |m| m,
+                    );
+                }
+            }
+            Some((text, false)) if self.qr.as_ref().is_none_or(|q| q.text != text) => {
+                self.qr = QrImage::new(&text);
                 if self.qr.is_none() {
                     tracing::error!("the QR text does not fit in a QR code");
                 }
@@ -349,9 +419,11 @@ impl App {
                     }
                 ) {
                     self.qr = None;
+                    self.qr_fetch = None;
                 }
             }
         }
+        Task::none()
     }
 
     fn feed_demo(&mut self, now: Instant) -> Task<Message> {
@@ -507,7 +579,10 @@ impl App {
                 ctx,
                 Waiting {
                     order,
-                    qr: self.qr.as_ref().filter(|_| payment.created),
+                    // Only this payment's QR: never an old one while a new image loads.
+                    qr: self.qr.as_ref().filter(|q| {
+                        payment.created && payment.qr.as_deref() == Some(q.text.as_str())
+                    }),
                     refreshing: false,
                     renews_in: payment
                         .created
@@ -547,10 +622,11 @@ impl App {
                 screen::scanned::view(ctx, payment.amount, Phase::Cancelling, trouble(payment))
             }
             State::Scanned { payment, .. } => {
-                let phase = if payment.created {
-                    Phase::Waiting {
-                        time_left: payment.deadline.saturating_duration_since(now),
-                    }
+                let time_left = payment.deadline.saturating_duration_since(now);
+                let phase = if payment.opened {
+                    Phase::Opened { time_left }
+                } else if payment.created {
+                    Phase::Waiting { time_left }
                 } else {
                     Phase::Sending
                 };

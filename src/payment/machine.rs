@@ -49,7 +49,26 @@ pub struct Config {
     /// Exchange a scanned personal QR for the phone number (QR API) and push to the number,
     /// rather than sending the code itself.
     pub exchange_personal_qr: bool,
+    /// Which API makes the one-time QR payment (push payments are always ePayment).
+    pub one_time_qr_api: Api,
+    /// Show the QR image Vipps renders (a PNG link) rather than drawing the QR here.
+    pub qr_image: bool,
 }
+
+/// The API a payment is made and followed with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Api {
+    /// ePayment (`/epayment/v1`): the default, and the only one for push payments.
+    #[default]
+    Epayment,
+    /// The legacy eCom v2 API with the QR API's one-time QR (Norway only). Its details show
+    /// when the customer has opened the QR, so the kiosk can move on to "approve in the app".
+    Ecom,
+}
+
+/// An eCom one-time QR must be opened within 5 minutes of the initiate.
+pub const ECOM_QR_WINDOW: Duration = Duration::from_secs(300);
 
 impl Default for Config {
     fn default() -> Self {
@@ -67,6 +86,8 @@ impl Default for Config {
             walk_away_warning: Duration::from_secs(60),
             relaxed_poll_interval: None,
             exchange_personal_qr: false,
+            one_time_qr_api: Api::Epayment,
+            qr_image: false,
         }
     }
 }
@@ -160,6 +181,8 @@ pub struct Observed {
     pub aggregate: Aggregate,
     /// What a GET says to show for a one-time QR (used when resuming after a restart).
     pub redirect_url: Option<String>,
+    /// The customer has opened the one-time QR in the app (eCom only; ePayment cannot tell).
+    pub opened: bool,
 }
 
 /// A payment the journal found unfinished after a restart: its order, and the create request
@@ -168,6 +191,7 @@ pub struct Observed {
 pub struct Resume {
     pub order: Order,
     pub attempt: u32,
+    pub api: Api,
     pub request: CreatePaymentRequest,
     /// How long ago the create request was first sent.
     pub age: Duration,
@@ -193,7 +217,10 @@ pub enum Input {
     MoreTimeTapped,
     Created {
         reference: String,
+        /// What to show for a one-time QR (the text to encode, or an image link).
         result: Result<Option<String>, ApiError>,
+        /// How long that QR stays valid, when Vipps says (eCom's `expiresIn`).
+        valid_for: Option<Duration>,
     },
     Polled {
         reference: String,
@@ -211,6 +238,10 @@ pub enum Input {
     Exchanged {
         reference: String,
         result: Result<crate::vipps::Secret, ApiError>,
+    },
+    /// The QR image link of `reference` answers 404: that QR has expired; show a new one.
+    QrUnavailable {
+        reference: String,
     },
     /// Carry on with a payment found unfinished in the journal (only from Idle).
     Resume(Box<Resume>),
@@ -255,19 +286,23 @@ pub enum Effect {
     Create {
         request: Box<CreatePaymentRequest>,
         idempotency_key: String,
+        api: Api,
     },
     Poll {
         reference: String,
+        api: Api,
     },
     Capture {
         reference: String,
         amount: Amount,
         idempotency_key: String,
+        api: Api,
     },
     Cancel {
         reference: String,
         transaction_only: bool,
         idempotency_key: String,
+        api: Api,
     },
     /// Ask for the phone number behind a personal QR (before a push payment's create).
     Exchange {
@@ -288,6 +323,9 @@ pub enum Effect {
 pub struct Payment {
     pub reference: String,
     pub method: Method,
+    pub api: Api,
+    /// The customer opened the one-time QR in the app (eCom): now it waits for approval.
+    pub opened: bool,
     pub amount: Amount,
     /// The create request, kept to be sent again unchanged after a timeout.
     pub(crate) request: CreatePaymentRequest,
@@ -398,6 +436,16 @@ impl State {
                 payment,
             },
         }
+    }
+}
+
+impl Payment {
+    /// Its QR is a link to an image Vipps renders, not text to draw.
+    pub fn shows_vipps_image(&self) -> bool {
+        self.request
+            .qr_format
+            .as_ref()
+            .is_some_and(|f| f.format != QrFormatKind::TextTargetUrl)
     }
 }
 
@@ -580,9 +628,19 @@ impl Machine {
             Input::CancelTapped => self.on_cancel_tapped(now, &mut fx),
             Input::DismissTapped => self.on_dismiss(now, &mut fx),
             Input::MoreTimeTapped => {} // counted as activity above
-            Input::Created { reference, result } => {
+            Input::Created {
+                reference,
+                result,
+                valid_for,
+            } => {
                 if self.is_current(&reference) {
-                    self.on_created(result, now, &mut fx);
+                    self.on_created(result, valid_for, now, &mut fx);
+                }
+            }
+            Input::QrUnavailable { reference } => {
+                if self.is_current(&reference) {
+                    tracing::warn!(reference, "the QR image link has expired; replacing the QR");
+                    self.renew_expired_qr(&mut fx);
                 }
             }
             Input::Polled { reference, result } => {
@@ -648,15 +706,26 @@ impl Machine {
         now: Instant,
     ) -> Payment {
         let reference = reference_for(&order.order_id, attempt);
+        let api = match method {
+            Method::OneTimeQr => self.config.one_time_qr_api,
+            Method::PersonalQr => Api::Epayment,
+        };
         let (user_flow, customer, qr_format, window) = match method {
             Method::OneTimeQr => (
                 UserFlow::Qr,
                 None,
                 Some(QrFormat {
-                    format: QrFormatKind::TextTargetUrl,
+                    format: if self.config.qr_image {
+                        QrFormatKind::ImagePng
+                    } else {
+                        QrFormatKind::TextTargetUrl
+                    },
                     size: None,
                 }),
-                self.config.qr_window,
+                match api {
+                    Api::Epayment => self.config.qr_window,
+                    Api::Ecom => self.config.qr_window.min(ECOM_QR_WINDOW),
+                },
             ),
             Method::PersonalQr => (
                 UserFlow::PushMessage,
@@ -685,6 +754,8 @@ impl Machine {
         Payment {
             reference,
             method,
+            api,
+            opened: false,
             amount: order.total(),
             request,
             created: false,
@@ -710,6 +781,7 @@ impl Machine {
         Effect::Create {
             request: Box::new(p.request.clone()),
             idempotency_key: key("create", &p.reference, 1),
+            api: p.api,
         }
     }
 
@@ -733,6 +805,7 @@ impl Machine {
                 &p.reference,
                 p.cancel_round,
             ),
+            api: p.api,
         }
     }
 
@@ -741,6 +814,7 @@ impl Machine {
             reference: p.reference.clone(),
             amount: p.amount,
             idempotency_key: key("capture", &p.reference, p.capture_round),
+            api: p.api,
         }
     }
 
@@ -882,11 +956,14 @@ impl Machine {
         }
         let (method, window) = match r.request.user_flow {
             UserFlow::PushMessage => (Method::PersonalQr, self.config.push_window),
+            _ if r.api == Api::Ecom => (Method::OneTimeQr, ECOM_QR_WINDOW),
             _ => (Method::OneTimeQr, self.config.qr_window),
         };
         let mut payment = Payment {
             reference: r.request.reference.clone(),
             method,
+            api: r.api,
+            opened: false,
             amount: r.request.amount,
             request: r.request,
             // Unknown until the first read: a cancel asked for meanwhile waits for it.
@@ -926,6 +1003,7 @@ impl Machine {
         payment.poll_in_flight = true;
         fx.push(Effect::Poll {
             reference: payment.reference.clone(),
+            api: payment.api,
         });
         self.state = State::awaiting(method, order, attempt, payment);
     }
@@ -966,6 +1044,7 @@ impl Machine {
         tracing::debug!(reference = %p.reference, ?name, "webhook: reading the payment now");
         fx.push(Effect::Poll {
             reference: p.reference.clone(),
+            api: p.api,
         });
     }
 
@@ -1113,9 +1192,20 @@ impl Machine {
         }
     }
 
+    /// The shown QR can no longer be used: replace it, as when its window closes.
+    fn renew_expired_qr(&mut self, fx: &mut Vec<Effect>) {
+        if let State::Waiting { payment, .. } = &self.state
+            && payment.created
+            && !payment.busy
+        {
+            self.begin_cancel(AfterCancel::Renew, true, fx);
+        }
+    }
+
     fn on_created(
         &mut self,
         result: Result<Option<String>, ApiError>,
+        valid_for: Option<Duration>,
         now: Instant,
         fx: &mut Vec<Effect>,
     ) {
@@ -1133,6 +1223,9 @@ impl Machine {
                 p.created = true;
                 p.failures = 0;
                 p.qr = redirect;
+                if let Some(valid) = valid_for {
+                    p.deadline = p.deadline.min(now + valid);
+                }
                 p.next_poll = now + interval;
                 tracing::info!(reference = %p.reference, "payment created");
                 // A cancel was waiting for the payment to exist.
@@ -1206,7 +1299,11 @@ impl Machine {
                         p.qr = observed.redirect_url.clone();
                     }
                 }
+                let opened = observed.opened;
                 self.on_observed(observed, now, fx);
+                if opened {
+                    self.on_opened(now, fx);
+                }
                 match &mut self.state {
                     // A cancel asked for while the resumed payment was being read.
                     State::Cancelling { payment, .. } if resuming && !payment.busy => {
@@ -1241,6 +1338,35 @@ impl Machine {
                 p.next_poll = now + backoff(&self.config, failures);
             }
         }
+    }
+
+    /// The customer opened the one-time QR in the app (eCom): the screen asks them to approve
+    /// there, with the time the app gives them, and the POS hears "scanned".
+    fn on_opened(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        let State::Waiting { payment, .. } = &self.state else {
+            return;
+        };
+        if payment.opened || payment.busy {
+            return;
+        }
+        let Some(Active {
+            order,
+            attempt,
+            mut payment,
+            ..
+        }) = self.take_active(false)
+        else {
+            return;
+        };
+        tracing::info!(reference = %payment.reference, "the customer opened the QR in the app");
+        payment.opened = true;
+        payment.deadline = now + self.config.push_window;
+        fx.push(Self::notify(&order, OrderStatus::Scanned, Some(&payment)));
+        self.state = State::Scanned {
+            order,
+            attempt,
+            payment,
+        };
     }
 
     fn on_captured(
@@ -1291,6 +1417,7 @@ impl Machine {
                 tracing::info!(reference = %p.reference, "cancel met an approval");
                 let observed = Observed {
                     redirect_url: None,
+                    opened: false,
                     state: PaymentState::Authorized,
                     aggregate: Aggregate {
                         authorized_amount: p.amount,
@@ -1536,6 +1663,7 @@ impl Machine {
                     p.poll_in_flight = true;
                     fx.push(Effect::Poll {
                         reference: p.reference.clone(),
+                        api: p.api,
                     });
                 }
             }

@@ -37,6 +37,7 @@ fn observed(state: PaymentState, captured: i64, cancelled: i64) -> Observed {
     };
     Observed {
         redirect_url: None,
+        opened: false,
         state,
         aggregate: Aggregate {
             authorized_amount: Amount::new(Currency::Nok, authorized),
@@ -87,6 +88,7 @@ impl H {
         self.step(Input::Created {
             reference,
             result: Ok(redirect.map(str::to_string)),
+            valid_for: None,
         })
     }
     fn polled(&mut self, result: Result<Observed, ApiError>) -> Vec<Effect> {
@@ -121,6 +123,7 @@ fn creates(fx: &[Effect]) -> Vec<(&CreatePaymentRequest, &str)> {
             Effect::Create {
                 request,
                 idempotency_key,
+                ..
             } => Some((request.as_ref(), idempotency_key.as_str())),
             _ => None,
         })
@@ -140,6 +143,7 @@ fn captures(fx: &[Effect]) -> Vec<(String, Amount, String)> {
                 reference,
                 amount,
                 idempotency_key,
+                ..
             } => Some((reference.clone(), *amount, idempotency_key.clone())),
             _ => None,
         })
@@ -153,6 +157,7 @@ fn cancels(fx: &[Effect]) -> Vec<(String, bool, String)> {
                 reference,
                 transaction_only,
                 idempotency_key,
+                ..
             } => Some((
                 reference.clone(),
                 *transaction_only,
@@ -410,6 +415,7 @@ fn stale_replies_for_an_earlier_payment_are_ignored() {
         Input::Created {
             reference: "order-0001-1".into(),
             result: Ok(Some(TARGET.into())),
+            valid_for: None,
         },
         Input::Captured {
             reference: "order-0001-1".into(),
@@ -463,6 +469,7 @@ fn create_timeout_is_retried_with_the_same_key_and_body() {
     h.step(Input::Created {
         reference: reference.clone(),
         result: Err(timeout()),
+        valid_for: None,
     });
     assert!(h.tick_after(Duration::from_millis(500)).is_empty());
     let again = h.tick_after(Duration::from_millis(500));
@@ -470,6 +477,7 @@ fn create_timeout_is_retried_with_the_same_key_and_body() {
     h.step(Input::Created {
         reference,
         result: Ok(Some(TARGET.into())),
+        valid_for: None,
     });
     assert!(h.m.payment().is_some_and(|p| p.created));
 }
@@ -489,6 +497,7 @@ fn push_refusals_map_to_customer_reasons() {
         let fx = h.step(Input::Created {
             reference: h.reference(),
             result: Err(api_err(400, Some(code), false)),
+            valid_for: None,
         });
         assert_eq!(statuses(&fx), vec![OrderStatus::Failed]);
         assert!(
@@ -820,6 +829,7 @@ fn journaled_request(h: &mut H, personal: bool) -> CreatePaymentRequest {
 fn resume(request: CreatePaymentRequest, withdrawn: bool) -> Input {
     Input::Resume(Box::new(Resume {
         order: order("order-0001"),
+        api: Api::Epayment,
         attempt: if request.user_flow == UserFlow::PushMessage {
             2
         } else {
@@ -1211,4 +1221,136 @@ fn cancel_during_the_exchange_goes_back_to_the_qr_without_a_push() {
         UserFlow::Qr,
         "a fresh one-time QR, no push"
     );
+}
+
+// ---- eCom one-time QR and Vipps' QR images ----------------------------------------------
+
+fn ecom() -> H {
+    H {
+        m: Machine::new(Config {
+            one_time_qr_api: Api::Ecom,
+            qr_image: true,
+            ..Config::default()
+        }),
+        now: Instant::now(),
+    }
+}
+
+#[test]
+fn ecom_payments_carry_their_api_and_push_payments_stay_epayment() {
+    let mut h = ecom();
+    let fx = h.step(Input::OrderReceived(order("order-0001")));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Create { api: Api::Ecom, request, .. }, ..]
+            if request.qr_format.as_ref().map(|f| f.format) == Some(QrFormatKind::ImagePng)),
+        "{fx:?}"
+    );
+    h.created(Some(TARGET));
+    let fx = h.tick_after(Duration::from_secs(1));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Poll { api: Api::Ecom, .. }]),
+        "{fx:?}"
+    );
+    // A personal QR: the eCom payment is cancelled with its API, the push is ePayment.
+    h.polled(Ok(observed(PaymentState::Created, 0, 0)));
+    let fx = h.step(scan(QR));
+    assert!(
+        matches!(
+            fx.as_slice(),
+            [Effect::Cancel {
+                api: Api::Ecom,
+                transaction_only: true,
+                ..
+            }]
+        ),
+        "{fx:?}"
+    );
+    let fx = h.cancel_answer(Ok(observed(PaymentState::Terminated, 0, 0)));
+    assert!(
+        matches!(
+            fx.as_slice(),
+            [
+                Effect::Create {
+                    api: Api::Epayment,
+                    ..
+                },
+                ..
+            ]
+        ),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn an_opened_ecom_qr_moves_to_approve_in_the_app_once() {
+    let mut h = ecom();
+    h.waiting();
+    h.tick_after(Duration::from_secs(1));
+    let fx = h.polled(Ok(Observed {
+        opened: true,
+        ..observed(PaymentState::Created, 0, 0)
+    }));
+    assert_eq!(statuses(&fx), vec![OrderStatus::Scanned]);
+    let State::Scanned { payment, .. } = h.state() else {
+        panic!("{:?}", h.state());
+    };
+    assert!(payment.opened && payment.method == Method::OneTimeQr);
+    // The app gives the customer the push window from now on to approve.
+    assert_eq!(payment.deadline, h.now + Config::default().push_window);
+    // Later polls that still say "opened" change nothing; the approval captures.
+    h.tick_after(Duration::from_secs(1));
+    let fx = h.polled(Ok(Observed {
+        opened: true,
+        ..observed(PaymentState::Created, 0, 0)
+    }));
+    assert!(statuses(&fx).is_empty(), "{fx:?}");
+    h.tick_after(Duration::from_secs(1));
+    let fx = h.polled(Ok(Observed {
+        opened: true,
+        ..observed(PaymentState::Authorized, 0, 0)
+    }));
+    assert_eq!(captures(&fx).len(), 1);
+}
+
+#[test]
+fn the_qr_valid_time_vipps_gives_brings_the_renewal_forward() {
+    let mut h = ecom();
+    h.step(Input::OrderReceived(order("order-0001")));
+    let reference = h.reference();
+    h.step(Input::Created {
+        reference,
+        result: Ok(Some(TARGET.into())),
+        valid_for: Some(Duration::from_secs(120)),
+    });
+    let renew_before = Config::default().qr_renew_before;
+    // Not yet: a minute and a bit before the 120 s are up.
+    let fx = h.tick_after(Duration::from_secs(120) - renew_before - Duration::from_secs(5));
+    assert!(cancels(&fx).is_empty(), "{fx:?}");
+    let fx = h.tick_after(Duration::from_secs(10));
+    assert_eq!(
+        cancels(&fx).len(),
+        1,
+        "renewed before the QR runs out: {fx:?}"
+    );
+}
+
+#[test]
+fn a_dead_qr_image_link_replaces_the_qr_and_stale_ones_are_ignored() {
+    let mut h = ecom();
+    h.waiting();
+    let fx = h.step(Input::QrUnavailable {
+        reference: "someone-else-1".into(),
+    });
+    assert!(fx.is_empty());
+    let fx = h.step(Input::QrUnavailable {
+        reference: h.reference(),
+    });
+    assert_eq!(cancels(&fx).len(), 1, "{fx:?}");
+    assert!(matches!(
+        h.state(),
+        State::Cancelling {
+            after: AfterCancel::Renew,
+            ..
+        }
+    ));
 }

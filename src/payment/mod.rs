@@ -4,7 +4,7 @@ pub mod machine;
 pub mod order;
 
 pub use machine::{
-    AfterCancel, ApiError, Config, Effect, FailureReason, Input, Machine, Method, Notice, Observed,
-    OrderStatus, OrderUpdate, Payment, PersonalQr, Resume, State,
+    AfterCancel, Api, ApiError, Config, Effect, FailureReason, Input, Machine, Method, Notice,
+    Observed, OrderStatus, OrderUpdate, Payment, PersonalQr, Resume, State,
 };
 pub use order::{Line, Order, OrderError};

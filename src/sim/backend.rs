@@ -11,6 +11,20 @@ use std::collections::HashMap;
 /// push payment within 5.
 pub const QR_EXPIRY_S: f64 = 600.0;
 pub const PUSH_EXPIRY_S: f64 = 300.0;
+/// An eCom landing-page link (and its one-time QR) must be opened within 5 minutes.
+pub const ECOM_QR_EXPIRY_S: f64 = 300.0;
+
+pub mod ecom;
+
+/// Which API made a payment: eCom payments are ePayment payments underneath, with their own
+/// endpoints and the "opened in the app" signal ePayment lacks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SimApi {
+    #[default]
+    Epayment,
+    Ecom,
+}
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -35,6 +49,12 @@ pub struct SimPayment {
     /// The sales unit that created it (for webhook payloads).
     #[serde(skip)]
     pub msn: String,
+    pub api: SimApi,
+    /// The transaction id given when the customer opened the QR in the app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened: Option<String>,
+    /// Until when the QR can be opened (eCom: 5 minutes; ePayment: the whole window).
+    pub qr_expires_at: f64,
 }
 
 /// An answer: HTTP status and JSON body. Errors carry a problem+json body.
@@ -101,6 +121,8 @@ struct StoredReply {
 /// What the phone does to a payment, via the control API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhoneAction {
+    /// The customer opened the one-time QR in the app (scanned it).
+    Open,
     Approve,
     Reject,
     Expire,
@@ -201,7 +223,8 @@ impl Backend {
             .values()
             .filter(|p| p.state == PaymentState::Created)
             .filter_map(|p| {
-                if now >= p.expires_at {
+                let unopened_qr_gone = p.opened.is_none() && now >= p.qr_expires_at;
+                if now >= p.expires_at || unopened_qr_gone {
                     Some((p.reference.clone(), PhoneAction::Expire))
                 } else if self
                     .auto_approve_after_s
@@ -237,7 +260,15 @@ impl Backend {
             );
         }
         let amount = p.amount;
+        // Approving or rejecting in the app means the customer opened the payment first.
+        if action != PhoneAction::Expire && p.opened.is_none() {
+            p.opened = Some(format!(
+                "{}",
+                5_000_000_000u64 + u64::from(fxhash(reference))
+            ));
+        }
         let name = match action {
+            PhoneAction::Open => return Reply::ok(200, self.get_body(reference)),
             PhoneAction::Approve => {
                 p.state = PaymentState::Authorized;
                 p.aggregate.authorized_amount = amount;
@@ -446,6 +477,9 @@ impl Backend {
             redirect_url: redirect_url.clone(),
             events: Vec::new(),
             msn: String::new(),
+            api: SimApi::Epayment,
+            opened: None,
+            qr_expires_at: now + expiry,
         };
         self.payments.insert(req.reference.clone(), payment);
         self.order.push(req.reference.clone());

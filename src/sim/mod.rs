@@ -11,7 +11,7 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
+    routing::{delete, get, post, put},
 };
 use backend::{Backend, PhoneAction, Reply, problem};
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,41 @@ pub struct SimConfig {
     pub client_secret: Option<String>,
     /// Access token lifetime in seconds (1 hour in Vipps' test environment).
     pub token_lifetime_s: u64,
+    /// Vipps' rate limits per payment.
+    pub rate_limits: RateLimits,
+}
+
+/// Vipps' rate limits per payment (`/_sim/limits`): calls to one endpoint for one reference
+/// (or eCom orderId) within `windowMs`, real time. Over it: 429 with `Retry-After`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct RateLimits {
+    pub enabled: bool,
+    pub window_ms: u64,
+    /// GET payment, its events, and eCom details: 120 a minute each.
+    pub reads: usize,
+    /// Create, capture, cancel and refund: 5 a minute each.
+    pub changes: usize,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            enabled: true,
+            window_ms: 60_000,
+            reads: 120,
+            changes: 5,
+        }
+    }
+}
+
+/// The limits in force, the calls within the window per (reference, endpoint), and how many
+/// calls were refused.
+#[derive(Default)]
+struct Limiter {
+    limits: RateLimits,
+    calls: HashMap<(String, &'static str), std::collections::VecDeque<Instant>>,
+    refused: u64,
 }
 
 impl Default for SimConfig {
@@ -49,6 +84,7 @@ impl Default for SimConfig {
             client_id: None,
             client_secret: None,
             token_lifetime_s: 3600,
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -92,6 +128,7 @@ pub struct FaultCounts {
 
 struct Shared {
     faults: Mutex<(ApiFaults, FaultCounts, u64)>,
+    limiter: Mutex<Limiter>,
     backend: Mutex<Backend>,
     tokens: Mutex<HashMap<String, Instant>>,
     start: Instant,
@@ -166,9 +203,13 @@ impl Simulator {
             backend: Mutex::new(backend),
             tokens: Mutex::new(HashMap::new()),
             start: Instant::now(),
-            config,
             webhooks: Arc::new(webhooks::Webhooks::new(tokio::runtime::Handle::current())),
             faults: Mutex::new((ApiFaults::default(), FaultCounts::default(), 0x2545_f491)),
+            limiter: Mutex::new(Limiter {
+                limits: config.rate_limits.clone(),
+                ..Limiter::default()
+            }),
+            config,
         });
         let app = router(shared.clone());
         let task = tokio::spawn(async move {
@@ -228,6 +269,18 @@ impl Simulator {
         self.shared.webhooks.counts()
     }
 
+    /// Rate limits, in-process (tests).
+    pub fn set_rate_limits(&self, limits: RateLimits) {
+        let mut l = lock(&self.shared.limiter);
+        l.limits = limits;
+        l.calls.clear();
+    }
+
+    /// How many calls the rate limits refused.
+    pub fn rate_limited(&self) -> u64 {
+        lock(&self.shared.limiter).refused
+    }
+
     pub fn set_auto_approve(&self, after: Option<Duration>) {
         self.shared.backend().auto_approve_after_s = after.map(|d| d.as_secs_f64());
     }
@@ -258,6 +311,19 @@ fn endpoint_of(method: &axum::http::Method, path: &str) -> Option<&'static str> 
     }
     if p == "/qr/v1/exchange" {
         return Some("exchange");
+    }
+    if p == "/qr/v1" {
+        return Some("qr");
+    }
+    if let Some(rest) = p.strip_prefix("/ecomm/v2/payments") {
+        return Some(match (method.as_str(), rest.rsplit('/').next()) {
+            ("POST", _) if rest.is_empty() => "create",
+            ("POST", Some("capture")) => "capture",
+            ("PUT", Some("cancel")) => "cancel",
+            ("POST", Some("refund")) => "refund",
+            ("GET", Some("details")) => "get",
+            _ => return None,
+        });
     }
     let rest = p.strip_prefix("/epayment/v1/payments")?;
     Some(match (method.as_str(), rest.rsplit('/').next()) {
@@ -328,6 +394,116 @@ async fn inject_faults(
     response
 }
 
+/// Applies Vipps' per-payment rate limits (`RateLimits`) to payment calls.
+async fn rate_limit(
+    State(s): State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    let endpoint = match endpoint_of(request.method(), &path) {
+        Some(e @ ("create" | "get" | "events" | "capture" | "cancel" | "refund")) => e,
+        _ => return next.run(request).await,
+    };
+    let limits = lock(&s.limiter).limits.clone();
+    if !limits.enabled {
+        return next.run(request).await;
+    }
+    let ecom = path.starts_with("/ecomm/");
+    let (request, reference) = if endpoint == "create" {
+        // The reference is in the body: read it, and hand the body on unchanged.
+        let (parts, body) = request.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+            return problem(413, None, "Payload Too Large", "body over 1 MiB").into_response();
+        };
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let reference = v["reference"]
+            .as_str()
+            .or_else(|| v["transaction"]["orderId"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        (
+            axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes)),
+            reference,
+        )
+    } else {
+        let reference = path
+            .split_once("/payments/")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_string())
+            .unwrap_or_default();
+        (request, reference)
+    };
+    let max = if matches!(endpoint, "get" | "events") {
+        limits.reads
+    } else {
+        limits.changes
+    };
+    let window = Duration::from_millis(limits.window_ms);
+    let now = Instant::now();
+    {
+        let mut l = lock(&s.limiter);
+        let calls = l.calls.entry((reference, endpoint)).or_default();
+        while calls
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            calls.pop_front();
+        }
+        if calls.len() >= max {
+            let free_in = calls
+                .front()
+                .map_or(window, |t| window.saturating_sub(now.duration_since(*t)));
+            l.refused += 1;
+            let detail = format!("more than {max} {endpoint} calls for this payment");
+            let mut r = if ecom {
+                backend::ecom::ecom_error(429, "VippsError", 0, &detail).into_response()
+            } else {
+                problem(429, None, "Too Many Requests", &detail).into_response()
+            };
+            let secs = free_in.as_secs_f64().ceil().max(1.0) as u64;
+            if let Ok(v) = secs.to_string().parse() {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return r;
+        }
+        calls.push_back(now);
+    }
+    next.run(request).await
+}
+
+async fn limits_get(State(s): State<Arc<Shared>>) -> Reply {
+    let l = lock(&s.limiter);
+    Reply {
+        status: 200,
+        body: json!({ "limits": l.limits, "refused": l.refused }),
+    }
+}
+
+async fn limits_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
+    match serde_json::from_slice::<RateLimits>(&body) {
+        Ok(limits) => {
+            let mut l = lock(&s.limiter);
+            l.limits = limits.clone();
+            l.calls.clear();
+            Reply {
+                status: 200,
+                body: serde_json::to_value(limits).unwrap_or_default(),
+            }
+        }
+        Err(e) => problem(400, None, "Bad Request", &format!("limits: {e}")),
+    }
+}
+
+async fn limits_clear(State(s): State<Arc<Shared>>) -> Reply {
+    let mut l = lock(&s.limiter);
+    l.limits = RateLimits::default();
+    l.calls.clear();
+    Reply {
+        status: 200,
+        body: serde_json::to_value(&l.limits).unwrap_or_default(),
+    }
+}
+
 async fn faults_api_get(State(s): State<Arc<Shared>>) -> Reply {
     let f = lock(&s.faults);
     Reply {
@@ -370,6 +546,20 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/epayment/v1/payments/{reference}/cancel", post(cancel))
         .route("/epayment/v1/payments/{reference}/refund", post(refund))
         .route("/qr/v1/exchange", post(qr_exchange))
+        .route("/qr/v1", post(one_time_qr))
+        .route("/ecomm/v2/payments", post(ecom_initiate))
+        .route("/ecomm/v2/payments/{order_id}/details", get(ecom_details))
+        .route("/ecomm/v2/payments/{order_id}/capture", post(ecom_capture))
+        .route("/ecomm/v2/payments/{order_id}/cancel", put(ecom_cancel))
+        .route("/ecomm/v2/payments/{order_id}/refund", post(ecom_refund))
+        .route(
+            "/dwo-api-application/v1/deeplink/vippsgateway",
+            get(landing_opened),
+        )
+        .route(
+            "/_sim/limits",
+            get(limits_get).post(limits_set).delete(limits_clear),
+        )
         .route(
             "/webhooks/v1/webhooks",
             post(webhook_register).get(webhook_list),
@@ -394,6 +584,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/_sim/qr-image/{file}", get(qr_image))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
+            rate_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
             inject_faults,
         ))
         .with_state(shared)
@@ -402,7 +596,9 @@ fn router(shared: Arc<Shared>) -> Router {
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let content_type = if self.is_success() {
+        // problem+json for ePayment and Webhooks problems; eCom's error array, the QR API's
+        // errors and the gateway's are plain JSON.
+        let content_type = if self.is_success() || self.body.get("traceId").is_none() {
             "application/json"
         } else {
             "application/problem+json"
@@ -772,9 +968,15 @@ async fn settings_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
     }
 }
 
-/// What the phone sees when it opens a one-time QR.
+/// What the phone sees when it opens a one-time QR. Opening it is what eCom reports as
+/// `transactionId` on the INITIATE entry.
 async fn qr_opened(State(s): State<Arc<Shared>>, Path(token): Path<String>) -> Reply {
-    match s.backend().by_qr_token(&token) {
+    let mut b = s.backend();
+    let reference = b.by_qr_token(&token).map(|p| p.reference.clone());
+    if let Some(r) = &reference {
+        let _ = b.phone(r, PhoneAction::Open);
+    }
+    match reference.and_then(|r| b.payment(&r)) {
         Some(p) => Reply {
             status: 200,
             body: json!({
@@ -788,33 +990,177 @@ async fn qr_opened(State(s): State<Arc<Shared>>, Path(token): Path<String>) -> R
     }
 }
 
-/// The QR image link: SVG drawn by the simulator; 404 once the payment is no longer open.
-async fn qr_image(State(s): State<Arc<Shared>>, Path(file): Path<String>) -> Response {
+#[derive(Deserialize)]
+struct ImageQuery {
+    size: Option<u32>,
+}
+
+/// The QR image link: a PNG (`size` px, 1024 by default) or an SVG drawn by the simulator;
+/// 404 once the QR can no longer be opened.
+async fn qr_image(
+    State(s): State<Arc<Shared>>,
+    Path(file): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ImageQuery>,
+) -> Response {
     let (token, ext) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
+    let now = s.now();
     let b = s.backend();
     let target = b
         .by_qr_token(token)
         .filter(|p| p.state == crate::vipps::model::PaymentState::Created)
+        .filter(|p| p.opened.is_some() || now < p.qr_expires_at)
         .and_then(|p| p.qr_target_url.clone());
     drop(b);
     let Some(target) = target else {
         return (StatusCode::NOT_FOUND, "QR expired or unknown").into_response();
     };
-    if ext != "svg" {
-        return (
-            StatusCode::NOT_IMPLEMENTED,
-            "the simulator renders QR images as SVG only; PNG is not simulated",
-        )
-            .into_response();
-    }
-    match qrcode::QrCode::new(target.as_bytes()) {
-        Ok(code) => {
+    let Ok(code) = qrcode::QrCode::new(target.as_bytes()) else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "QR text too long").into_response();
+    };
+    match ext {
+        "svg" => {
             let svg = code
                 .render::<qrcode::render::svg::Color>()
                 .min_dimensions(400, 400)
                 .build();
             ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
         }
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        "png" => match png_of(&code, q.size.unwrap_or(1024).clamp(100, 2000)) {
+            Some(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+            None => (StatusCode::INTERNAL_SERVER_ERROR, "PNG encoding failed").into_response(),
+        },
+        _ => (StatusCode::NOT_FOUND, "unknown image type").into_response(),
     }
+}
+
+/// A black-on-white PNG of `code` with the quiet zone, about `size` px square.
+fn png_of(code: &qrcode::QrCode, size: u32) -> Option<Vec<u8>> {
+    let img = code
+        .render::<image::Luma<u8>>()
+        .min_dimensions(size, size)
+        .max_dimensions(size.max(100) * 2, size.max(100) * 2)
+        .build();
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .ok()?;
+    Some(png)
+}
+
+/// eCom and QR API calls: a valid token and subscription key (the MSN header is optional
+/// there). Refusals come in the API gateway's shape, as at Vipps.
+fn authorize_gateway(s: &Shared, h: &HeaderMap) -> Result<(), Reply> {
+    match authorize(s, h) {
+        Ok(()) => Ok(()),
+        Err(r) if r.status == 400 => Ok(()), // only the MSN header was off
+        Err(r) => Err(Reply {
+            status: r.status,
+            body: json!({
+                "responseInfo": { "responseCode": r.status, "responseMessage": "Unauthorized" },
+                "result": { "message": r.body["detail"] },
+            }),
+        }),
+    }
+}
+
+async fn ecom_initiate(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize_gateway(&s, &h)?;
+        let body = ecom_json(&body)?;
+        let now = s.now();
+        Ok(s.backend().ecom_initiate(&body, now))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+/// eCom bodies: malformed JSON is an eCom error, not a problem.
+fn ecom_json(body: &Bytes) -> Result<Value, Reply> {
+    serde_json::from_slice(body).map_err(|e| {
+        backend::ecom::ecom_error(400, "InvalidRequest", 0, &format!("malformed JSON: {e}"))
+    })
+}
+
+async fn ecom_details(
+    State(s): State<Arc<Shared>>,
+    h: HeaderMap,
+    Path(order_id): Path<String>,
+) -> Reply {
+    authorize_gateway(&s, &h).map_or_else(|e| e, |()| s.backend().ecom_details(&order_id))
+}
+
+async fn ecom_capture(
+    State(s): State<Arc<Shared>>,
+    h: HeaderMap,
+    Path(order_id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize_gateway(&s, &h)?;
+        let body = ecom_json(&body)?;
+        let id = header_str(&h, "X-Request-Id");
+        Ok(s.backend().ecom_capture(&order_id, id, &body))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+async fn ecom_refund(
+    State(s): State<Arc<Shared>>,
+    h: HeaderMap,
+    Path(order_id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize_gateway(&s, &h)?;
+        let body = ecom_json(&body)?;
+        let id = header_str(&h, "X-Request-Id");
+        Ok(s.backend().ecom_refund(&order_id, id, &body))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+async fn ecom_cancel(
+    State(s): State<Arc<Shared>>,
+    h: HeaderMap,
+    Path(order_id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize_gateway(&s, &h)?;
+        let body = ecom_json(&body)?;
+        Ok(s.backend().ecom_cancel(&order_id, &body))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+/// `POST /qr/v1`. `expiresIn` is given in real seconds, whatever the time scale.
+async fn one_time_qr(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize_gateway(&s, &h)?;
+        let body: Value = serde_json::from_slice(&body).map_err(|e| Reply {
+            status: 400,
+            body: json!({ "title": "Bad Request", "detail": format!("malformed JSON: {e}"),
+                          "instance": "sim" }),
+        })?;
+        let now = s.now();
+        let mut reply =
+            s.backend()
+                .one_time_qr(&body, header_str(&h, "Accept"), header_str(&h, "Size"), now);
+        if let Some(e) = reply.body.get("expiresIn").and_then(Value::as_f64) {
+            reply.body["expiresIn"] = json!((e / s.config.time_scale).floor() as u64);
+        }
+        Ok(reply)
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+#[derive(Deserialize)]
+struct LandingQuery {
+    token: Option<String>,
+}
+
+/// The eCom landing-page link, opened by the phone (the one-time QR carries it, or its target).
+async fn landing_opened(
+    State(s): State<Arc<Shared>>,
+    axum::extract::Query(q): axum::extract::Query<LandingQuery>,
+) -> Reply {
+    qr_opened(State(s), Path(q.token.unwrap_or_default())).await
 }

@@ -65,6 +65,7 @@ pub enum Text {
     QrRefreshing,
     ApproveInApp,
     ApproveBody,
+    ApproveOpenedBody,
     SendingToPhone,
     Cancel,
     Cancelling,
@@ -86,7 +87,7 @@ pub enum Text {
 }
 
 impl Text {
-    pub const ALL: [Text; 29] = [
+    pub const ALL: [Text; 30] = [
         Text::Welcome,
         Text::WelcomeBody,
         Text::AttractTitle,
@@ -98,6 +99,7 @@ impl Text {
         Text::QrRefreshing,
         Text::ApproveInApp,
         Text::ApproveBody,
+        Text::ApproveOpenedBody,
         Text::SendingToPhone,
         Text::Cancel,
         Text::Cancelling,
@@ -196,6 +198,13 @@ impl Text {
                 "Lähetimme maksun puhelimeesi. Avaa sovellus ja hyväksy maksu.",
                 "Vi har skickat betalningen till din telefon. Öppna appen och godkänn.",
                 "We sent the payment to your phone. Open the app and approve it.",
+            ],
+            Text::ApproveOpenedBody => [
+                "Betalingen er åpen i appen på telefonen din. Godkjenn den der.",
+                "Betalingen er åben i appen på din telefon. Godkend den der.",
+                "Maksu on auki puhelimesi sovelluksessa. Hyväksy se siellä.",
+                "Betalningen är öppen i appen på din telefon. Godkänn den där.",
+                "The payment is open in the app on your phone. Approve it there.",
             ],
             Text::SendingToPhone => [
                 "Sender betalingen til telefonen din …",

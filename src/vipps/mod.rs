@@ -1,7 +1,9 @@
 //! Client for the Vipps MobilePay ePayment and Access token APIs. No iced in here.
 
+pub mod ecom;
 pub mod error;
 pub mod model;
+pub mod qr_image;
 
 pub use error::{Error, RetryPolicy};
 
@@ -74,6 +76,26 @@ pub struct ClientConfig {
     /// Per request, connect to last byte.
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// The merchant URLs an eCom initiate must carry.
+    pub ecom: EcomMerchant,
+}
+
+/// eCom's required `merchantInfo` URLs. The kiosk polls, so the callback only has to be a
+/// valid HTTPS URL; Vipps calls it once and never again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcomMerchant {
+    pub callback_prefix: String,
+    pub fall_back: String,
+}
+
+impl Default for EcomMerchant {
+    /// Placeholders the simulator accepts (`.invalid` never resolves).
+    fn default() -> Self {
+        EcomMerchant {
+            callback_prefix: "https://vipps-kiosk.invalid/vipps".into(),
+            fall_back: "https://vipps-kiosk.invalid/done".into(),
+        }
+    }
 }
 
 struct CachedToken {
@@ -131,6 +153,7 @@ impl Client {
             system: SystemInfo::default(),
             timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
+            ecom: EcomMerchant::default(),
         })
     }
 
@@ -156,6 +179,14 @@ impl Client {
 
     pub fn base_url(&self) -> &str {
         &self.inner.config.base_url
+    }
+
+    pub fn ecom_merchant(&self) -> &EcomMerchant {
+        &self.inner.config.ecom
+    }
+
+    pub fn merchant_serial_number(&self) -> &str {
+        &self.inner.config.credentials.merchant_serial_number
     }
 
     /// A valid access token, fetched or refreshed when missing or about to expire.
@@ -256,7 +287,7 @@ impl Client {
         method: Method,
         path: &str,
         body: Option<&(impl Serialize + ?Sized)>,
-        idempotency_key: Option<&str>,
+        headers: &[(&str, &str)],
     ) -> Result<T, Error> {
         let c = &self.inner.config;
         let url = format!("{}{path}", c.base_url);
@@ -290,8 +321,8 @@ impl Client {
                     &c.credentials.merchant_serial_number,
                 )
                 .headers(self.system_headers());
-            if let Some(key) = idempotency_key {
-                req = req.header("Idempotency-Key", key);
+            for (name, value) in headers {
+                req = req.header(*name, *value);
             }
             if let Some(body) = body {
                 req = req.json(body);
@@ -329,19 +360,19 @@ impl Client {
             Method::POST,
             "/epayment/v1/payments",
             Some(request),
-            Some(idempotency_key),
+            &[("Idempotency-Key", idempotency_key)],
         )
         .await
     }
 
     pub async fn get_payment(&self, reference: &str) -> Result<GetPaymentResponse, Error> {
         let path = format!("/epayment/v1/payments/{}", path_segment(reference));
-        self.call(Method::GET, &path, None::<&()>, None).await
+        self.call(Method::GET, &path, None::<&()>, &[]).await
     }
 
     pub async fn payment_events(&self, reference: &str) -> Result<Vec<PaymentEvent>, Error> {
         let path = format!("/epayment/v1/payments/{}/events", path_segment(reference));
-        self.call(Method::GET, &path, None::<&()>, None).await
+        self.call(Method::GET, &path, None::<&()>, &[]).await
     }
 
     pub async fn capture(
@@ -354,8 +385,13 @@ impl Client {
         let body = ModificationRequest {
             modification_amount: amount,
         };
-        self.call(Method::POST, &path, Some(&body), Some(idempotency_key))
-            .await
+        self.call(
+            Method::POST,
+            &path,
+            Some(&body),
+            &[("Idempotency-Key", idempotency_key)],
+        )
+        .await
     }
 
     /// `POST /qr/v1/exchange`: the phone number behind a scanned personal QR. The number
@@ -367,7 +403,7 @@ impl Client {
         }
         let body = serde_json::json!({ "qrCode": code, "requestedData": ["MSISDN"] });
         let a: Answer = self
-            .call(Method::POST, "/qr/v1/exchange", Some(&body), None)
+            .call(Method::POST, "/qr/v1/exchange", Some(&body), &[])
             .await?;
         Ok(Secret::new(a.msisdn))
     }
@@ -383,8 +419,13 @@ impl Client {
         let body = ModificationRequest {
             modification_amount: amount,
         };
-        self.call(Method::POST, &path, Some(&body), Some(idempotency_key))
-            .await
+        self.call(
+            Method::POST,
+            &path,
+            Some(&body),
+            &[("Idempotency-Key", idempotency_key)],
+        )
+        .await
     }
 
     /// `transaction_only`: cancel only if not yet authorized (answers 6060 otherwise).
@@ -398,8 +439,13 @@ impl Client {
         let body = CancelModificationRequest {
             cancel_transaction_only: Some(transaction_only),
         };
-        self.call(Method::POST, &path, Some(&body), Some(idempotency_key))
-            .await
+        self.call(
+            Method::POST,
+            &path,
+            Some(&body),
+            &[("Idempotency-Key", idempotency_key)],
+        )
+        .await
     }
 }
 
@@ -432,7 +478,7 @@ impl Client {
     ) -> Result<(String, Secret), Error> {
         let body = serde_json::json!({ "url": url, "events": events });
         let r: RegisterResponse = self
-            .call(Method::POST, "/webhooks/v1/webhooks", Some(&body), None)
+            .call(Method::POST, "/webhooks/v1/webhooks", Some(&body), &[])
             .await?;
         Ok((r.id, Secret::new(r.secret)))
     }
@@ -440,7 +486,7 @@ impl Client {
     /// `GET /webhooks/v1/webhooks`.
     pub async fn list_webhooks(&self) -> Result<Vec<Webhook>, Error> {
         let r: QueryResponse = self
-            .call(Method::GET, "/webhooks/v1/webhooks", None::<&()>, None)
+            .call(Method::GET, "/webhooks/v1/webhooks", None::<&()>, &[])
             .await?;
         Ok(r.webhooks)
     }
@@ -448,7 +494,7 @@ impl Client {
     /// `DELETE /webhooks/v1/webhooks/{id}`.
     pub async fn delete_webhook(&self, id: &str) -> Result<(), Error> {
         let path = format!("/webhooks/v1/webhooks/{}", path_segment(id));
-        self.call(Method::DELETE, &path, None::<&()>, None).await
+        self.call(Method::DELETE, &path, None::<&()>, &[]).await
     }
 }
 
@@ -491,7 +537,7 @@ async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, Error
         };
         return serde_json::from_slice(bytes).map_err(|e| Error::Decode(e.to_string()));
     }
-    let problem = serde_json::from_slice::<Problem>(&bytes).ok().map(Box::new);
+    let problem = parse_problem(status.as_u16(), &bytes).map(Box::new);
     Err(Error::Api {
         status: status.as_u16(),
         problem,
@@ -499,9 +545,105 @@ async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, Error
     })
 }
 
+/// Every error body the APIs send, as one `Problem` whose `code()` is the numeric error code:
+/// ePayment and Webhooks problem+json; eCom's array of `{errorGroup, errorCode, errorMessage,
+/// contextId}`; the QR API's `{title, detail, instance, invalidParams}`; and the gateway's
+/// `{responseInfo, result}`. Decisions read only the status and the code.
+fn parse_problem(status: u16, bytes: &[u8]) -> Option<Problem> {
+    if let Ok(p) = serde_json::from_slice::<Problem>(bytes) {
+        return Some(p);
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    if let Ok(errors) = serde_json::from_value::<Vec<ecom::EcomError>>(value.clone()) {
+        let first = errors.first()?;
+        return Some(Problem {
+            kind: format!("ecom:{}", first.error_group),
+            title: first.error_group.clone(),
+            detail: Some(first.error_message.clone()),
+            status,
+            trace_id: first.context_id.clone().unwrap_or_default(),
+            instance: None,
+            extra_details: Some(
+                errors
+                    .iter()
+                    .map(|e| ExtraDetail {
+                        name: "ErrorCode".into(),
+                        reason: e.error_code.clone(),
+                    })
+                    .collect(),
+            ),
+        });
+    }
+    if let Some(info) = value.get("responseInfo") {
+        return Some(Problem {
+            kind: "gateway".into(),
+            title: info
+                .get("responseMessage")
+                .and_then(text)
+                .unwrap_or_default(),
+            detail: value.pointer("/result/message").and_then(text),
+            status,
+            trace_id: String::new(),
+            instance: None,
+            extra_details: None,
+        });
+    }
+    let title = value.get("title").and_then(text)?;
+    let invalid = value
+        .get("invalidParams")
+        .or_else(|| value.get("extraDetails"))
+        .and_then(|v| serde_json::from_value::<Vec<ExtraDetail>>(v.clone()).ok());
+    Some(Problem {
+        kind: value
+            .get("type")
+            .and_then(text)
+            .unwrap_or_else(|| "about:blank".into()),
+        title,
+        detail: value.get("detail").and_then(text),
+        status,
+        trace_id: value
+            .get("traceId")
+            .or_else(|| value.get("instance"))
+            .and_then(text)
+            .unwrap_or_default(),
+        instance: value.get("instance").and_then(text),
+        extra_details: invalid,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_shape_gives_status_and_code() {
+        let epayment = br#"{"type":"https://x","title":"Bad Request","status":400,"traceId":"t1",
+            "extraDetails":[{"name":"ErrorCode","reason":"6060"}]}"#;
+        assert_eq!(
+            parse_problem(400, epayment).and_then(|p| p.code()),
+            Some(6060)
+        );
+        let ecom = br#"[{"errorGroup":"Merchant","errorCode":"34","errorMessage":"Unique constraint violation of the orderId","contextId":"c-1"}]"#;
+        let p = parse_problem(400, ecom).expect("eCom error");
+        assert_eq!(
+            (p.code(), p.status, p.trace_id.as_str()),
+            (Some(34), 400, "c-1")
+        );
+        let qr = br#"{"title":"Order timeout","detail":"Payment has already timed out","instance":"3cff"}"#;
+        let p = parse_problem(400, qr).expect("QR error");
+        assert_eq!(
+            (p.title.as_str(), p.code(), p.status),
+            ("Order timeout", None, 400)
+        );
+        let azure = br#"{"responseInfo":{"responseCode":401,"responseMessage":"Unauthorized"},"result":{"message":"expired"}}"#;
+        let p = parse_problem(401, azure).expect("gateway error");
+        assert_eq!(
+            (p.title.as_str(), p.detail.as_deref()),
+            ("Unauthorized", Some("expired"))
+        );
+        assert!(parse_problem(502, b"<html>bad gateway</html>").is_none());
+    }
 
     #[test]
     fn secrets_do_not_print() {

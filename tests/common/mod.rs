@@ -62,6 +62,7 @@ pub fn observed(state: PaymentState, captured: i64) -> Observed {
     };
     Observed {
         redirect_url: None,
+        opened: false,
         state,
         aggregate: Aggregate {
             authorized_amount: Amount::new(Currency::Nok, authorized),
@@ -129,6 +130,7 @@ pub fn to_waiting(app: &mut App, order_id: &str, now: Instant) {
         Input::Created {
             reference: r,
             result: Ok(Some(QR_TARGET.into())),
+            valid_for: None,
         },
         now,
     );
@@ -153,6 +155,7 @@ pub fn to_scanned(app: &mut App, order_id: &str, now: Instant) {
         Input::Created {
             reference: r,
             result: Ok(None),
+            valid_for: None,
         },
         now,
     );

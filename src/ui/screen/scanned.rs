@@ -24,6 +24,10 @@ pub enum Phase {
     Waiting {
         time_left: Duration,
     },
+    /// The customer opened the one-time QR in the app (eCom); waiting for the approval.
+    Opened {
+        time_left: Duration,
+    },
     Cancelling,
     /// Approved; the capture is under way.
     Completing,
@@ -33,6 +37,7 @@ pub fn view<'a>(ctx: Ctx<'a>, amount: Amount, phase: Phase, trouble: bool) -> El
     let (title, body) = match phase {
         Phase::Sending => (ctx.t(Text::ApproveInApp), ctx.t(Text::SendingToPhone)),
         Phase::Waiting { .. } => (ctx.t(Text::ApproveInApp), ctx.t(Text::ApproveBody)),
+        Phase::Opened { .. } => (ctx.t(Text::ApproveInApp), ctx.t(Text::ApproveOpenedBody)),
         Phase::Cancelling => (ctx.t(Text::Cancelling), ""),
         Phase::Completing => (ctx.t(Text::Completing), ctx.t(Text::CompletingBody)),
     };
@@ -48,7 +53,7 @@ pub fn view<'a>(ctx: Ctx<'a>, amount: Amount, phase: Phase, trouble: bool) -> El
     ]
     .spacing(size::GAP * 2.0)
     .align_x(Alignment::Center);
-    if let Phase::Waiting { time_left } = phase {
+    if let Phase::Waiting { time_left } | Phase::Opened { time_left } = phase {
         col = col.push(
             text(i18n::time_left(
                 ctx.lang,
@@ -64,7 +69,10 @@ pub fn view<'a>(ctx: Ctx<'a>, amount: Amount, phase: Phase, trouble: bool) -> El
                 .style(theme::notice),
         );
     }
-    if matches!(phase, Phase::Waiting { .. } | Phase::Sending) {
+    if matches!(
+        phase,
+        Phase::Waiting { .. } | Phase::Opened { .. } | Phase::Sending
+    ) {
         col = col.push(big_button(
             ctx,
             ctx.t(Text::Cancel),
