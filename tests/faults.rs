@@ -8,7 +8,7 @@
 use serde_json::Value;
 use std::time::Duration;
 use vipps_kiosk::{
-    payment::{self, State},
+    payment::{self, Api, State},
     scanner::RawScan,
     sim::{ApiFault, ApiFaults, FaultCounts, Simulator, backend::PhoneAction},
 };
@@ -16,6 +16,12 @@ use vipps_kiosk::{
 mod common;
 
 async fn pay_both_ways(sim: &Simulator, tag: &str) {
+    pay_both_ways_with(sim, tag, Api::Epayment, Duration::ZERO).await;
+}
+
+/// `api`: the API of the one-time QR (push payments are always ePayment). The customer
+/// approves `approve_after` the payment is shown.
+async fn pay_both_ways_with(sim: &Simulator, tag: &str, api: Api, approve_after: Duration) {
     let lane = common::RunningLane::start(
         common::client_for(&sim.base_url()),
         payment::Config {
@@ -23,6 +29,7 @@ async fn pay_both_ways(sim: &Simulator, tag: &str) {
             max_backoff: Duration::from_millis(400),
             approved_display: Duration::from_millis(100),
             failed_display: Duration::from_millis(100),
+            one_time_qr_api: api,
             ..payment::Config::default()
         },
         None,
@@ -38,7 +45,7 @@ async fn pay_both_ways(sim: &Simulator, tag: &str) {
             |s| matches!(s, State::Waiting { payment, .. } if payment.created),
         )
         .await;
-        let reference = if personal {
+        if personal {
             lane.scans
                 .send(RawScan(common::PERSONAL_QR.into()))
                 .await
@@ -49,10 +56,14 @@ async fn pay_both_ways(sim: &Simulator, tag: &str) {
                 |s| matches!(s, State::Scanned { payment, .. } if payment.created),
             )
             .await;
-            format!("{id}-2")
-        } else {
-            format!("{id}-1")
+        }
+        // The attempt number shifts when a payment had to be replaced (an eCom initiate
+        // whose answer was lost cannot be shown): the lane's current payment is the one.
+        let reference = match lane.state() {
+            State::Waiting { payment, .. } | State::Scanned { payment, .. } => payment.reference,
+            other => panic!("no payment to approve: {other:?}"),
         };
+        tokio::time::sleep(approve_after).await;
         assert!(sim.phone(&reference, PhoneAction::Approve), "{reference}");
         lane.wait("approved", limit, |s| matches!(s, State::Approved { .. }))
             .await;
@@ -136,6 +147,162 @@ async fn answers_lost_after_the_call_took_effect() {
         )
         .await;
         assert!(counts.dropped_answers > 0, "{endpoint}: {counts:?}");
+    }
+}
+
+/// The eCom one-time QR through the same faults: 5xx and 429 everywhere, and answers lost
+/// after initiate, capture, cancel and details took effect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecom_through_every_fault() {
+    let mut runs = vec![
+        (
+            "5xx",
+            ApiFault {
+                server_error: 0.3,
+                ..rule("*")
+            },
+        ),
+        (
+            "429",
+            ApiFault {
+                rate_limited: 0.3,
+                retry_after_s: 0,
+                ..rule("*")
+            },
+        ),
+    ];
+    for endpoint in ["create", "capture", "cancel", "get", "qr"] {
+        runs.push((
+            endpoint,
+            ApiFault {
+                // The one-time QR is asked for once per payment: more often, so it strikes.
+                drop_answer: if endpoint == "qr" { 0.7 } else { 0.5 },
+                ..rule(endpoint)
+            },
+        ));
+    }
+    for (tag, fault) in runs {
+        let sim = common::simulator().await;
+        sim.set_faults(ApiFaults {
+            rules: vec![fault],
+            expire_tokens: false,
+        });
+        // eCom's initiate has no idempotency key: every resend after a lost answer is a new
+        // call (answered 34), and under Vipps' 5-a-minute limit half of them lost would make
+        // this test wait out whole minutes. The limits have their own test.
+        sim.set_rate_limits(vipps_kiosk::sim::RateLimits {
+            enabled: false,
+            ..Default::default()
+        });
+        pay_both_ways_with(&sim, &format!("ecom-{tag}"), Api::Ecom, Duration::ZERO).await;
+        let c = sim.fault_counts();
+        assert!(
+            c.server_errors + c.rate_limited + c.dropped_answers > 0,
+            "{tag}: the fault struck: {c:?}"
+        );
+    }
+}
+
+/// Every capture answer lost, for good: the lane still finishes each order with one capture
+/// (the capture call itself confirms from the payment's log; the machine's read-back would
+/// too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_whose_answers_are_all_lost_still_finishes_once() {
+    for api in [Api::Epayment, Api::Ecom] {
+        let sim = common::simulator().await;
+        sim.set_faults(ApiFaults {
+            rules: vec![ApiFault {
+                drop_answer: 1.0,
+                ..rule("capture")
+            }],
+            expire_tokens: false,
+        });
+        pay_both_ways_with(&sim, &format!("log-{api:?}"), api, Duration::ZERO).await;
+        assert!(sim.fault_counts().dropped_answers >= 4, "{api:?}");
+    }
+}
+
+/// The capture call alone: when every answer is lost, the payment's log (ePayment events,
+/// eCom details) shows the capture sent with this key, and the call reports it done rather
+/// than failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_capture_answer_is_confirmed_from_the_payment_log() {
+    use vipps_kiosk::{
+        app::driver,
+        payment::{Effect, Input},
+    };
+    for api in [Api::Epayment, Api::Ecom] {
+        let sim = common::simulator().await;
+        let lane = common::RunningLane::start(
+            common::client_for(&sim.base_url()),
+            payment::Config {
+                poll_interval: Duration::from_millis(50),
+                one_time_qr_api: api,
+                ..payment::Config::default()
+            },
+            None,
+            None,
+        );
+        lane.submit("flt-log-0001").await;
+        lane.wait(
+            "the QR",
+            Duration::from_secs(10),
+            |s| matches!(s, State::Waiting { payment, .. } if payment.created),
+        )
+        .await;
+        drop(lane);
+        let reference = "flt-log-0001-1";
+        assert!(sim.phone(reference, PhoneAction::Approve));
+        sim.set_faults(ApiFaults {
+            rules: vec![ApiFault {
+                drop_answer: 1.0,
+                ..rule("capture")
+            }],
+            expire_tokens: false,
+        });
+        let amount = common::order("flt-log-0001").total();
+        let capture = |key: &str| Effect::Capture {
+            reference: reference.into(),
+            amount,
+            idempotency_key: key.into(),
+            api,
+        };
+        let client = common::client_for(&sim.base_url());
+        let answer = driver::execute(client.clone(), capture("capture1-flt-log-0001-1")).await;
+        let Some(Input::Captured { result: Ok(o), .. }) = answer else {
+            panic!("{api:?}: confirmed from the log: {answer:?}");
+        };
+        assert_eq!(o.aggregate.captured_amount.value, amount.value, "{api:?}");
+        // Another key's capture is not this one: its loss stays a failure.
+        let other = driver::execute(client, capture("capture2-flt-log-0001-1")).await;
+        assert!(
+            matches!(other, Some(Input::Captured { result: Err(_), .. })),
+            "{api:?}: {other:?}"
+        );
+    }
+}
+
+/// Vipps' own per-payment limits (120 reads, 5 changes a minute), here squeezed into a short
+/// window: the kiosk follows Retry-After and still pays each order once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_payment_rate_limits_are_respected() {
+    for api in [Api::Epayment, Api::Ecom] {
+        let sim = common::simulator().await;
+        sim.set_rate_limits(vipps_kiosk::sim::RateLimits {
+            enabled: true,
+            window_ms: 1000,
+            reads: 6,
+            changes: 1,
+        });
+        // The customer takes a second to approve: the kiosk polls 20 times a second.
+        pay_both_ways_with(
+            &sim,
+            &format!("limits-{api:?}"),
+            api,
+            Duration::from_secs(1),
+        )
+        .await;
+        assert!(sim.rate_limited() > 0, "{api:?}: the limits struck");
     }
 }
 

@@ -49,7 +49,14 @@ impl Spec {
     fn response_schema(&self, path: &str, method: &str, status: u16) -> &Value {
         let op = &self.doc["paths"][path][method];
         assert!(op.is_object(), "{}: no {method} {path}", self.name);
-        let response = self.resolve(&op["responses"][status.to_string()]);
+        // eCom documents its errors once, as `default`.
+        let responses = &op["responses"];
+        let documented = &responses[status.to_string()];
+        let response = self.resolve(if documented.is_null() {
+            &responses["default"]
+        } else {
+            documented
+        });
         assert!(
             response.is_object(),
             "{}: {method} {path} documents no {status}",
@@ -175,14 +182,25 @@ impl Call {
         body: Option<Value>,
         key: Option<&str>,
     ) -> (u16, Value) {
+        let headers: Vec<(&str, &str)> = key.map(|k| ("Idempotency-Key", k)).into_iter().collect();
+        self.send_with(method, path, body, &headers).await
+    }
+
+    async fn send_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
         let mut r = self
             .http
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .header("Ocp-Apim-Subscription-Key", "sub")
             .header("Merchant-Serial-Number", "123456");
-        if let Some(k) = key {
-            r = r.header("Idempotency-Key", k);
+        for (name, value) in headers {
+            r = r.header(*name, *value);
         }
         if let Some(b) = body {
             r = r.json(&b);
@@ -396,6 +414,203 @@ async fn every_simulator_answer_fits_the_official_schema() {
     // The Webhooks API documents its own problem shape (ProblemDetails): checked as such.
     webhooks.validate("/v1/webhooks", "post", 400, &body);
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// eCom v2 and the QR API's one-time QR: every answer of the flow the kiosk uses, and the
+/// errors, against `ecom-openapi.yaml` and `qr-openapi.yaml`.
+#[tokio::test]
+async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
+    let ecom = spec("ecom-openapi.yaml");
+    let qr = spec("qr-openapi.yaml");
+    let sim = common::simulator().await;
+    let http = vipps_kiosk::vipps::plain_http_client();
+    let base = sim.base_url();
+    let resp = common::request_token(&http, &base).await;
+    let token: Value = resp.json().await.unwrap();
+    let call = Call {
+        http,
+        base,
+        token: token["access_token"].as_str().unwrap().to_string(),
+    };
+    use reqwest::Method as M;
+    let merchant = json!({"merchantSerialNumber": "123456"});
+    let initiate = |order_id: &str| {
+        json!({
+            "customerInfo": {},
+            "merchantInfo": {
+                "merchantSerialNumber": "123456",
+                "callbackPrefix": "https://store.example/vipps",
+                "fallBack": "https://store.example/done",
+            },
+            "transaction": {"amount": 49800, "orderId": order_id, "transactionText": "Purchase"},
+        })
+    };
+    for id in ["schema-ecom-1", "schema-ecom-2"] {
+        let (status, body) = call
+            .send(M::POST, "/ecomm/v2/payments", Some(initiate(id)), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        ecom.validate("/ecomm/v2/payments", "post", 200, &body);
+        // Every Accept variant of the one-time QR.
+        for accept in ["text/targetUrl", "image/png", "image/svg+xml", "image/*"] {
+            let (status, qr_body) = call
+                .send_with(
+                    M::POST,
+                    "/qr/v1",
+                    Some(json!({"url": body["url"]})),
+                    &[("Accept", accept), ("Size", "400")],
+                )
+                .await;
+            assert_eq!(status, 200, "{accept}: {qr_body}");
+            qr.validate("/v1", "post", 200, &qr_body);
+            assert!(
+                qr_body["expiresIn"]
+                    .as_u64()
+                    .is_some_and(|s| s > 200 && s <= 300)
+            );
+        }
+        let (status, body) = call
+            .send(
+                M::GET,
+                &format!("/ecomm/v2/payments/{id}/details"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        ecom.validate("/ecomm/v2/payments/{orderId}/details", "get", 200, &body);
+    }
+    assert!(sim.phone("schema-ecom-1", PhoneAction::Approve));
+    let capture = json!({"merchantInfo": merchant, "transaction": {"amount": 49800, "transactionText": "Purchase"}});
+    let (status, body) = call
+        .send_with(
+            M::POST,
+            "/ecomm/v2/payments/schema-ecom-1/capture",
+            Some(capture.clone()),
+            &[("X-Request-Id", "capture-1")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    ecom.validate("/ecomm/v2/payments/{orderId}/capture", "post", 200, &body);
+    let (status, body) = call
+        .send_with(
+            M::POST,
+            "/ecomm/v2/payments/schema-ecom-1/refund",
+            Some(json!({"merchantInfo": merchant, "transaction": {"amount": 800, "transactionText": "Returned"}})),
+            &[("X-Request-Id", "refund-1")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    ecom.validate("/ecomm/v2/payments/{orderId}/refund", "post", 200, &body);
+    let (status, body) = call
+        .send(
+            M::GET,
+            "/ecomm/v2/payments/schema-ecom-1/details",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    ecom.validate("/ecomm/v2/payments/{orderId}/details", "get", 200, &body);
+    let ops: Vec<&str> = body["transactionLogHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["operation"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        ops,
+        ["REFUND", "CAPTURE", "RESERVE", "INITIATE"],
+        "newest first"
+    );
+    let cancel = json!({"merchantInfo": merchant, "transaction": {"transactionText": "Cancelled"}});
+    let (status, body) = call
+        .send(
+            M::PUT,
+            "/ecomm/v2/payments/schema-ecom-2/cancel",
+            Some(cancel.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    ecom.validate("/ecomm/v2/payments/{orderId}/cancel", "put", 200, &body);
+
+    // Errors: eCom's array (a reused orderId, an unknown one, a capture of a cancelled
+    // payment, a missing X-Request-Id), and the QR API's own shape.
+    let (status, body) = call
+        .send(
+            M::POST,
+            "/ecomm/v2/payments",
+            Some(initiate("schema-ecom-1")),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body[0]["errorCode"], "34");
+    ecom.validate("/ecomm/v2/payments", "post", 400, &body);
+    let (status, body) = call
+        .send(M::GET, "/ecomm/v2/payments/nope/details", None, None)
+        .await;
+    assert_eq!(status, 404, "{body}");
+    ecom.validate("/ecomm/v2/payments/{orderId}/details", "get", 404, &body);
+    for headers in [&[("X-Request-Id", "capture-2")][..], &[][..]] {
+        let (status, body) = call
+            .send_with(
+                M::POST,
+                "/ecomm/v2/payments/schema-ecom-2/capture",
+                Some(capture.clone()),
+                headers,
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+        ecom.validate("/ecomm/v2/payments/{orderId}/capture", "post", 400, &body);
+    }
+    let (status, body) = call
+        .send(
+            M::PUT,
+            "/ecomm/v2/payments/schema-ecom-1/cancel",
+            Some(cancel),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status, 400,
+        "a captured payment cannot be cancelled: {body}"
+    );
+    ecom.validate("/ecomm/v2/payments/{orderId}/cancel", "put", 400, &body);
+    for (url, accept) in [
+        (
+            "https://api.vipps.no/dwo-api-application/v1/deeplink/vippsgateway?v=2&token=nope",
+            "image/png",
+        ),
+        ("https://api.vipps.no/x", "text/html"),
+    ] {
+        let (status, body) = call
+            .send_with(
+                M::POST,
+                "/qr/v1",
+                Some(json!({ "url": url })),
+                &[("Accept", accept)],
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+        qr.validate("/v1", "post", 400, &body);
+    }
+    // A gateway refusal (no valid token) in eCom's Azure shape.
+    let stale = Call {
+        token: "stale".into(),
+        ..call
+    };
+    let (status, body) = stale
+        .send(
+            M::GET,
+            "/ecomm/v2/payments/schema-ecom-1/details",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 401, "{body}");
+    ecom.validate("/ecomm/v2/payments/{orderId}/details", "get", 401, &body);
 }
 
 /// The validator itself catches what it claims to: a wrong type, a missing required field,
