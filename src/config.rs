@@ -623,6 +623,45 @@ mod tests {
     }
 
     #[test]
+    fn the_ecom_demo_config_parses() {
+        let c = Config::parse(include_str!("../assets/demo-ecom.toml")).expect("valid");
+        assert_eq!(c.vipps.one_time_qr, crate::payment::Api::Ecom);
+        assert!(c.qr_image() && c.demo.orders);
+    }
+
+    #[test]
+    fn one_time_qr_api_and_qr_source() {
+        let c = Config::parse("[vipps]\none_time_qr = \"ecom\"").expect("eCom in Norway");
+        assert_eq!(c.vipps.one_time_qr, crate::payment::Api::Ecom);
+        assert!(!c.qr_image(), "the simulator's QR is drawn here by default");
+        let e = Config::parse("market = \"DK\"\n[vipps]\none_time_qr = \"ecom\"")
+            .expect_err("eCom is NOK only");
+        assert_eq!(e.key, "vipps.one_time_qr");
+        // Against Vipps: the merchant URLs are required, HTTPS, and the QR is Vipps' image.
+        let vipps = "[vipps]\nbase_url = \"https://apitest.vipps.no\"\none_time_qr = \"ecom\"\n";
+        let e = Config::parse(vipps).expect_err("no callback prefix");
+        assert_eq!(e.key, "vipps.ecom_callback_prefix");
+        let e = Config::parse(&format!(
+            "{vipps}ecom_callback_prefix = \"http://store.example/v\"\necom_fallback = \"https://store.example/d\""
+        ))
+        .expect_err("plain HTTP");
+        assert_eq!(e.key, "vipps.ecom_callback_prefix");
+        let c = Config::parse(&format!(
+            "{vipps}ecom_callback_prefix = \"https://store.example/v\"\necom_fallback = \"https://store.example/d\""
+        ))
+        .expect("complete");
+        assert!(c.qr_image(), "Vipps' own image against Vipps by default");
+        assert_eq!(c.ecom_merchant().callback_prefix, "https://store.example/v");
+        let c = Config::parse(
+            "[vipps]\nbase_url = \"https://apitest.vipps.no\"\nqr_source = \"local\"",
+        )
+        .expect("local on request");
+        assert!(!c.qr_image());
+        let e = Config::parse("[vipps]\nqr_source = \"png\"").expect_err("unknown source");
+        assert_eq!(e.key, "vipps.qr_source");
+    }
+
+    #[test]
     fn journal_path_must_be_a_file() {
         let e = Config::parse("[journal]\npath = \"\"").expect_err("empty");
         assert_eq!(e.key, "journal.path");

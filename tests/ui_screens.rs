@@ -517,3 +517,120 @@ fn a_long_order_scrolls_and_keeps_total_and_instructions_in_view() {
         );
     }
 }
+
+/// `vipps-image`: the QR on screen is the image fetched for the payment's link. An image for
+/// a link no longer current is dropped; a 404 (the QR expired) makes the kiosk replace the QR.
+#[test]
+fn vipps_image_is_shown_for_its_own_link_and_a_dead_link_replaces_the_qr() {
+    let mut app = common::app_with_machine(
+        Lang::Nb,
+        PORTRAIT,
+        Ok(client()),
+        payment::Config {
+            qr_image: true,
+            ..payment::Config::default()
+        },
+    );
+    let now = Instant::now();
+    common::to_waiting(&mut app, "ui-image-0001", now);
+    assert!(app.qr().is_none(), "nothing drawn from an image link");
+    let image = |side: u32| vipps::qr_image::Decoded {
+        width: side,
+        height: side,
+        rgba: vec![0; (side * side * 4) as usize],
+    };
+    let _ = app.update_at(
+        Message::QrFetched {
+            url: "http://sim/another-payment.png".into(),
+            result: Ok(image(29)),
+        },
+        now,
+    );
+    assert!(app.qr().is_none(), "an image for another link is not shown");
+    let _ = app.update_at(
+        Message::QrFetched {
+            url: common::QR_TARGET.into(),
+            result: Ok(image(41)),
+        },
+        now,
+    );
+    let shown = app.qr().expect("the fetched image");
+    assert_eq!(
+        (shown.text.as_str(), shown.side_px),
+        (common::QR_TARGET, 41)
+    );
+
+    let mut app = common::app_with_machine(
+        Lang::Nb,
+        PORTRAIT,
+        Ok(client()),
+        payment::Config {
+            qr_image: true,
+            ..payment::Config::default()
+        },
+    );
+    common::to_waiting(&mut app, "ui-image-0002", now);
+    let _ = app.update_at(
+        Message::QrFetched {
+            url: common::QR_TARGET.into(),
+            result: Err(vipps::Error::Api {
+                status: 404,
+                problem: None,
+                retry_after: None,
+            }),
+        },
+        now,
+    );
+    assert!(
+        matches!(
+            app.machine().state(),
+            payment::State::Cancelling {
+                after: payment::AfterCancel::Renew,
+                ..
+            }
+        ),
+        "{:?}",
+        app.machine().state()
+    );
+}
+
+/// eCom: once the customer opens the QR in the app, the screen asks them to approve there
+/// (not "we sent it to your phone"), with the time left and Cancel.
+#[test]
+fn an_opened_ecom_qr_asks_to_approve_in_the_app() {
+    let mut app = common::app_with_machine(
+        Lang::En,
+        PORTRAIT,
+        Ok(client()),
+        payment::Config {
+            one_time_qr_api: payment::Api::Ecom,
+            ..payment::Config::default()
+        },
+    );
+    let now = Instant::now();
+    common::to_waiting(&mut app, "ui-ecom-0001", now);
+    let _ = app.update_at(Message::Tick(now), now + Duration::from_secs(2));
+    let r = reference(&app);
+    common::feed(
+        &mut app,
+        Input::Polled {
+            reference: r,
+            result: Ok(payment::Observed {
+                opened: true,
+                ..observed(PaymentState::Created, 0)
+            }),
+        },
+        now + Duration::from_secs(2),
+    );
+    let mut ui = ui(&app, PORTRAIT);
+    assert!(has(&mut ui, "Approve in your app"));
+    assert!(has(
+        &mut ui,
+        "The payment is open in the app on your phone. Approve it there."
+    ));
+    assert!(!has(
+        &mut ui,
+        "We sent the payment to your phone. Open the app and approve it."
+    ));
+    assert!(has(&mut ui, "Cancel"));
+}

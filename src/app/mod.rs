@@ -85,6 +85,8 @@ pub enum DevAction {
     ScanPersonalQr,
     ScanUnknownCustomer,
     ScanGarbage,
+    /// The phone opens the on-screen QR (with eCom the kiosk sees it).
+    PhoneOpen,
     PhoneApprove,
     PhoneReject,
     PosWithdraw,
@@ -228,6 +230,11 @@ impl App {
 
     pub fn machine(&self) -> &Machine {
         self.lane.machine()
+    }
+
+    /// The QR bitmap on screen, if any: drawn here, or Vipps' image (its link as `text`).
+    pub fn qr(&self) -> Option<&QrImage> {
+        self.qr.as_ref()
     }
 
     pub fn title(&self) -> String {
@@ -470,6 +477,7 @@ impl App {
                 crate::sim::backend::TEST_QR_NOT_FOUND_PREFIX
             ))),
             DevAction::ScanGarbage => Task::done(scan("7038010055680")),
+            DevAction::PhoneOpen => phone("open"),
             DevAction::PhoneApprove => phone("approve"),
             DevAction::PhoneReject => phone("reject"),
             DevAction::PosWithdraw => match self.machine().order().map(|o| o.order_id.clone()) {
@@ -666,9 +674,10 @@ impl App {
                 ]
                 .spacing(12),
                 row![
+                    b("Phone: open QR", DevAction::PhoneOpen),
                     b("Phone: approve", DevAction::PhoneApprove),
                     b("Phone: reject", DevAction::PhoneReject),
-                    b("POS: withdraw order", DevAction::PosWithdraw),
+                    b("POS: withdraw", DevAction::PosWithdraw),
                 ]
                 .spacing(12),
             ]

@@ -923,6 +923,7 @@ async fn control_act(
     Path((r, action)): Path<(String, String)>,
 ) -> Reply {
     let action = match action.as_str() {
+        "open" => PhoneAction::Open,
         "approve" => PhoneAction::Approve,
         "reject" => PhoneAction::Reject,
         "expire" => PhoneAction::Expire,
@@ -931,7 +932,7 @@ async fn control_act(
                 404,
                 None,
                 "Not Found",
-                &format!("unknown action {other:?}: approve, reject or expire"),
+                &format!("unknown action {other:?}: open, approve, reject or expire"),
             );
         }
     };

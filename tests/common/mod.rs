@@ -73,11 +73,21 @@ pub fn observed(state: PaymentState, captured: i64) -> Observed {
 }
 
 pub fn app_with(lang: Lang, window: Size, client: Result<vipps::Client, String>) -> App {
+    app_with_machine(lang, window, client, payment::Config::default())
+}
+
+/// `app_with`, its payment machine configured as `machine`.
+pub fn app_with_machine(
+    lang: Lang,
+    window: Size,
+    client: Result<vipps::Client, String>,
+    machine: payment::Config,
+) -> App {
     App::new(Setup {
         market: Market::Norway,
         lang,
         client,
-        machine: payment::Config::default(),
+        machine,
         demo: None,
         dev: None,
         scanner: ScannerSource::None,
