@@ -66,6 +66,8 @@ pub enum Record {
     Status { update: OrderUpdate },
     /// A finished order, as the POS last saw it (written by compaction).
     Summary { record: OrderRecord },
+    /// Vipps confirmed a staff refund: `total` is the payment's refunded amount since.
+    Refunded { order_id: String, total: i64 },
 }
 
 impl Record {
@@ -218,6 +220,7 @@ fn replay(text: &str) -> (Vec<Entry>, usize, bool) {
             Record::Order { order } => order.order_id.clone(),
             Record::Create { order_id, .. }
             | Record::Withdrawn { order_id }
+            | Record::Refunded { order_id, .. }
             | Record::Status {
                 update: OrderUpdate { order_id, .. },
             } => order_id.clone(),
@@ -305,6 +308,10 @@ fn replay(text: &str) -> (Vec<Entry>, usize, bool) {
             }
             Record::Withdrawn { .. } => e.withdrawn = true,
             Record::Status { update } => e.record.apply(&update, at),
+            Record::Refunded { total, .. } => {
+                e.record.refunded_amount = Some(total);
+                e.record.updated_at = at;
+            }
         }
     }
     (entries, unreadable, torn_tail)

@@ -301,3 +301,38 @@ fn the_file_is_private_to_its_owner() {
     let mode = fs::metadata(dir.file()).expect("meta").permissions().mode();
     assert_eq!(mode & 0o077, 0, "mode {mode:o}");
 }
+
+#[test]
+fn a_refund_is_known_again_after_restarts_and_compaction() {
+    let dir = TempDir::new("refund");
+    {
+        let (mut j, _) = Journal::open(&dir.file()).expect("open");
+        j.append(&finished("order-0009", OrderStatus::Captured))
+            .expect("append");
+    }
+    {
+        // The order is a summary now; a refund comes in for it.
+        let (mut j, recovered) = Journal::open(&dir.file()).expect("reopen");
+        assert_eq!(recovered.orders[0].refunded_amount, None);
+        j.append(&[Record::Refunded {
+            order_id: "order-0009".into(),
+            total: 1500,
+        }])
+        .expect("append");
+        j.append(&[Record::Refunded {
+            order_id: "order-0009".into(),
+            total: 2500,
+        }])
+        .expect("append");
+    }
+    for _ in 0..2 {
+        let (_j, recovered) = Journal::open(&dir.file()).expect("reopen");
+        assert_eq!(recovered.orders.len(), 1);
+        assert_eq!(recovered.orders[0].status, OrderStatus::Captured);
+        assert_eq!(
+            recovered.orders[0].refunded_amount,
+            Some(2500),
+            "the latest total, also once compacted into the summary"
+        );
+    }
+}

@@ -196,6 +196,14 @@ impl Lane {
                 reply.send(answer);
                 calls
             }
+            Command::Refunded { order_id, total } => {
+                if let Some(journal) = &mut self.journal
+                    && let Err(e) = journal.append(&[Record::Refunded { order_id, total }])
+                {
+                    tracing::error!(error = %e, "journal write failed; the refund is known to Vipps only");
+                }
+                Vec::new()
+            }
         }
     }
 

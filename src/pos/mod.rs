@@ -294,6 +294,11 @@ impl Reply {
 pub enum Command {
     Submit(Box<Order>, Reply),
     Cancel(String, Reply),
+    /// A refund Vipps confirmed, for the journal: the order's refunded total now.
+    Refunded {
+        order_id: String,
+        total: i64,
+    },
 }
 
 #[derive(Clone)]
@@ -514,10 +519,19 @@ async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Byte
     match client.refund(&reference, amount, &key).await {
         Ok(m) => {
             tracing::info!(order = %order_id, %reference, amount = request.amount, "refunded");
-            match api
-                .hub
-                .refunded(&order_id, m.aggregate.refunded_amount.value)
-            {
+            let total = m.aggregate.refunded_amount.value;
+            // The journal keeps it across restarts (the lane writes it; Vipps keeps the truth).
+            let journaled = api
+                .commands
+                .send(Command::Refunded {
+                    order_id: order_id.clone(),
+                    total,
+                })
+                .await;
+            if journaled.is_err() {
+                tracing::warn!(order = %order_id, "the lane is gone; the refund is not journaled");
+            }
+            match api.hub.refunded(&order_id, total) {
                 Some(r) => Json(r).into_response(),
                 None => error(StatusCode::INTERNAL_SERVER_ERROR, "the order vanished"),
             }
@@ -614,5 +628,7 @@ pub fn reject_out_of_service(command: Command) {
         Command::Submit(_, reply) | Command::Cancel(_, reply) => {
             reply.send(Err(Refusal::OutOfService))
         }
+        // Refunds need a working lane's client; none is made out of service.
+        Command::Refunded { .. } => {}
     }
 }
