@@ -518,11 +518,9 @@ fn a_long_order_scrolls_and_keeps_total_and_instructions_in_view() {
     }
 }
 
-/// `vipps-image`: the QR on screen is the image fetched for the payment's link. An image for
-/// a link no longer current is dropped; a 404 (the QR expired) makes the kiosk replace the QR.
-#[test]
-fn vipps_image_is_shown_for_its_own_link_and_a_dead_link_replaces_the_qr() {
-    let mut app = common::app_with_machine(
+/// A kiosk showing Vipps' own QR images.
+fn image_app() -> App {
+    common::app_with_machine(
         Lang::Nb,
         PORTRAIT,
         Ok(client()),
@@ -530,7 +528,14 @@ fn vipps_image_is_shown_for_its_own_link_and_a_dead_link_replaces_the_qr() {
             qr_image: true,
             ..payment::Config::default()
         },
-    );
+    )
+}
+
+/// `vipps-image`: the QR on screen is the image fetched for the payment's link. An image for
+/// a link no longer current is dropped; a 404 (the QR expired) makes the kiosk replace the QR.
+#[test]
+fn vipps_image_is_shown_for_its_own_link_and_a_dead_link_replaces_the_qr() {
+    let mut app = image_app();
     let now = Instant::now();
     common::to_waiting(&mut app, "ui-image-0001", now);
     assert!(app.qr().is_none(), "nothing drawn from an image link");
@@ -560,15 +565,7 @@ fn vipps_image_is_shown_for_its_own_link_and_a_dead_link_replaces_the_qr() {
         (common::QR_TARGET, 41)
     );
 
-    let mut app = common::app_with_machine(
-        Lang::Nb,
-        PORTRAIT,
-        Ok(client()),
-        payment::Config {
-            qr_image: true,
-            ..payment::Config::default()
-        },
-    );
+    let mut app = image_app();
     common::to_waiting(&mut app, "ui-image-0002", now);
     let _ = app.update_at(
         Message::QrFetched {

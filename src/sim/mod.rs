@@ -1094,13 +1094,7 @@ async fn ecom_capture(
     Path(order_id): Path<String>,
     body: Bytes,
 ) -> Reply {
-    let run = || -> Result<Reply, Reply> {
-        authorize_gateway(&s, &h)?;
-        let body = ecom_json(&body)?;
-        let id = header_str(&h, "X-Request-Id");
-        Ok(s.backend().ecom_capture(&order_id, id, &body))
-    };
-    run().unwrap_or_else(|e| e)
+    ecom_keyed(&s, &h, &order_id, &body, Backend::ecom_capture)
 }
 
 async fn ecom_refund(
@@ -1109,11 +1103,22 @@ async fn ecom_refund(
     Path(order_id): Path<String>,
     body: Bytes,
 ) -> Reply {
+    ecom_keyed(&s, &h, &order_id, &body, Backend::ecom_refund)
+}
+
+/// An eCom capture or refund: authorized, with a JSON body and its `X-Request-Id`.
+fn ecom_keyed(
+    s: &Shared,
+    h: &HeaderMap,
+    order_id: &str,
+    body: &Bytes,
+    apply: fn(&mut Backend, &str, Option<&str>, &Value) -> Reply,
+) -> Reply {
     let run = || -> Result<Reply, Reply> {
-        authorize_gateway(&s, &h)?;
-        let body = ecom_json(&body)?;
-        let id = header_str(&h, "X-Request-Id");
-        Ok(s.backend().ecom_refund(&order_id, id, &body))
+        authorize_gateway(s, h)?;
+        let body = ecom_json(body)?;
+        let id = header_str(h, "X-Request-Id");
+        Ok(apply(&mut s.backend(), order_id, id, &body))
     };
     run().unwrap_or_else(|e| e)
 }

@@ -409,10 +409,20 @@ impl super::Client {
         text: &str,
         idempotency_key: &str,
     ) -> Result<TransactionResponse, super::Error> {
-        let path = format!(
-            "/ecomm/v2/payments/{}/capture",
-            super::path_segment(order_id)
-        );
+        self.ecom_action("capture", order_id, amount, text, idempotency_key)
+            .await
+    }
+
+    /// A capture or refund (`op`): the same body, and an `X-Request-Id` from the key.
+    async fn ecom_action<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &str,
+        order_id: &str,
+        amount: i64,
+        text: &str,
+        idempotency_key: &str,
+    ) -> Result<T, super::Error> {
+        let path = format!("/ecomm/v2/payments/{}/{op}", super::path_segment(order_id));
         let body = PaymentActionsRequest {
             merchant_info: self.merchant_info(),
             transaction: ActionTransaction {
@@ -459,25 +469,8 @@ impl super::Client {
         text: &str,
         idempotency_key: &str,
     ) -> Result<RefundTransactionResponse, super::Error> {
-        let path = format!(
-            "/ecomm/v2/payments/{}/refund",
-            super::path_segment(order_id)
-        );
-        let body = PaymentActionsRequest {
-            merchant_info: self.merchant_info(),
-            transaction: ActionTransaction {
-                amount: Some(amount),
-                transaction_text: text.to_string(),
-            },
-        };
-        let id = request_id(idempotency_key);
-        self.call(
-            reqwest::Method::POST,
-            &path,
-            Some(&body),
-            &[ECOM_JSON, ("X-Request-Id", &id)],
-        )
-        .await
+        self.ecom_action("refund", order_id, amount, text, idempotency_key)
+            .await
     }
 
     /// `POST /qr/v1`: a one-time QR for an eCom landing-page `url`, as `accept` asks (an image

@@ -381,7 +381,19 @@ impl Client {
         amount: Amount,
         idempotency_key: &str,
     ) -> Result<ModificationResponse, Error> {
-        let path = format!("/epayment/v1/payments/{}/capture", path_segment(reference));
+        self.modify("capture", reference, amount, idempotency_key)
+            .await
+    }
+
+    /// A capture or refund (`op`) of `amount`: the same body and key rules.
+    async fn modify(
+        &self,
+        op: &str,
+        reference: &str,
+        amount: Amount,
+        idempotency_key: &str,
+    ) -> Result<ModificationResponse, Error> {
+        let path = format!("/epayment/v1/payments/{}/{op}", path_segment(reference));
         let body = ModificationRequest {
             modification_amount: amount,
         };
@@ -415,17 +427,8 @@ impl Client {
         amount: Amount,
         idempotency_key: &str,
     ) -> Result<ModificationResponse, Error> {
-        let path = format!("/epayment/v1/payments/{}/refund", path_segment(reference));
-        let body = ModificationRequest {
-            modification_amount: amount,
-        };
-        self.call(
-            Method::POST,
-            &path,
-            Some(&body),
-            &[("Idempotency-Key", idempotency_key)],
-        )
-        .await
+        self.modify("refund", reference, amount, idempotency_key)
+            .await
     }
 
     /// `transaction_only`: cancel only if not yet authorized (answers 6060 otherwise).
