@@ -627,6 +627,7 @@ mod tests {
         let c = Config::parse(include_str!("../assets/demo-ecom.toml")).expect("valid");
         assert_eq!(c.vipps.one_time_qr, crate::payment::Api::Ecom);
         assert!(c.qr_image() && c.demo.orders);
+        assert_eq!(c.vipps.personal_qr, PersonalQrMode::Exchange);
     }
 
     #[test]
