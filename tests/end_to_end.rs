@@ -125,6 +125,14 @@ fn decode_qr(text: &str) -> String {
     grids[0].decode().expect("decodes").1
 }
 
+/// The reference of the payment the lane is on now.
+fn current_reference(lane: &Lane) -> String {
+    lane.machine
+        .payment()
+        .map(|p| p.reference.clone())
+        .unwrap_or_default()
+}
+
 fn waiting_qr(state: &State) -> bool {
     matches!(state, State::Waiting { payment, .. } if payment.qr.is_some())
 }
@@ -154,11 +162,7 @@ async fn one_time_qr_pays_and_captures_once() {
         sim_view["qrTargetUrl"].as_str().unwrap_or_default()
     );
 
-    let reference = lane
-        .machine
-        .payment()
-        .map(|p| p.reference.clone())
-        .unwrap_or_default();
+    let reference = current_reference(&lane);
     assert!(lane.sim.phone(&reference, PhoneAction::Approve));
     lane.run_until("approved", |s| matches!(s, State::Approved { .. }))
         .await;
@@ -226,11 +230,7 @@ async fn qr_approved_just_before_a_scan_is_the_one_captured() {
     lane.feed(Input::OrderReceived(order("e2e-race-0001")))
         .await;
     lane.run_until("the QR", waiting_qr).await;
-    let qr_reference = lane
-        .machine
-        .payment()
-        .map(|p| p.reference.clone())
-        .unwrap_or_default();
+    let qr_reference = current_reference(&lane);
     // The customer approves the on-screen QR while also showing a personal QR to the scanner.
     assert!(lane.sim.phone(&qr_reference, PhoneAction::Approve));
     lane.feed(Input::Scan(RawScan(PERSONAL_QR.into()))).await;
@@ -255,11 +255,7 @@ async fn rejected_push_fails_then_offers_a_fresh_qr() {
         |s| matches!(s, State::Scanned { payment, .. } if payment.created),
     )
     .await;
-    let push = lane
-        .machine
-        .payment()
-        .map(|p| p.reference.clone())
-        .unwrap_or_default();
+    let push = current_reference(&lane);
     assert!(lane.sim.phone(&push, PhoneAction::Reject));
     lane.run_until("the failure", |s| {
         matches!(
@@ -272,11 +268,7 @@ async fn rejected_push_fails_then_offers_a_fresh_qr() {
     })
     .await;
     lane.run_until("a fresh QR", waiting_qr).await;
-    let fresh = lane
-        .machine
-        .payment()
-        .map(|p| p.reference.clone())
-        .unwrap_or_default();
+    let fresh = current_reference(&lane);
     assert_eq!(fresh, "e2e-reject-01-3");
     let (captured, _) = lane.books();
     assert!(captured.is_empty());
@@ -396,13 +388,6 @@ async fn ecom_lane() -> Lane {
         ..payment::Config::default()
     })
     .await
-}
-
-fn current_reference(lane: &Lane) -> String {
-    lane.machine
-        .payment()
-        .map(|p| p.reference.clone())
-        .unwrap_or_default()
 }
 
 /// The phone opens what the QR on screen says.
