@@ -1,30 +1,12 @@
 //! Lane configuration: a TOML file (every key documented in README.md), secrets from the
 //! environment. Loading never panics: a bad file is an error that names the key.
 
-use crate::vipps::{Credentials, Secret, SystemInfo, model::Currency};
+use crate::{
+    market::{Lang, Market},
+    vipps::{Credentials, Secret, SystemInfo},
+};
 use serde::Deserialize;
 use std::{fmt, path::Path, time::Duration};
-
-/// The market decides the brand (Vipps or MobilePay) and the currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum Market {
-    #[serde(rename = "NO")]
-    Norway,
-    #[serde(rename = "DK")]
-    Denmark,
-    #[serde(rename = "FI")]
-    Finland,
-}
-
-impl Market {
-    pub fn currency(self) -> Currency {
-        match self {
-            Market::Norway => Currency::Nok,
-            Market::Denmark => Currency::Dkk,
-            Market::Finland => Currency::Eur,
-        }
-    }
-}
 
 /// Where the scanner is, seen from the screen: the screen points the customer at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -191,7 +173,7 @@ pub struct Config {
     /// Names this lane in references and logs: 1-16 of a-z, A-Z, 0-9 and -.
     pub lane_id: String,
     /// The lane's language (nb, da, fi, sv, en); by default the market's.
-    pub language: Option<crate::ui::i18n::Lang>,
+    pub language: Option<Lang>,
     pub scanner_position: ScannerPosition,
     /// A customer who does nothing on the payment screen this long has walked away, and the
     /// order ends (after a minute's warning with "I need more time"). 0: never.
@@ -454,13 +436,8 @@ impl Config {
     }
 
     /// The lane's language: the configured one, or the market's own.
-    pub fn language(&self) -> crate::ui::i18n::Lang {
-        use crate::ui::i18n::Lang;
-        self.language.unwrap_or(match self.market {
-            Market::Norway => Lang::Nb,
-            Market::Denmark => Lang::Da,
-            Market::Finland => Lang::Fi,
-        })
+    pub fn language(&self) -> Lang {
+        self.language.unwrap_or(self.market.language())
     }
 
     pub fn walk_away_after(&self) -> Option<Duration> {
@@ -564,6 +541,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vipps::model::Currency;
 
     #[test]
     fn full_example_parses() {
@@ -586,11 +564,7 @@ mod tests {
             Ok(ApiTarget::Url("https://apitest.vipps.no".into()))
         );
         assert!(!c.demo.orders);
-        assert_eq!(
-            c.language(),
-            crate::ui::i18n::Lang::Da,
-            "the market's language by default"
-        );
+        assert_eq!(c.language(), Lang::Da, "the market's language by default");
     }
 
     /// The shipped example must stay valid, also with its commented keys switched on.
@@ -706,7 +680,6 @@ mod tests {
 
     #[test]
     fn customer_facing_keys() {
-        use crate::ui::i18n::Lang;
         let c = Config::parse("market = \"FI\"\nlanguage = \"sv\"\nscanner_position = \"left\"\nwalk_away_after_s = 0").expect("valid");
         assert_eq!(c.language(), Lang::Sv);
         assert_eq!(c.scanner_position, ScannerPosition::Left);

@@ -9,10 +9,8 @@
 //! push payment's create request holds the customer's personal QR until the order ends.
 
 use crate::{
-    payment::{
-        Order, OrderStatus, OrderUpdate, Resume,
-        machine::{Api, round_of},
-    },
+    clock::now_rfc3339,
+    payment::{Api, Order, OrderStatus, OrderUpdate, Resume, round_of},
     pos::OrderRecord,
     vipps::model::{Amount, CreatePaymentRequest},
 };
@@ -157,10 +155,6 @@ pub struct Recovered {
 pub struct Journal {
     file: File,
     path: PathBuf,
-}
-
-fn now_rfc3339() -> String {
-    crate::sim::backend::now_rfc3339()
 }
 
 fn age_of(at: &str) -> Duration {

@@ -50,7 +50,7 @@ fn push_payment_records(id: &str) -> (Vec<Record>, CreatePaymentRequest) {
         },
         now,
     );
-    let fx = m.step(Input::Scan(crate::scanner::RawScan(QR.into())), now);
+    let fx = m.step(Input::Scan(crate::scan::RawScan(QR.into())), now);
     records.extend(records_of(&m, &fx));
     let reference = m.payment().expect("payment").reference.clone();
     let fx = m.step(

@@ -299,7 +299,7 @@ pub async fn run(
     lane: Arc<std::sync::Mutex<Lane>>,
     client: crate::vipps::Client,
     mut commands: tokio::sync::mpsc::Receiver<Command>,
-    mut scans: tokio::sync::mpsc::Receiver<crate::scanner::RawScan>,
+    mut scans: tokio::sync::mpsc::Receiver<crate::scan::RawScan>,
     mut hints: tokio::sync::mpsc::Receiver<Input>,
     tick: std::time::Duration,
 ) {

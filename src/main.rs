@@ -366,7 +366,7 @@ fn run_headless(setup: Setup, runtime: &tokio::runtime::Runtime) -> ExitCode {
                     let mut stdin = vipps_kiosk::scanner::stdin::StdinScanner::new();
                     while let Some(line) = stdin.next_scan().await {
                         if scans_tx
-                            .send(vipps_kiosk::scanner::RawScan(line))
+                            .send(vipps_kiosk::scan::RawScan(line))
                             .await
                             .is_err()
                         {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use vipps_kiosk::{
     app::driver,
     payment::{self, Api, FailureReason, Input, Machine, Method, Order, State},
-    scanner::RawScan,
+    scan::RawScan,
     sim::{Simulator, backend::PhoneAction},
     ui::qr,
     vipps::{self},

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::time::Duration;
 use vipps_kiosk::{
     payment::{self, Api, State},
-    scanner::RawScan,
+    scan::RawScan,
     sim::{ApiFault, ApiFaults, FaultCounts, Simulator, backend::PhoneAction},
 };
 

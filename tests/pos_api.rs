@@ -15,7 +15,7 @@ use vipps_kiosk::{
     lane::{self, Lane as KioskLane},
     payment,
     pos::{self, Hub},
-    scanner::RawScan,
+    scan::RawScan,
     sim::{Simulator, backend::PhoneAction},
     vipps::{Secret, model::Currency},
 };

@@ -15,9 +15,10 @@ use std::{
 };
 use vipps_kiosk::{
     app::{App, Message},
+    market::Lang,
     payment::{ApiError, Input},
-    scanner::RawScan,
-    ui::{i18n::Lang, theme},
+    scan::RawScan,
+    ui::theme,
     vipps::{self, model::PaymentState},
 };
 

@@ -7,9 +7,9 @@ use iced_test::Simulator;
 use std::time::{Duration, Instant};
 use vipps_kiosk::{
     app::{App, Message},
+    market::Lang,
     payment::{self, ApiError, Input, Order},
-    scanner::RawScan,
-    ui::i18n::Lang,
+    scan::RawScan,
     vipps::{
         self,
         model::{Currency, PaymentState},

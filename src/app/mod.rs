@@ -6,13 +6,12 @@ pub mod demo;
 pub mod driver;
 
 use crate::{
-    config::Market,
     lane::Lane,
+    market::{Lang, Market},
     payment::{self, AfterCancel, Effect, Input, Machine, Method, State},
-    scanner::RawScan,
+    scan::RawScan,
     ui::{
-        Assets, Element,
-        i18n::{self, Lang},
+        Assets, Element, i18n,
         icons::Direction,
         qr::QrImage,
         screen::{self, Ctx, scanned::Phase, waiting::Waiting},

@@ -14,13 +14,14 @@
 //! 5. Nothing is given up before Vipps says final: polling never stops on its own.
 
 use super::order::Order;
+use crate::scan::{PersonalQr, RawScan};
 use crate::vipps::model::{
     Aggregate, Amount, CreatePaymentRequest, Customer, CustomerInteraction, PaymentMethod,
     PaymentMethodType, PaymentState, QrFormat, QrFormatKind, UserFlow,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::{fmt, time::Duration, time::Instant};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -100,25 +101,6 @@ pub enum Method {
     OneTimeQr,
     /// The customer shows their personal QR to the scanner; the kiosk pushes a payment.
     PersonalQr,
-}
-
-/// A scanned personal QR code. Identifies a person: never printed in clear.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PersonalQr(String);
-
-impl PersonalQr {
-    pub fn new(code: impl Into<String>) -> Self {
-        PersonalQr(code.into())
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for PersonalQr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PersonalQr({})", crate::redact::fingerprint(&self.0))
-    }
 }
 
 /// What went wrong, in the customer's terms. The technical cause goes to the log.
@@ -208,7 +190,7 @@ pub enum Input {
     /// The POS withdraws the order.
     OrderWithdrawn(String),
     /// Raw text from the scanner.
-    Scan(crate::scanner::RawScan),
+    Scan(RawScan),
     /// The customer tapped Cancel while being asked to approve in the app.
     CancelTapped,
     /// The customer tapped to leave a result screen early.
@@ -1130,7 +1112,7 @@ impl Machine {
     }
 
     fn on_scan(&mut self, text: String, now: Instant, fx: &mut Vec<Effect>) {
-        let Some(code) = crate::scanner::personal_qr(&text) else {
+        let Some(code) = crate::scan::personal_qr(&text) else {
             tracing::info!(scan = %crate::redact::fingerprint(&text), "scan is not a personal QR");
             self.show_notice(Notice::NotVippsCode, now);
             return;

@@ -9,7 +9,7 @@ const QR: &str = "https://qr.vipps.no/p/AbC-123_xyz?v=2";
 const TARGET: &str = "http://sim/_sim/qr/abc";
 
 fn scan(text: &str) -> Input {
-    Input::Scan(crate::scanner::RawScan(text.into()))
+    Input::Scan(crate::scan::RawScan(text.into()))
 }
 
 struct H {

@@ -5,6 +5,6 @@ pub mod order;
 
 pub use machine::{
     AfterCancel, Api, ApiError, Config, Effect, FailureReason, Input, Machine, Method, Notice,
-    Observed, OrderStatus, OrderUpdate, Payment, PersonalQr, Resume, State,
+    Observed, OrderStatus, OrderUpdate, Payment, Resume, State, round_of,
 };
 pub use order::{Line, Order, OrderError};

@@ -6,7 +6,9 @@
 //! API reads and streams as server-sent events.
 
 use crate::{
+    clock::now_rfc3339,
     payment::{FailureReason, Method, Order, OrderStatus, OrderUpdate},
+    sync::lock,
     vipps::{Secret, model::Currency},
 };
 use axum::{
@@ -25,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex},
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -128,14 +130,6 @@ impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hub").finish_non_exhaustive()
     }
-}
-
-fn now_rfc3339() -> String {
-    crate::sim::backend::now_rfc3339()
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Default for Hub {

@@ -207,7 +207,7 @@ impl Backend {
                 psp_reference: psp,
                 name,
                 amount,
-                timestamp: now_rfc3339(),
+                timestamp: crate::clock::now_rfc3339(),
                 idempotency_key: key.map(str::to_string),
                 success,
             };
@@ -921,12 +921,6 @@ fn check_receipt(r: &Receipt, currency: Currency) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// The control API's view of a payment.

@@ -23,7 +23,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::vipps::model::Currency;
+use crate::{sync::lock, vipps::model::Currency};
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -284,10 +284,6 @@ impl Simulator {
     pub fn set_auto_approve(&self, after: Option<Duration>) {
         self.shared.backend().auto_approve_after_s = after.map(|d| d.as_secs_f64());
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn set_faults(s: &Shared, faults: ApiFaults) {

@@ -3,6 +3,7 @@
 //! delayed, duplicated and reordered deliveries (`/_sim/webhooks/faults`).
 
 use crate::{
+    sync::lock,
     vipps::model::PaymentEvent,
     webhooks::{EPAYMENT_EVENTS, Event, event_type, sign},
 };
@@ -58,10 +59,6 @@ pub struct Webhooks {
     failed: AtomicU64,
     http: reqwest::Client,
     runtime: tokio::runtime::Handle,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Why a registration was refused (problem+json `detail`).

@@ -2,53 +2,16 @@
 //! translations, indexed by language: a missing translation is an array of the wrong length,
 //! and a missing string a non-exhaustive match. Neither compiles. No fallback arm anywhere.
 
+use crate::market::Lang;
 use crate::payment::{FailureReason, Notice};
 use crate::vipps::model::{Amount, Currency};
-use serde::Deserialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum Lang {
-    /// Norwegian bokmål.
-    #[serde(rename = "nb")]
-    Nb,
-    #[serde(rename = "da")]
-    Da,
-    #[serde(rename = "fi")]
-    Fi,
-    #[serde(rename = "sv")]
-    Sv,
-    #[serde(rename = "en")]
-    En,
-}
 
 /// One string in every language, in the order of `Lang::ALL`.
 type Row = [&'static str; 5];
 
-impl Lang {
-    pub const ALL: [Lang; 5] = [Lang::Nb, Lang::Da, Lang::Fi, Lang::Sv, Lang::En];
-
-    fn index(self) -> usize {
-        match self {
-            Lang::Nb => 0,
-            Lang::Da => 1,
-            Lang::Fi => 2,
-            Lang::Sv => 3,
-            Lang::En => 4,
-        }
-    }
-
-    fn pick(self, row: Row) -> &'static str {
-        row[self.index()]
-    }
-
-    /// The language's own name, for the language switch (no flags).
-    pub fn own_name(self) -> &'static str {
-        self.pick(["Norsk", "Dansk", "Suomi", "Svenska", "English"])
-    }
-
-    pub fn code(self) -> &'static str {
-        self.pick(["nb", "da", "fi", "sv", "en"])
-    }
+/// `row`'s string in `lang`.
+fn pick(lang: Lang, row: Row) -> &'static str {
+    row[lang.index()]
 }
 
 /// The strings of the kiosk.
@@ -312,7 +275,7 @@ impl Text {
     }
 
     pub fn get(self, lang: Lang) -> &'static str {
-        lang.pick(self.row())
+        pick(lang, self.row())
     }
 }
 
@@ -465,33 +428,36 @@ pub fn failure(reason: FailureReason, lang: Lang) -> (&'static str, &'static str
             ],
         ),
     };
-    (lang.pick(title), lang.pick(body))
+    (pick(lang, title), pick(lang, body))
 }
 
 pub fn notice(n: Notice, lang: Lang) -> &'static str {
-    lang.pick(match n {
-        Notice::NotVippsCode => [
-            "Det er ikke en Vipps- eller MobilePay-kode. Vis den personlige QR-koden fra appen.",
-            "Det er ikke en Vipps- eller MobilePay-kode. Vis den personlige QR-kode fra appen.",
-            "Tämä ei ole Vipps- tai MobilePay-koodi. Näytä sovelluksen henkilökohtainen QR-koodi.",
-            "Det är inte en Vipps- eller MobilePay-kod. Visa den personliga QR-koden från appen.",
-            "That is not a Vipps or MobilePay code. Show the personal QR code from your app.",
-        ],
-        Notice::AlreadyInProgress => [
-            "En betaling venter allerede på godkjenning i appen.",
-            "En betaling venter allerede på godkendelse i appen.",
-            "Maksu odottaa jo hyväksyntää sovelluksessa.",
-            "En betalning väntar redan på godkännande i appen.",
-            "A payment is already waiting for approval in the app.",
-        ],
-        Notice::NoOrder => [
-            "Ingenting å betale ennå.",
-            "Intet at betale endnu.",
-            "Ei vielä maksettavaa.",
-            "Inget att betala ännu.",
-            "Nothing to pay yet.",
-        ],
-    })
+    pick(
+        lang,
+        match n {
+            Notice::NotVippsCode => [
+                "Det er ikke en Vipps- eller MobilePay-kode. Vis den personlige QR-koden fra appen.",
+                "Det er ikke en Vipps- eller MobilePay-kode. Vis den personlige QR-kode fra appen.",
+                "Tämä ei ole Vipps- tai MobilePay-koodi. Näytä sovelluksen henkilökohtainen QR-koodi.",
+                "Det är inte en Vipps- eller MobilePay-kod. Visa den personliga QR-koden från appen.",
+                "That is not a Vipps or MobilePay code. Show the personal QR code from your app.",
+            ],
+            Notice::AlreadyInProgress => [
+                "En betaling venter allerede på godkjenning i appen.",
+                "En betaling venter allerede på godkendelse i appen.",
+                "Maksu odottaa jo hyväksyntää sovelluksessa.",
+                "En betalning väntar redan på godkännande i appen.",
+                "A payment is already waiting for approval in the app.",
+            ],
+            Notice::NoOrder => [
+                "Ingenting å betale ennå.",
+                "Intet at betale endnu.",
+                "Ei vielä maksettavaa.",
+                "Inget att betala ännu.",
+                "Nothing to pay yet.",
+            ],
+        },
+    )
 }
 
 /// `kr 1 298,00` (NOK), `1 298,00 kr.` (DKK), `1 298,00 €` (EUR). Integer arithmetic only.

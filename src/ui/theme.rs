@@ -1,6 +1,6 @@
 //! Every colour and size of the kiosk, in one place. Call sites never build colours inline.
 
-use crate::config::Market;
+use crate::market::Market;
 use iced::{
     Background, Border, Color, Font, Shadow, Theme,
     font::Weight,

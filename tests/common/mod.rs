@@ -6,10 +6,10 @@ use iced::Size;
 use std::time::{Duration, Instant};
 use vipps_kiosk::{
     app::{App, Message, ScannerSource, Setup},
-    config::Market,
+    market::{Lang, Market},
     payment::{self, Input, Observed, Order},
-    scanner::RawScan,
-    ui::{i18n::Lang, icons::Direction, theme},
+    scan::RawScan,
+    ui::{icons::Direction, theme},
     vipps::{
         self,
         model::{Aggregate, Amount, Currency, PaymentState},

@@ -416,7 +416,7 @@ fn transaction_info(p: &SimPayment, amount: i64, status: &str) -> TransactionInf
     TransactionInfo {
         amount,
         status: status.into(),
-        time_stamp: super::now_rfc3339(),
+        time_stamp: crate::clock::now_rfc3339(),
         transaction_id: p.opened.clone(),
         transaction_text: p.payment_description.clone().unwrap_or_default(),
     }

@@ -8,10 +8,10 @@ pub mod waiting;
 
 use super::{
     Assets, Element,
-    i18n::{self, Lang, Text},
+    i18n::{self, Text},
     theme::{self, Brand, size},
 };
-use crate::app::Message;
+use crate::{app::Message, market::Lang};
 use iced::{
     Alignment, Length,
     widget::{Id, button, column, container, row, text},
