@@ -69,7 +69,12 @@ async fn measure(with_webhooks: bool, n: usize) -> Vec<Duration> {
     let tick = Duration::from_millis(250);
     tokio::spawn(async move {
         let _keep = (_none, scans_tx);
-        lane::run(run, client, commands_rx, scans, hints, tick).await
+        let inputs = lane::Inputs {
+            commands: commands_rx,
+            scans,
+            hints,
+        };
+        lane::run(run, client, inputs, tick).await
     });
     let state = || {
         kiosk

@@ -4,9 +4,9 @@
 //! `ui` the screens and `app` the iced application that ties them together.
 
 pub mod app;
+pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod journal;
 pub mod lane;
 pub mod market;
 pub mod payment;

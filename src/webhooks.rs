@@ -11,9 +11,13 @@
 //! An event never moves money by itself: it makes the machine read the payment now instead of
 //! at the next poll (`Input::Webhook`).
 
-use crate::vipps::{
-    Secret,
-    model::{PaymentEvent, PaymentEventName},
+use crate::{
+    redact::constant_time_eq,
+    sync::lock,
+    vipps::{
+        Secret,
+        model::{PaymentEvent, PaymentEventName},
+    },
 };
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use hmac::{Hmac, Mac};
@@ -174,7 +178,7 @@ impl Verifier {
     ) -> Result<Event, Rejection> {
         let h = headers.ok_or(Rejection::Missing)?;
         let hash = B64.encode(Sha256::digest(body));
-        if !same(hash.as_bytes(), h.content_sha256.as_bytes()) {
+        if !constant_time_eq(hash.as_bytes(), h.content_sha256.as_bytes()) {
             return Err(Rejection::ContentHash);
         }
         let signature = h
@@ -224,11 +228,6 @@ impl Verifier {
         self.seen_set.insert(signature.to_string(), now);
         Ok(event)
     }
-}
-
-/// Constant-time comparison.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -485,7 +484,7 @@ async fn receive(
         .path_and_query()
         .map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string());
     let host = header("host").unwrap_or_default();
-    let verified = r.verifier.lock().unwrap_or_else(|e| e.into_inner()).verify(
+    let verified = lock(&r.verifier).verify(
         &path_and_query,
         &host,
         signed.as_ref(),

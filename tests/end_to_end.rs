@@ -6,7 +6,7 @@
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use vipps_kiosk::{
-    app::driver,
+    lane::driver,
     payment::{self, Api, FailureReason, Input, Machine, Method, Order, State},
     scan::RawScan,
     sim::{Simulator, backend::PhoneAction},

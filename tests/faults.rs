@@ -8,6 +8,7 @@
 use serde_json::Value;
 use std::time::Duration;
 use vipps_kiosk::{
+    lane::ScanEvent,
     payment::{self, Api, State},
     scan::RawScan,
     sim::{ApiFault, ApiFaults, FaultCounts, Simulator, backend::PhoneAction},
@@ -47,7 +48,7 @@ async fn pay_both_ways_with(sim: &Simulator, tag: &str, api: Api, approve_after:
         .await;
         if personal {
             lane.scans
-                .send(RawScan(common::PERSONAL_QR.into()))
+                .send(ScanEvent::Scan(RawScan(common::PERSONAL_QR.into())))
                 .await
                 .unwrap();
             lane.wait(
@@ -228,7 +229,7 @@ async fn a_capture_whose_answers_are_all_lost_still_finishes_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_capture_answer_is_confirmed_from_the_payment_log() {
     use vipps_kiosk::{
-        app::driver,
+        lane::driver,
         payment::{Effect, Input},
     };
     for api in [Api::Epayment, Api::Ecom] {

@@ -12,7 +12,7 @@ use std::{
 };
 use tokio::sync::mpsc;
 use vipps_kiosk::{
-    lane::{self, Lane as KioskLane},
+    lane::{self, Lane as KioskLane, ScanEvent},
     payment,
     pos::{self, Hub},
     scan::RawScan,
@@ -29,7 +29,7 @@ struct Lane {
     base: String,
     http: reqwest::Client,
     /// Scans go to the lane loop through here, as from the scanner.
-    scans: mpsc::Sender<RawScan>,
+    scans: mpsc::Sender<ScanEvent>,
     lane: Arc<Mutex<KioskLane>>,
 }
 
@@ -53,15 +53,12 @@ async fn lane() -> Lane {
     let (_no_webhooks, hints) = mpsc::channel(1);
     tokio::spawn(async move {
         let _keep = _no_webhooks;
-        lane::run(
-            kiosk_run,
-            client,
+        let inputs = lane::Inputs {
             commands,
             scans,
             hints,
-            Duration::from_millis(20),
-        )
-        .await
+        };
+        lane::run(kiosk_run, client, inputs, Duration::from_millis(20)).await
     });
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
@@ -163,7 +160,7 @@ async fn a_whole_lane_order_scan_approve_captured_by_get_and_sse() {
 
     lane.wait_reference("-1").await;
     lane.scans
-        .send(RawScan(common::PERSONAL_QR.into()))
+        .send(ScanEvent::Scan(RawScan(common::PERSONAL_QR.into())))
         .await
         .unwrap();
     let push = lane.wait_reference("-2").await;

@@ -8,6 +8,7 @@
 use crate::{
     clock::now_rfc3339,
     payment::{FailureReason, Method, Order, OrderStatus, OrderUpdate},
+    redact::constant_time_eq,
     sync::lock,
     vipps::{Secret, model::Currency},
 };
@@ -340,11 +341,6 @@ fn invalid(field: &str, reason: &str) -> Response {
         .into_response()
 }
 
-/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 async fn authorize(
     State(api): State<Api>,
     headers: HeaderMap,
@@ -356,7 +352,7 @@ async fn authorize(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if api.token.is_empty() || !same(given.as_bytes(), api.token.expose().as_bytes()) {
+    if api.token.is_empty() || !constant_time_eq(given.as_bytes(), api.token.expose().as_bytes()) {
         return error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
     }
     next.run(request).await

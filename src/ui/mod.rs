@@ -1,5 +1,5 @@
 //! The customer's screens (iced). Each screen is a projection of the payment state: it gets
-//! only what it shows and returns taps as `app::Message`s.
+//! only what it shows and answers with the screens' own `Msg`s, which the app maps.
 
 pub mod i18n;
 pub mod icons;
@@ -7,7 +7,17 @@ pub mod qr;
 pub mod screen;
 pub mod theme;
 
-pub type Element<'a> = iced::Element<'a, crate::app::Message>;
+pub type Element<'a> = iced::Element<'a, Msg>;
+
+/// What the customer can do on the screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Msg {
+    CancelTapped,
+    DismissTapped,
+    MoreTimeTapped,
+    LanguageChosen(crate::market::Lang),
+    LargerTextToggled,
+}
 
 /// Pictures built once at start-up.
 #[derive(Debug, Clone)]

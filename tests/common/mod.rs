@@ -5,7 +5,8 @@
 use iced::Size;
 use std::time::{Duration, Instant};
 use vipps_kiosk::{
-    app::{App, Message, ScannerSource, Setup},
+    app::{App, Message, Setup},
+    lane::{ScanEvent, ScannerSource, Services},
     market::{Lang, Market},
     payment::{self, Input, Observed, Order},
     scan::RawScan,
@@ -90,13 +91,15 @@ pub fn app_with_machine(
         machine,
         demo: None,
         dev: None,
-        scanner: ScannerSource::None,
+        services: Services {
+            journal: None,
+            pos: None,
+            webhooks: None,
+            scanner: ScannerSource::None,
+        },
         scanner_direction: Direction::Down,
-        pos: None,
         window,
         hide_cursor: false,
-        journal: None,
-        webhooks: None,
     })
     .0
 }
@@ -190,7 +193,7 @@ pub fn poll_answers(app: &mut App, state: PaymentState, now: Instant) {
 pub struct RunningLane {
     pub lane: std::sync::Arc<std::sync::Mutex<vipps_kiosk::lane::Lane>>,
     pub commands: tokio::sync::mpsc::Sender<vipps_kiosk::pos::Command>,
-    pub scans: tokio::sync::mpsc::Sender<RawScan>,
+    pub scans: tokio::sync::mpsc::Sender<ScanEvent>,
 }
 
 impl RunningLane {
@@ -211,15 +214,12 @@ impl RunningLane {
         let run = lane.clone();
         tokio::spawn(async move {
             let _keep = no_hints;
-            vipps_kiosk::lane::run(
-                run,
-                client,
-                commands_rx,
-                scans_rx,
+            let inputs = vipps_kiosk::lane::Inputs {
+                commands: commands_rx,
+                scans: scans_rx,
                 hints,
-                Duration::from_millis(10),
-            )
-            .await
+            };
+            vipps_kiosk::lane::run(run, client, inputs, Duration::from_millis(10)).await
         });
         RunningLane {
             lane,

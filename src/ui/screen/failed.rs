@@ -2,10 +2,9 @@
 
 use super::{Ctx, big_button, centred};
 use crate::{
-    app::Message,
     payment::FailureReason,
     ui::{
-        Element,
+        Element, Msg,
         i18n::{self, Text},
         theme::{self, size},
     },
@@ -28,7 +27,7 @@ pub fn view<'a>(ctx: Ctx<'a>, reason: FailureReason, order_ended: bool) -> Eleme
                 .font(theme::BOLD)
                 .center(),
             text(body).size(ctx.px(size::LARGE)).center(),
-            big_button(ctx, ctx.t(Text::Ok), Message::DismissTapped, true),
+            big_button(ctx, ctx.t(Text::Ok), Msg::DismissTapped, true),
         ]
         .spacing(size::GAP * 2.0)
         .align_x(Alignment::Center),

@@ -7,11 +7,11 @@ pub mod scanned;
 pub mod waiting;
 
 use super::{
-    Assets, Element,
+    Assets, Element, Msg,
     i18n::{self, Text},
     theme::{self, Brand, size},
 };
-use crate::{app::Message, market::Lang};
+use crate::market::Lang;
 use iced::{
     Alignment, Length,
     widget::{Id, button, column, container, row, text},
@@ -71,15 +71,10 @@ pub mod ids {
 }
 
 /// A large touch button.
-pub fn big_button<'a>(
-    ctx: Ctx<'a>,
-    label: &'a str,
-    on_press: Message,
-    primary: bool,
-) -> Element<'a> {
+pub fn big_button<'a>(ctx: Ctx<'a>, label: &'a str, on_press: Msg, primary: bool) -> Element<'a> {
     let id = match on_press {
-        Message::CancelTapped => ids::CANCEL,
-        Message::MoreTimeTapped => ids::MORE_TIME,
+        Msg::CancelTapped => ids::CANCEL,
+        Msg::MoreTimeTapped => ids::MORE_TIME,
         _ => ids::OK,
     };
     container(
@@ -131,7 +126,7 @@ pub fn access_bar<'a>(ctx: Ctx<'a>) -> Element<'a> {
                     }))
                     .center_y(Length::Fill),
                 )
-                .on_press(Message::LanguageChosen(lang))
+                .on_press(Msg::LanguageChosen(lang))
                 .padding([0.0, 18.0])
                 .height(Length::Fixed(ctx.touch))
                 .style(if current {
@@ -150,7 +145,7 @@ pub fn access_bar<'a>(ctx: Ctx<'a>) -> Element<'a> {
     };
     let larger = container(
         button(container(text(ctx.t(toggle)).size(size::BODY)).center_y(Length::Fill))
-            .on_press(Message::LargerTextToggled)
+            .on_press(Msg::LargerTextToggled)
             .padding([0.0, 18.0])
             .height(Length::Fixed(ctx.touch))
             .style(theme::secondary_button),
@@ -182,7 +177,7 @@ pub fn still_there<'a>(ctx: Ctx<'a>, left_secs: u64) -> Element<'a> {
                 .font(theme::BOLD),
             text(i18n::ends_in(ctx.lang, &i18n::format_countdown(left_secs)))
                 .size(ctx.px(size::LARGE)),
-            big_button(ctx, ctx.t(Text::MoreTime), Message::MoreTimeTapped, true),
+            big_button(ctx, ctx.t(Text::MoreTime), Msg::MoreTimeTapped, true),
         ]
         .spacing(size::GAP)
         .align_x(Alignment::Center),

@@ -2,9 +2,8 @@
 
 use super::{Ctx, big_button, centred};
 use crate::{
-    app::Message,
     ui::{
-        Element,
+        Element, Msg,
         i18n::{self, Text, format_amount, format_countdown},
         theme::{self, size},
     },
@@ -76,7 +75,7 @@ pub fn view<'a>(ctx: Ctx<'a>, amount: Amount, phase: Phase, trouble: bool) -> El
         col = col.push(big_button(
             ctx,
             ctx.t(Text::Cancel),
-            Message::CancelTapped,
+            Msg::CancelTapped,
             false,
         ));
     }

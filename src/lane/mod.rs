@@ -6,8 +6,14 @@
 //! so no create, capture or cancel reaches Vipps unrecorded. A failed write holds the requests
 //! back and tells the machine they failed transiently: it tries again later, journal first.
 
+pub mod driver;
+pub mod journal;
+mod services;
+
+pub use services::{Feed, Inputs, PosSetup, ScanEvent, ScannerSource, Services, run};
+
 use crate::{
-    journal::{Journal, Record},
+    lane::journal::{Journal, Record},
     payment::{self, ApiError, Effect, Input, Machine, Resume},
     pos::{Command, Hub, Refusal},
 };
@@ -132,6 +138,13 @@ impl Lane {
 
     pub fn machine(&self) -> &Machine {
         &self.machine
+    }
+
+    /// The scanner came or went (for health).
+    pub fn scanner(&mut self, connected: bool) {
+        if let Some(h) = &self.hub {
+            h.set_scanner(connected);
+        }
     }
 
     /// Carries on with the payment the journal found unfinished, if any.
@@ -292,58 +305,11 @@ impl Lane {
     }
 }
 
-/// Runs a lane without a window, for good: POS commands, scans, webhooks and ticks in, API calls out as tasks whose
-/// answers come back in. The headless mode (`--headless`) and the tests use it; the window
-/// does the same through iced.
-pub async fn run(
-    lane: Arc<std::sync::Mutex<Lane>>,
-    client: crate::vipps::Client,
-    mut commands: tokio::sync::mpsc::Receiver<Command>,
-    mut scans: tokio::sync::mpsc::Receiver<crate::scan::RawScan>,
-    mut hints: tokio::sync::mpsc::Receiver<Input>,
-    tick: std::time::Duration,
-) {
-    let lock = || lane.lock().unwrap_or_else(|e| e.into_inner());
-    let (answers_tx, mut answers) = tokio::sync::mpsc::unbounded_channel();
-    let spawn = |calls: Vec<Effect>| {
-        for call in calls {
-            let (client, tx) = (client.clone(), answers_tx.clone());
-            tokio::spawn(async move {
-                if let Some(answer) = crate::app::driver::execute(client, call).await {
-                    let _ = tx.send(answer);
-                }
-            });
-        }
-    };
-    spawn(lock().resume(Instant::now()));
-    let mut ticks = tokio::time::interval(tick);
-    let (mut commands_open, mut scans_open, mut hints_open) = (true, true, true);
-    loop {
-        let calls = tokio::select! {
-            Some(answer) = answers.recv() => lock().step(answer, Instant::now()),
-            command = commands.recv(), if commands_open => match command {
-                Some(c) => lock().pos(c, Instant::now()),
-                None => { commands_open = false; Vec::new() }
-            },
-            scan = scans.recv(), if scans_open => match scan {
-                Some(s) => lock().step(Input::Scan(s), Instant::now()),
-                None => { scans_open = false; Vec::new() }
-            },
-            hint = hints.recv(), if hints_open => match hint {
-                Some(h) => lock().step(h, Instant::now()),
-                None => { hints_open = false; Vec::new() }
-            },
-            _ = ticks.tick() => lock().step(Input::Tick, Instant::now()),
-        };
-        spawn(calls);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{
-        journal::tests::TempDir,
+        lane::journal::tests::TempDir,
         payment::{Config, order::tests::order},
         pos::Reply,
     };

@@ -1,0 +1,216 @@
+//! From a configuration to the parts of a running lane, in one place: the Vipps client (and
+//! the embedded simulator, when the configuration asks for it: the only place that starts
+//! one), the payment machine's settings, the lane's services, the demo and the window.
+
+use super::{Cli, ScannerArg};
+use crate::{
+    app::{DevPanel, Setup, demo},
+    config::{self, ApiTarget, Config, ScannerPosition},
+    lane::{PosSetup, ScannerSource, Services},
+    payment,
+    pos::Hub,
+    scanner::hid::DeviceFilter,
+    sim::{SimConfig, Simulator},
+    ui::icons::Direction,
+    vipps::{self, ClientConfig},
+    webhooks::ReceiverSetup,
+};
+use std::{net::SocketAddr, time::Duration};
+
+/// A lane as the command line and its configuration describe it.
+pub struct Kiosk {
+    pub setup: Setup,
+    /// The embedded simulator, running while this lives.
+    pub sim: Option<Simulator>,
+    /// The design canvas the window opens at (1080×1920, or 1920×1080 with `--landscape`).
+    pub design: iced::Size,
+    pub fullscreen: bool,
+}
+
+/// The configuration of `--config` (or the demo's) and its webhook receiver. A broken file
+/// comes back as the default configuration, and a problem in either as the reason the lane is
+/// out of service: the window still opens, on the Out-of-service screen.
+fn load(cli: &Cli) -> (Config, Option<ReceiverSetup>, Option<String>) {
+    let loaded = match &cli.config {
+        Some(path) => Config::load(path),
+        None => Ok(Config::demo()),
+    };
+    let problem = |e: config::ConfigError| {
+        eprintln!("vipps-kiosk: configuration error: {e}");
+        Some(format!("Configuration error: {e}"))
+    };
+    match loaded {
+        Err(e) => (Config::default(), None, problem(e)),
+        Ok(c) => match c.webhook_receiver(&config::process_env) {
+            Ok(w) => (c, w, None),
+            Err(e) => (c, None, problem(e)),
+        },
+    }
+}
+
+/// Builds the kiosk's parts: with no `--config` the demo (embedded simulator, sample orders,
+/// developer panel), else the lane the file describes.
+pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
+    let demo_mode = cli.config.is_none();
+    let (config, webhooks, problem) = load(cli);
+    let mut sim = None;
+    let client = match problem {
+        Some(p) => Err(p),
+        None => connect(&config, runtime, &mut sim),
+    };
+    let dev = dev_panel(&config, sim.as_ref()).filter(|_| demo_mode || config.demo.orders);
+    let demo = demo_orders(&config).filter(|_| client.is_ok());
+    let fullscreen = cli.fullscreen || (!demo_mode && !cli.windowed);
+    let design = if cli.landscape {
+        iced::Size::new(1920.0, 1080.0)
+    } else {
+        iced::Size::new(1080.0, 1920.0)
+    };
+    // The demo window is the design canvas at half size; the layout scales to fit. iced sizes
+    // the window in scaled units, so it is given the canvas size.
+    let physical = if fullscreen { design } else { design * 0.5 };
+    let scanner = match cli.scanner.unwrap_or(if demo_mode {
+        ScannerArg::None
+    } else {
+        ScannerArg::Hid
+    }) {
+        ScannerArg::None => ScannerSource::None,
+        ScannerArg::Stdin => ScannerSource::Stdin,
+        ScannerArg::Hid => ScannerSource::Hid(scanner_filter(&config)),
+    };
+    let services = Services {
+        journal: config.journal.path.clone(),
+        pos: pos_setup(&config, demo_mode || config.demo.orders),
+        webhooks,
+        scanner,
+    };
+    let setup = Setup {
+        market: config.market,
+        lang: config.language(),
+        client,
+        machine: machine_config(&config, services.webhooks.is_some()),
+        services,
+        demo,
+        dev,
+        scanner_direction: match config.scanner_position {
+            ScannerPosition::Below => Direction::Down,
+            ScannerPosition::Left => Direction::Left,
+            ScannerPosition::Right => Direction::Right,
+        },
+        window: physical,
+        hide_cursor: fullscreen,
+    };
+    Kiosk {
+        setup,
+        sim,
+        design,
+        fullscreen,
+    }
+}
+
+/// The payment machine's settings.
+pub fn machine_config(config: &Config, webhooks: bool) -> payment::Config {
+    payment::Config {
+        poll_interval: config.poll_interval(),
+        walk_away_after: config.walk_away_after(),
+        exchange_personal_qr: config.vipps.personal_qr == config::PersonalQrMode::Exchange,
+        one_time_qr_api: config.vipps.one_time_qr,
+        qr_image: config.qr_image(),
+        relaxed_poll_interval: webhooks
+            .then(|| Duration::from_millis(config.webhooks.poll_interval_ms)),
+        ..payment::Config::default()
+    }
+}
+
+/// Which HID scanner to read (`[scanner]`).
+pub fn scanner_filter(config: &Config) -> DeviceFilter {
+    DeviceFilter {
+        vendor_id: config.scanner.vendor_id,
+        product_id: config.scanner.product_id,
+    }
+}
+
+/// The POS API, when a token is set (without one it stays off; said unless this is a demo).
+fn pos_setup(config: &Config, demo: bool) -> Option<PosSetup> {
+    match (config.pos_listen(), config.pos_token(&config::process_env)) {
+        (Ok(listen), Some(token)) => Some(PosSetup {
+            listen,
+            token,
+            hub: Hub::new(),
+            currency: config.market.currency(),
+        }),
+        (_, None) if !demo => {
+            tracing::warn!("no POS token (KIOSK_POS_TOKEN or [pos] token): the POS API is off");
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The developer panel plays the phone against a simulator: the embedded one, or a
+/// `vipps-kiosk sim` on this machine (plain http is only allowed locally).
+fn dev_panel(config: &Config, sim: Option<&Simulator>) -> Option<DevPanel> {
+    let sim_url = match (sim, config.api_target()) {
+        (Some(s), _) => s.base_url(),
+        (None, Ok(ApiTarget::Url(url))) if url.starts_with("http://") => url,
+        _ => return None,
+    };
+    Some(DevPanel {
+        sim_url,
+        unknown_customer_qr: format!("{}-demo", crate::sim::backend::TEST_QR_NOT_FOUND_PREFIX),
+    })
+}
+
+/// The sample orders, with ids unique to this run, when `[demo] orders` is on.
+fn demo_orders(config: &Config) -> Option<demo::Demo> {
+    if !config.demo.orders {
+        return None;
+    }
+    let run_id = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
+    match demo::orders(config.market.currency(), &run_id) {
+        Ok(orders) => Some(demo::Demo::new(orders, run_id)),
+        Err(e) => {
+            tracing::error!(error = %e, "demo orders unusable");
+            None
+        }
+    }
+}
+
+/// Builds the Vipps client, starting the embedded simulator when the config asks for it.
+pub fn connect(
+    config: &Config,
+    runtime: &tokio::runtime::Runtime,
+    sim: &mut Option<Simulator>,
+) -> Result<vipps::Client, String> {
+    let base_url = match config.api_target().map_err(|e| e.to_string())? {
+        ApiTarget::EmbeddedSim => {
+            let sim_config = SimConfig {
+                currency: Some(config.market.currency()),
+                auto_approve_after: config.sim.auto_approve_after_ms.map(Duration::from_millis),
+                ..SimConfig::default()
+            };
+            let started = runtime
+                .block_on(Simulator::start(
+                    SocketAddr::from(([127, 0, 0, 1], 0)),
+                    sim_config,
+                ))
+                .map_err(|e| format!("the embedded simulator could not start: {e}"))?;
+            let url = started.base_url();
+            *sim = Some(started);
+            url
+        }
+        ApiTarget::Url(url) => url,
+    };
+    let credentials = config
+        .credentials(&config::process_env)
+        .map_err(|e| e.to_string())?;
+    vipps::Client::new(ClientConfig {
+        base_url,
+        credentials,
+        system: config.system_info(),
+        timeout: config.request_timeout(),
+        retry: vipps::RetryPolicy::default(),
+        ecom: config.ecom_merchant(),
+    })
+    .map_err(|e| e.to_string())
+}
