@@ -187,105 +187,37 @@ impl Entry {
     }
 }
 
-/// Reads journal text back into orders, keeping each order's lines for compaction.
-fn replay(text: &str) -> (Vec<Entry>, usize, bool) {
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut by_reference: HashMap<String, usize> = HashMap::new();
-    let mut unreadable = 0;
-    let torn_tail = !text.is_empty() && !text.ends_with('\n');
-    let mut lines: Vec<&str> = text.split('\n').collect();
-    // `split` leaves the text after the last newline: empty, or the torn line.
-    lines.pop();
-    for raw in lines {
-        if raw.trim().is_empty() {
-            continue;
+impl Entry {
+    fn new(order: Option<Order>, record: OrderRecord) -> Entry {
+        Entry {
+            order,
+            record,
+            create: None,
+            withdrawn: false,
+            capture_round: 1,
+            cancel_round: 1,
+            lines: Vec::new(),
         }
-        let line: Line = match serde_json::from_str(raw) {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::error!(error = %e, "unreadable journal line skipped");
-                unreadable += 1;
-                continue;
-            }
-        };
-        let at = line.at;
-        let order_id = match &line.record {
-            Record::Order { order } => order.order_id.clone(),
-            Record::Create { order_id, .. }
-            | Record::Withdrawn { order_id }
-            | Record::Refunded { order_id, .. }
-            | Record::Status {
-                update: OrderUpdate { order_id, .. },
-            } => order_id.clone(),
-            Record::Summary { record } => record.order_id.clone(),
-            Record::Capture { reference, .. } | Record::Cancel { reference, .. } => {
-                match by_reference
-                    .get(reference)
-                    .map(|&i| entries[i].record.order_id.clone())
-                {
-                    Some(id) => id,
-                    None => {
-                        unreadable += 1;
-                        continue;
-                    }
-                }
-            }
-        };
-        let i = match (index.get(&order_id), &line.record) {
-            (Some(&i), _) => i,
-            (None, Record::Order { order }) => {
-                entries.push(Entry {
-                    order: Some(order.clone()),
-                    record: OrderRecord::new(order, at.clone()),
-                    create: None,
-                    withdrawn: false,
-                    capture_round: 1,
-                    cancel_round: 1,
-                    lines: Vec::new(),
-                });
-                index.insert(order_id, entries.len() - 1);
-                entries.len() - 1
-            }
-            (None, Record::Summary { record }) => {
-                entries.push(Entry {
-                    order: None,
-                    record: record.clone(),
-                    create: None,
-                    withdrawn: false,
-                    capture_round: 1,
-                    cancel_round: 1,
-                    lines: Vec::new(),
-                });
-                index.insert(order_id, entries.len() - 1);
-                continue;
-            }
-            (None, _) => {
-                tracing::error!(order = %order_id, "journal line for an unknown order skipped");
-                unreadable += 1;
-                continue;
-            }
-        };
-        let e = &mut entries[i];
-        e.lines.push(raw.to_string());
-        match line.record {
+    }
+
+    /// Folds one of the order's records (written at `at`) into what is known of it.
+    fn apply(&mut self, record: Record, at: String) {
+        match record {
             Record::Order { .. } | Record::Summary { .. } => {}
             Record::Create {
                 attempt,
                 request,
-                idempotency_key: _,
                 api,
                 ..
             } => {
-                by_reference.insert(request.reference.clone(), i);
-                e.create = Some((attempt, request, at, api));
-                e.capture_round = 1;
-                e.cancel_round = 1;
+                self.create = Some((attempt, request, at, api));
+                self.capture_round = 1;
+                self.cancel_round = 1;
             }
             Record::Capture {
                 idempotency_key, ..
             } => {
-                e.capture_round = e
+                self.capture_round = self
                     .capture_round
                     .max(round_of(&idempotency_key, "capture").unwrap_or(1));
             }
@@ -295,20 +227,162 @@ fn replay(text: &str) -> (Vec<Entry>, usize, bool) {
                 ..
             } => {
                 if !transaction_only {
-                    e.cancel_round = e
+                    self.cancel_round = self
                         .cancel_round
                         .max(round_of(&idempotency_key, "cancel").unwrap_or(1));
                 }
             }
-            Record::Withdrawn { .. } => e.withdrawn = true,
-            Record::Status { update } => e.record.apply(&update, at),
+            Record::Withdrawn { .. } => self.withdrawn = true,
+            Record::Status { update } => self.record.apply(&update, at),
             Record::Refunded { total, .. } => {
-                e.record.refunded_amount = Some(total);
-                e.record.updated_at = at;
+                self.record.refunded_amount = Some(total);
+                self.record.updated_at = at;
             }
         }
     }
-    (entries, unreadable, torn_tail)
+}
+
+/// Journal text read back into orders, each keeping its lines for compaction.
+#[derive(Default)]
+struct Replay {
+    entries: Vec<Entry>,
+    /// Orders by id, and by the references of their payments (captures and cancels name
+    /// only the reference).
+    index: HashMap<String, usize>,
+    by_reference: HashMap<String, usize>,
+    unreadable: usize,
+}
+
+impl Replay {
+    /// The order a record belongs to; `None` for a capture or cancel of an unknown payment.
+    fn order_id(&self, record: &Record) -> Option<String> {
+        Some(match record {
+            Record::Order { order } => order.order_id.clone(),
+            Record::Create { order_id, .. }
+            | Record::Withdrawn { order_id }
+            | Record::Refunded { order_id, .. }
+            | Record::Status {
+                update: OrderUpdate { order_id, .. },
+            } => order_id.clone(),
+            Record::Summary { record } => record.order_id.clone(),
+            Record::Capture { reference, .. } | Record::Cancel { reference, .. } => {
+                let &i = self.by_reference.get(reference)?;
+                self.entries[i].record.order_id.clone()
+            }
+        })
+    }
+
+    fn line(&mut self, raw: &str) {
+        let line: Line = match serde_json::from_str(raw) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(error = %e, "unreadable journal line skipped");
+                self.unreadable += 1;
+                return;
+            }
+        };
+        let Some(order_id) = self.order_id(&line.record) else {
+            self.unreadable += 1;
+            return;
+        };
+        let at = line.at;
+        let i = match (self.index.get(&order_id), &line.record) {
+            (Some(&i), _) => i,
+            (None, Record::Order { order }) => {
+                let record = OrderRecord::new(order, at.clone());
+                self.entries.push(Entry::new(Some(order.clone()), record));
+                self.index.insert(order_id, self.entries.len() - 1);
+                self.entries.len() - 1
+            }
+            (None, Record::Summary { record }) => {
+                self.entries.push(Entry::new(None, record.clone()));
+                self.index.insert(order_id, self.entries.len() - 1);
+                return;
+            }
+            (None, _) => {
+                tracing::error!(order = %order_id, "journal line for an unknown order skipped");
+                self.unreadable += 1;
+                return;
+            }
+        };
+        if let Record::Create { request, .. } = &line.record {
+            self.by_reference.insert(request.reference.clone(), i);
+        }
+        let e = &mut self.entries[i];
+        e.lines.push(raw.to_string());
+        e.apply(line.record, at);
+    }
+}
+
+/// Reads journal text back into orders, keeping each order's lines for compaction: the
+/// orders, the count of unreadable lines, and whether the last line was torn.
+fn replay(text: &str) -> (Vec<Entry>, usize, bool) {
+    let torn_tail = !text.is_empty() && !text.ends_with('\n');
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    // `split` leaves the text after the last newline: empty, or the torn line.
+    lines.pop();
+    let mut replay = Replay::default();
+    for raw in lines {
+        if !raw.trim().is_empty() {
+            replay.line(raw);
+        }
+    }
+    (replay.entries, replay.unreadable, torn_tail)
+}
+
+/// What a compacted journal keeps of `entries`: the lines to write back, every order as the POS
+/// last saw it, and the payment to resume. The newest unfinished order with a payment is
+/// carried on; an unfinished order without one never reached Vipps (its create line comes in
+/// the same write) and is forgotten. Finished orders shrink to one summary each.
+fn compact(entries: Vec<Entry>) -> (Vec<Line>, Vec<OrderRecord>, Option<Resume>) {
+    let mut resume = None;
+    let mut orders = Vec::new();
+    let mut keep = Vec::new();
+    let finished: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i].finished())
+        .collect();
+    let keep_from = finished.len().saturating_sub(KEEP_FINISHED);
+    let kept_finished: std::collections::HashSet<usize> =
+        finished[keep_from..].iter().copied().collect();
+    let last_unfinished = (0..entries.len())
+        .rev()
+        .find(|&i| !entries[i].finished() && entries[i].create.is_some());
+    for (i, e) in entries.into_iter().enumerate() {
+        if kept_finished.contains(&i) {
+            keep.push(Line {
+                at: e.record.updated_at.clone(),
+                record: Record::Summary {
+                    record: e.record.clone(),
+                },
+            });
+            orders.push(e.record);
+        } else if Some(i) == last_unfinished {
+            if let (Some(order), Some((attempt, request, at, api))) = (e.order, e.create) {
+                resume = Some(Resume {
+                    order,
+                    attempt,
+                    api,
+                    request: *request,
+                    age: age_of(&at),
+                    withdrawn: e.withdrawn,
+                    capture_round: e.capture_round,
+                    cancel_round: e.cancel_round,
+                });
+            }
+            orders.push(e.record);
+            keep.extend(
+                e.lines
+                    .iter()
+                    .filter_map(|l| serde_json::from_str::<Line>(l).ok()),
+            );
+        } else if !e.finished() && e.create.is_some() {
+            // Payments run one after another, so an older order cannot hold money; said
+            // loudly all the same.
+            tracing::error!(order = %e.record.order_id, "an older unfinished order in the journal; reported as it stands");
+            orders.push(e.record);
+        }
+    }
+    (keep, orders, resume)
 }
 
 impl Journal {
@@ -339,55 +413,7 @@ impl Journal {
             tracing::warn!(path = %path.display(), "the journal's last line was cut short by a crash; dropped");
         }
 
-        // The newest unfinished order with a payment is carried on; an unfinished order without
-        // one never reached Vipps (its create line comes in the same write) and is forgotten.
-        let mut resume = None;
-        let mut orders = Vec::new();
-        let mut keep = Vec::new();
-        let finished: Vec<usize> = (0..entries.len())
-            .filter(|&i| entries[i].finished())
-            .collect();
-        let keep_from = finished.len().saturating_sub(KEEP_FINISHED);
-        let kept_finished: std::collections::HashSet<usize> =
-            finished[keep_from..].iter().copied().collect();
-        let last_unfinished = (0..entries.len())
-            .rev()
-            .find(|&i| !entries[i].finished() && entries[i].create.is_some());
-        for (i, e) in entries.into_iter().enumerate() {
-            if kept_finished.contains(&i) {
-                keep.push(Line {
-                    at: e.record.updated_at.clone(),
-                    record: Record::Summary {
-                        record: e.record.clone(),
-                    },
-                });
-                orders.push(e.record);
-            } else if Some(i) == last_unfinished {
-                if let (Some(order), Some((attempt, request, at, api))) = (e.order, e.create) {
-                    resume = Some(Resume {
-                        order,
-                        attempt,
-                        api,
-                        request: *request,
-                        age: age_of(&at),
-                        withdrawn: e.withdrawn,
-                        capture_round: e.capture_round,
-                        cancel_round: e.cancel_round,
-                    });
-                }
-                orders.push(e.record);
-                keep.extend(
-                    e.lines
-                        .iter()
-                        .filter_map(|l| serde_json::from_str::<Line>(l).ok()),
-                );
-            } else if !e.finished() && e.create.is_some() {
-                // Payments run one after another, so an older order cannot hold money; said
-                // loudly all the same.
-                tracing::error!(order = %e.record.order_id, "an older unfinished order in the journal; reported as it stands");
-                orders.push(e.record);
-            }
-        }
+        let (keep, orders, resume) = compact(entries);
         let mut journal = Journal {
             file,
             path: path.to_path_buf(),

@@ -389,7 +389,7 @@ impl super::Client {
     pub async fn ecom_details(&self, order_id: &str) -> Result<TransactionDetails, super::Error> {
         let path = format!(
             "/ecomm/v2/payments/{}/details",
-            super::path_segment(order_id)
+            super::http::path_segment(order_id)
         );
         self.call(reqwest::Method::GET, &path, None::<&()>, &[])
             .await
@@ -422,7 +422,10 @@ impl super::Client {
         text: &str,
         idempotency_key: &str,
     ) -> Result<T, super::Error> {
-        let path = format!("/ecomm/v2/payments/{}/{op}", super::path_segment(order_id));
+        let path = format!(
+            "/ecomm/v2/payments/{}/{op}",
+            super::http::path_segment(order_id)
+        );
         let body = PaymentActionsRequest {
             merchant_info: self.merchant_info(),
             transaction: ActionTransaction {
@@ -448,7 +451,7 @@ impl super::Client {
     ) -> Result<TransactionResponse, super::Error> {
         let path = format!(
             "/ecomm/v2/payments/{}/cancel",
-            super::path_segment(order_id)
+            super::http::path_segment(order_id)
         );
         let body = CancelPaymentActionRequest {
             merchant_info: self.merchant_info(),
@@ -495,127 +498,5 @@ impl super::Client {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(op: Operation, ok: bool, amount: i64, tx: Option<&str>) -> LogEntry {
-        LogEntry {
-            amount,
-            operation: op,
-            operation_success: ok,
-            transaction_text: "Purchase".into(),
-            request_id: None,
-            time_stamp: None,
-            transaction_id: tx.map(str::to_string),
-        }
-    }
-
-    fn details(newest_first: Vec<LogEntry>) -> TransactionDetails {
-        TransactionDetails {
-            order_id: Some("lane-1-1".into()),
-            transaction_log_history: newest_first,
-            transaction_summary: None,
-        }
-    }
-
-    #[test]
-    fn transaction_id_on_initiate_means_opened() {
-        let fresh = details(vec![entry(Operation::Initiate, true, 5000, None)]).view();
-        assert_eq!((fresh.state, fresh.opened), (PaymentState::Created, false));
-        let opened = details(vec![entry(
-            Operation::Initiate,
-            true,
-            5000,
-            Some("5001446662"),
-        )])
-        .view();
-        assert_eq!((opened.state, opened.opened), (PaymentState::Created, true));
-    }
-
-    #[test]
-    fn reserve_capture_and_void_map_onto_the_aggregate() {
-        let reserved = details(vec![
-            entry(Operation::Reserve, true, 5000, Some("5001446662")),
-            entry(Operation::Initiate, true, 5000, Some("5001446662")),
-        ])
-        .view();
-        assert_eq!(reserved.state, PaymentState::Authorized);
-        assert_eq!(reserved.aggregate.authorized_amount.value, 5000);
-        assert_eq!(reserved.aggregate.captured_amount.value, 0);
-
-        let captured = details(vec![
-            entry(Operation::Capture, true, 5000, Some("5001446662")),
-            entry(Operation::Reserve, true, 5000, Some("5001446662")),
-            entry(Operation::Initiate, true, 5000, Some("5001446662")),
-        ])
-        .view();
-        assert_eq!(captured.aggregate.captured_amount.value, 5000);
-
-        let voided = details(vec![
-            entry(Operation::Void, true, 5000, Some("5001446662")),
-            entry(Operation::Reserve, true, 5000, Some("5001446662")),
-            entry(Operation::Initiate, true, 5000, Some("5001446662")),
-        ])
-        .view();
-        assert_eq!(voided.state, PaymentState::Authorized);
-        assert_eq!(voided.aggregate.cancelled_amount.value, 5000);
-    }
-
-    #[test]
-    fn a_failed_capture_moves_no_money() {
-        let v = details(vec![
-            entry(Operation::Capture, false, 5000, Some("5001446662")),
-            entry(Operation::Reserve, true, 5000, Some("5001446662")),
-        ])
-        .view();
-        assert_eq!(v.aggregate.captured_amount.value, 0);
-    }
-
-    #[test]
-    fn cancel_before_approval_ends_the_payment() {
-        let untouched = details(vec![
-            entry(Operation::Cancel, true, 5000, None),
-            entry(Operation::Initiate, true, 5000, None),
-        ])
-        .view();
-        assert_eq!(untouched.state, PaymentState::Expired);
-        let after_opening = details(vec![
-            entry(Operation::Cancel, true, 5000, Some("5001446662")),
-            entry(Operation::Initiate, true, 5000, Some("5001446662")),
-        ])
-        .view();
-        assert_eq!(after_opening.state, PaymentState::Aborted);
-    }
-
-    #[test]
-    fn parses_the_spec_shapes() {
-        let d: TransactionDetails = serde_json::from_str(
-            r#"{"orderId":"acme-1","transactionLogHistory":[{"amount":20000,"operation":"RESERVE",
-            "operationSuccess":true,"requestId":"12983921873981899000","timeStamp":"2019-02-05T12:27:42.311Z",
-            "transactionId":"5001446662","transactionText":"One pair of Vipps socks"}],
-            "transactionSummary":{"capturedAmount":0,"refundedAmount":0,"remainingAmountToCapture":20000,
-            "remainingAmountToRefund":0,"bankIdentificationNumber":492153}}"#,
-        )
-        .expect("details");
-        assert_eq!(d.view().aggregate.authorized_amount.value, 20000);
-        let e: Vec<EcomError> = serde_json::from_str(
-            r#"[{"errorGroup":"Payment","errorCode":"44","errorMessage":"Refused","contextId":"f70b"}]"#,
-        )
-        .expect("errors");
-        assert_eq!(e[0].error_code, "44");
-        assert_eq!(QrAccept::parse("image/*"), Some(QrAccept::Svg));
-        assert_eq!(QrAccept::parse("text/html"), None);
-    }
-
-    #[test]
-    fn request_ids_fit_forty_characters_and_are_stable() {
-        assert_eq!(request_id("capture1-lane-1-42-1"), "capture1-lane-1-42-1");
-        let long = "capture1-0123456789012345678901234567890123456789";
-        assert_eq!(request_id(long).len(), 40);
-        assert_eq!(request_id(long), request_id(long));
-        assert_ne!(
-            request_id(long),
-            request_id("capture2-0123456789012345678901234567890123456789")
-        );
-    }
-}
+#[path = "ecom_tests.rs"]
+mod tests;

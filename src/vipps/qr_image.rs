@@ -52,7 +52,7 @@ pub async fn fetch(http: &reqwest::Client, url: &str) -> Result<Decoded, Error> 
         .header(reqwest::header::ACCEPT, "image/png")
         .send()
         .await
-        .map_err(super::transport_error)?;
+        .map_err(super::http::transport_error)?;
     let status = resp.status();
     if !status.is_success() {
         return Err(Error::Api {
@@ -61,7 +61,7 @@ pub async fn fetch(http: &reqwest::Client, url: &str) -> Result<Decoded, Error> 
             retry_after: None,
         });
     }
-    let bytes = resp.bytes().await.map_err(super::transport_error)?;
+    let bytes = resp.bytes().await.map_err(super::http::transport_error)?;
     decode_png(&bytes)
 }
 

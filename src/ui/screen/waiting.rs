@@ -67,7 +67,8 @@ pub fn total<'a>(ctx: Ctx<'a>, order: &'a Order) -> Element<'a> {
     .into()
 }
 
-fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
+/// The QR, or its place while it is prepared, sized for the display.
+fn qr_box<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
     // Landscape displays are shorter: a smaller QR (still ~12 cm on a 24" screen) keeps the
     // personal-QR hint in view.
     let side = if ctx.landscape {
@@ -83,7 +84,7 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
     };
     // The QR takes the height that is left (up to its design size), so the instructions
     // around it are never cut off on a short display.
-    let qr: Element<'a> = match w.qr {
+    match w.qr {
         Some(q) => container(
             image(q.handle.clone())
                 .width(extent)
@@ -107,7 +108,11 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
         .max_height(side)
         .style(theme::card)
         .into(),
-    };
+    }
+}
+
+fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
+    let qr = qr_box(ctx, w);
     let status = if w.trouble {
         ctx.t(Text::CheckingConnection).to_string()
     } else if w.refreshing {

@@ -1,0 +1,211 @@
+//! The configuration's tests: parsing, every key's checks, secrets from the environment.
+
+use super::*;
+use crate::vipps::model::Currency;
+
+#[test]
+fn full_example_parses() {
+    let c = Config::parse(
+        r#"
+        market = "DK"
+        lane_id = "store7-lane3"
+        [vipps]
+        base_url = "https://apitest.vipps.no"
+        merchant_serial_number = "654321"
+        poll_interval_ms = 1000
+        [demo]
+        orders = false
+        "#,
+    )
+    .expect("valid");
+    assert_eq!(c.market.currency(), Currency::Dkk);
+    assert_eq!(
+        c.api_target(),
+        Ok(ApiTarget::Url("https://apitest.vipps.no".into()))
+    );
+    assert!(!c.demo.orders);
+    assert_eq!(c.language(), Lang::Da, "the market's language by default");
+}
+
+/// The shipped example must stay valid, also with its commented keys switched on.
+#[test]
+fn the_example_file_parses_as_shipped_and_uncommented() {
+    let text = include_str!("../assets/kiosk.example.toml");
+    Config::parse(text).expect("as shipped");
+    let uncommented: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest)
+                if !rest.contains('…')
+                    && rest.split_once(" = ").is_some_and(|(key, _)| {
+                        key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    }) =>
+            {
+                rest
+            }
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let c = Config::parse(&uncommented).expect("uncommented");
+    assert_eq!(
+        c.journal.path.as_deref(),
+        Some(Path::new("/var/lib/vipps-kiosk/journal.jsonl"))
+    );
+    assert_eq!(c.scanner.vendor_id, Some(0x0c2e));
+    assert_eq!(c.sim.auto_approve_after_ms, Some(3000));
+}
+
+#[test]
+fn the_ecom_demo_config_parses() {
+    let c = Config::parse(include_str!("../assets/demo-ecom.toml")).expect("valid");
+    assert_eq!(c.vipps.one_time_qr, crate::payment::Api::Ecom);
+    assert!(c.qr_image() && c.demo.orders);
+    assert_eq!(c.vipps.personal_qr, PersonalQrMode::Exchange);
+}
+
+#[test]
+fn one_time_qr_api_and_qr_source() {
+    let c = Config::parse("[vipps]\none_time_qr = \"ecom\"").expect("eCom in Norway");
+    assert_eq!(c.vipps.one_time_qr, crate::payment::Api::Ecom);
+    assert!(!c.qr_image(), "the simulator's QR is drawn here by default");
+    let e = Config::parse("market = \"DK\"\n[vipps]\none_time_qr = \"ecom\"")
+        .expect_err("eCom is NOK only");
+    assert_eq!(e.key, "vipps.one_time_qr");
+    // Against Vipps: the merchant URLs are required, HTTPS, and the QR is Vipps' image.
+    let vipps = "[vipps]\nbase_url = \"https://apitest.vipps.no\"\none_time_qr = \"ecom\"\n";
+    let e = Config::parse(vipps).expect_err("no callback prefix");
+    assert_eq!(e.key, "vipps.ecom_callback_prefix");
+    let e = Config::parse(&format!(
+        "{vipps}ecom_callback_prefix = \"http://store.example/v\"\necom_fallback = \"https://store.example/d\""
+    ))
+    .expect_err("plain HTTP");
+    assert_eq!(e.key, "vipps.ecom_callback_prefix");
+    let c = Config::parse(&format!(
+        "{vipps}ecom_callback_prefix = \"https://store.example/v\"\necom_fallback = \"https://store.example/d\""
+    ))
+    .expect("complete");
+    assert!(c.qr_image(), "Vipps' own image against Vipps by default");
+    assert_eq!(c.ecom_merchant().callback_prefix, "https://store.example/v");
+    let c =
+        Config::parse("[vipps]\nbase_url = \"https://apitest.vipps.no\"\nqr_source = \"local\"")
+            .expect("local on request");
+    assert!(!c.qr_image());
+    let e = Config::parse("[vipps]\nqr_source = \"png\"").expect_err("unknown source");
+    assert_eq!(e.key, "vipps.qr_source");
+}
+
+#[test]
+fn journal_path_must_be_a_file() {
+    let e = Config::parse("[journal]\npath = \"\"").expect_err("empty");
+    assert_eq!(e.key, "journal.path");
+    let e = Config::parse("[journal]\npath = \"/\"").expect_err("a directory");
+    assert_eq!(e.key, "journal.path");
+}
+
+#[test]
+fn pos_keys() {
+    let c = Config::parse("[pos]\nlisten = \"127.0.0.1:9000\"\ntoken = \"0123456789abcdef\"")
+        .expect("valid");
+    assert_eq!(c.pos_listen().map(|a| a.port()), Ok(9000));
+    let none = |_: &str| None;
+    assert_eq!(
+        c.pos_token(&none).map(|t| t.expose().to_string()),
+        Some("0123456789abcdef".into())
+    );
+    let env = |n: &str| (n == "KIOSK_POS_TOKEN").then(|| "from-the-environment".to_string());
+    assert_eq!(
+        c.pos_token(&env).map(|t| t.expose().to_string()),
+        Some("from-the-environment".into())
+    );
+    let key = |t: &str| Config::parse(t).map(|_| ()).map_err(|e| e.key);
+    assert_eq!(
+        key("[pos]\nlisten = \"localhost\""),
+        Err("pos.listen".into())
+    );
+    assert_eq!(key("[pos]\ntoken = \"short\""), Err("pos.token".into()));
+}
+
+#[test]
+fn scanner_ids_take_hex() {
+    let c = Config::parse("[scanner]\nvendor_id = 0x0c2e\nproduct_id = 0x1007").expect("valid");
+    assert_eq!(
+        (c.scanner.vendor_id, c.scanner.product_id),
+        (Some(0x0c2e), Some(0x1007))
+    );
+    let e = Config::parse("[scanner]\nvendor_id = 70000").expect_err("too big for a USB id");
+    assert_eq!(e.key, "scanner.vendor_id");
+}
+
+#[test]
+fn customer_facing_keys() {
+    let c = Config::parse(
+        "market = \"FI\"\nlanguage = \"sv\"\nscanner_position = \"left\"\nwalk_away_after_s = 0",
+    )
+    .expect("valid");
+    assert_eq!(c.language(), Lang::Sv);
+    assert_eq!(c.scanner_position, ScannerPosition::Left);
+    assert_eq!(c.walk_away_after(), None);
+    let key = |t: &str| Config::parse(t).map(|_| ()).map_err(|e| e.key);
+    assert_eq!(key("language = \"de\""), Err("language".into()));
+    assert_eq!(
+        key("scanner_position = \"above\""),
+        Err("scanner_position".into())
+    );
+    assert_eq!(
+        key("walk_away_after_s = 10"),
+        Err("walk_away_after_s".into())
+    );
+}
+
+#[test]
+fn errors_name_the_key() {
+    let key = |t: &str| Config::parse(t).map(|_| ()).map_err(|e| e.key);
+    assert_eq!(key("market = \"SE\""), Err("market".into()));
+    assert_eq!(
+        key("[vipps]\nmerchant_serial_number = \"12ab\""),
+        Err("vipps.merchant_serial_number".into())
+    );
+    assert_eq!(
+        key("[vipps]\nbase_url = \"ftp://x\""),
+        Err("vipps.base_url".into())
+    );
+    assert_eq!(
+        key("[vipps]\nbase_url = \"http://api.example.com\""),
+        Err("vipps.base_url".into())
+    );
+    assert_eq!(
+        key("[vipps]\npoll_interval_ms = 50"),
+        Err("vipps.poll_interval_ms".into())
+    );
+    assert_eq!(key("lane_id = \"lane 1\""), Err("lane_id".into()));
+    assert_eq!(
+        key("[vipps]\nbase_uri = \"sim\""),
+        Err("vipps.base_uri".into()),
+        "typos are caught"
+    );
+    assert_eq!(key("[demo]\norders = \"yes\""), Err("demo.orders".into()));
+    assert_eq!(key("market = "), Err("(file)".into()), "broken TOML");
+}
+
+#[test]
+fn wrong_types_say_where() {
+    let e = Config::parse("[demo]\norders = \"yes\"").expect_err("invalid");
+    assert!(e.to_string().contains("line 2"), "{e}");
+    let e = Config::parse("market = \"SE\"").expect_err("invalid");
+    assert!(e.to_string().contains("SE"), "{e}");
+}
+
+#[test]
+fn real_api_needs_secrets_from_env_and_sim_does_not() {
+    let c = Config::parse("[vipps]\nbase_url = \"https://apitest.vipps.no\"").expect("valid");
+    let none = |_: &str| None;
+    assert_eq!(
+        c.credentials(&none).map(|_| ()).map_err(|e| e.key),
+        Err("VIPPS_CLIENT_ID".into())
+    );
+    let all = |n: &str| Some(format!("value-of-{n}"));
+    let creds = c.credentials(&all).expect("all set");
+    assert_eq!(creds.client_secret.expose(), "value-of-VIPPS_CLIENT_SECRET");
+    assert!(Config::demo().credentials(&none).is_ok());
+}

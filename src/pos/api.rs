@@ -1,0 +1,351 @@
+//! The POS API's routes (axum): orders in, their records out, cancels, staff refunds,
+//! server-sent events and health. Every route needs the bearer token.
+
+use super::{Command, Hub, MAX_BODY_BYTES, Refusal, Reply};
+use crate::{
+    payment::{Order, OrderStatus},
+    redact::constant_time_eq,
+    vipps::{Secret, model::Currency},
+};
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, Path, Request, State},
+    http::{HeaderMap, StatusCode},
+    middleware::{self, Next},
+    response::{
+        IntoResponse, Response,
+        sse::{Event, KeepAlive, Sse},
+    },
+    routing::{get, post},
+};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc};
+
+#[derive(Clone)]
+struct Api {
+    hub: Arc<Hub>,
+    token: Secret,
+    currency: Currency,
+    commands: mpsc::Sender<Command>,
+}
+
+/// The POS API's routes. `commands` reach the app; the hub is what the app writes.
+pub fn router(
+    hub: Arc<Hub>,
+    token: Secret,
+    currency: Currency,
+    commands: mpsc::Sender<Command>,
+) -> Router {
+    let api = Api {
+        hub,
+        token,
+        currency,
+        commands,
+    };
+    Router::new()
+        .route("/v1/orders", post(submit))
+        .route("/v1/orders/{order_id}", get(status))
+        .route("/v1/orders/{order_id}/cancel", post(cancel))
+        .route("/v1/orders/{order_id}/refund", post(refund))
+        .route("/v1/events", get(events))
+        .route("/v1/health", get(health))
+        .layer(middleware::from_fn_with_state(api.clone(), authorize))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(api)
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn invalid(field: &str, reason: &str) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "error": "invalid order", "field": field, "reason": reason })),
+    )
+        .into_response()
+}
+
+/// Why a request body was refused: JSON that does not parse (400), or that does not fit
+/// (422, naming the field: its full path, a missing one included).
+enum BadBody {
+    Malformed(String),
+    Invalid { field: String, reason: String },
+}
+
+impl IntoResponse for BadBody {
+    fn into_response(self) -> Response {
+        match self {
+            BadBody::Malformed(e) => {
+                error(StatusCode::BAD_REQUEST, &format!("malformed JSON: {e}"))
+            }
+            BadBody::Invalid { field, reason } => invalid(&field, &reason),
+        }
+    }
+}
+
+/// The body as a `T`.
+fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, BadBody> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| BadBody::Malformed(e.to_string()))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let reason = e.inner().to_string();
+        let mut field = e.path().to_string();
+        // serde names a missing field only in its message: put it in `field` too.
+        if let Some(missing) = reason
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+        {
+            field = if field == "." {
+                missing.to_string()
+            } else {
+                format!("{field}.{missing}")
+            };
+        }
+        if field == "." {
+            field = "(body)".into();
+        }
+        BadBody::Invalid { field, reason }
+    })
+}
+
+async fn authorize(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    request: Request,
+    next: Next,
+) -> Response {
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if api.token.is_empty() || !constant_time_eq(given.as_bytes(), api.token.expose().as_bytes()) {
+        return error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    next.run(request).await
+}
+
+async fn ask(api: &Api, command: impl FnOnce(Reply) -> Command) -> Result<(), Refusal> {
+    let (reply, rx) = Reply::new();
+    if api.commands.send(command(reply)).await.is_err() {
+        return Err(Refusal::OutOfService);
+    }
+    rx.await.unwrap_or(Err(Refusal::OutOfService))
+}
+
+async fn submit(State(api): State<Api>, body: Bytes) -> Response {
+    let order: Order = match parse_body(&body) {
+        Ok(o) => o,
+        Err(bad) => return bad.into_response(),
+    };
+    if let Err(e) = order.validate(api.currency) {
+        return invalid(&e.field, &e.reason);
+    }
+    if api.hub.get(&order.order_id).is_some() {
+        return invalid("orderId", "this orderId was already used on this lane");
+    }
+    let id = order.order_id.clone();
+    match ask(&api, |reply| Command::Submit(Box::new(order), reply)).await {
+        Ok(()) => match api.hub.get(&id) {
+            Some(record) => (StatusCode::CREATED, Json(record)).into_response(),
+            None => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the order was taken but not recorded",
+            ),
+        },
+        Err(Refusal::Busy) => error(
+            StatusCode::CONFLICT,
+            "another order is being paid on this lane",
+        ),
+        Err(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the lane is out of service",
+        ),
+    }
+}
+
+async fn status(State(api): State<Api>, Path(order_id): Path<String>) -> Response {
+    match api.hub.get(&order_id) {
+        Some(record) => Json(record).into_response(),
+        None => error(StatusCode::NOT_FOUND, "no such order on this lane"),
+    }
+}
+
+async fn cancel(State(api): State<Api>, Path(order_id): Path<String>) -> Response {
+    if api.hub.get(&order_id).is_none() {
+        return error(StatusCode::NOT_FOUND, "no such order on this lane");
+    }
+    match ask(&api, |reply| Command::Cancel(order_id.clone(), reply)).await {
+        // The cancel is under way; the status turns `cancelled` once Vipps confirms.
+        Ok(()) => (StatusCode::ACCEPTED, Json(api.hub.get(&order_id))).into_response(),
+        Err(Refusal::AlreadyPaid) => error(
+            StatusCode::CONFLICT,
+            "the customer has paid; refund instead",
+        ),
+        Err(Refusal::NotActive) => error(StatusCode::CONFLICT, "the order has already ended"),
+        Err(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the lane is out of service",
+        ),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RefundRequest {
+    /// Minor units.
+    amount: i64,
+    /// The POS's own id for this refund: sending it again never refunds twice.
+    refund_id: String,
+}
+
+/// A staff refund of (part of) a captured order. Idempotent by `refundId`.
+async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Bytes) -> Response {
+    let request: RefundRequest = match parse_body(&body) {
+        Ok(r) => r,
+        Err(bad) => return bad.into_response(),
+    };
+    let id_ok = (1..=40).contains(&request.refund_id.len())
+        && request
+            .refund_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !id_ok {
+        return invalid("refundId", "1-40 characters of a-z, A-Z, 0-9 and -");
+    }
+    let Some(record) = api.hub.get(&order_id) else {
+        return error(StatusCode::NOT_FOUND, "no such order on this lane");
+    };
+    let (OrderStatus::Captured, Some(captured), Some(reference)) = (
+        record.status,
+        record.captured_amount,
+        record.references.last().cloned(),
+    ) else {
+        return error(
+            StatusCode::CONFLICT,
+            "only a captured order can be refunded",
+        );
+    };
+    let left = captured - record.refunded_amount.unwrap_or(0);
+    if request.amount <= 0 || request.amount > left {
+        return invalid(
+            "amount",
+            &format!("between 1 and what is left to refund ({left})"),
+        );
+    }
+    let Some(client) = api.hub.client() else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the lane is out of service",
+        );
+    };
+    let amount = crate::vipps::model::Amount::new(record.currency, request.amount);
+    let key = format!("refund-{}", request.refund_id);
+    match client.refund(&reference, amount, &key).await {
+        Ok(m) => {
+            tracing::info!(order = %order_id, %reference, amount = request.amount, "refunded");
+            let total = m.aggregate.refunded_amount.value;
+            // The journal keeps it across restarts (the lane writes it; Vipps keeps the truth).
+            let journaled = api
+                .commands
+                .send(Command::Refunded {
+                    order_id: order_id.clone(),
+                    total,
+                })
+                .await;
+            if journaled.is_err() {
+                tracing::warn!(order = %order_id, "the lane is gone; the refund is not journaled");
+            }
+            match api.hub.refunded(&order_id, total) {
+                Some(r) => Json(r).into_response(),
+                None => error(StatusCode::INTERNAL_SERVER_ERROR, "the order vanished"),
+            }
+        }
+        Err(e) => {
+            tracing::warn!(order = %order_id, %reference, error = %e, "refund failed");
+            let status = match e.status() {
+                Some(s) if (400..500).contains(&s) => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_GATEWAY,
+            };
+            let mut body = json!({
+                "error": "Vipps did not refund",
+                "vippsStatus": e.status(),
+                "vippsCode": e.code(),
+            });
+            if status == StatusCode::BAD_GATEWAY {
+                body["retry"] = json!("send the same refundId again: it never refunds twice");
+            }
+            (status, Json(body)).into_response()
+        }
+    }
+}
+
+async fn events(State(api): State<Api>) -> impl IntoResponse {
+    let rx = api.hub.subscribe();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(record) => {
+                    let event = Event::default()
+                        .event("order")
+                        .json_data(&record)
+                        .unwrap_or_else(|_| Event::default().comment("unserialisable"));
+                    return Some((Ok::<_, std::convert::Infallible>(event), rx));
+                }
+                // A slow reader missed some: it can GET the orders it cares about.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn health(State(api): State<Api>) -> Response {
+    let client = api.hub.client();
+    let token_left = match client {
+        Some(c) => c.token_expires_in().await.map(|d| d.as_secs()),
+        None => None,
+    };
+    let h = api.hub.health();
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "scannerConnected": h.scanner_connected,
+        "lastScanAt": h.last_scan_at,
+        "lastVippsOkAt": h.last_vipps_ok_at,
+        "tokenExpiresInS": token_left,
+        "journal": h.journal.as_deref().unwrap_or("not configured"),
+        "webhooks": match &h.webhooks {
+            Some(w) => serde_json::to_value(w).unwrap_or_default(),
+            None => json!("off"),
+        },
+    }))
+    .into_response()
+}
+
+/// Serves the POS API on `listen` in the background; its commands arrive on the receiver.
+/// The server stops when the receiver is dropped.
+pub async fn serve(
+    listen: std::net::SocketAddr,
+    hub: Arc<Hub>,
+    token: Secret,
+    currency: Currency,
+) -> std::io::Result<mpsc::Receiver<Command>> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(%listen, "POS API listening");
+    let (tx, rx) = mpsc::channel(16);
+    let closed = tx.clone();
+    let app = router(hub, token, currency, tx);
+    tokio::spawn(async move {
+        let stopped = axum::serve(listener, app).with_graceful_shutdown(async move {
+            closed.closed().await;
+        });
+        if let Err(e) = stopped.await {
+            tracing::error!(error = %e, "the POS API stopped");
+        }
+    });
+    Ok(rx)
+}
