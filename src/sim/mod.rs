@@ -3,7 +3,13 @@
 //! idempotency and expiry; and a control API under `/_sim/` that plays the customer's phone.
 
 pub mod backend;
+mod endpoint;
+mod faults;
+mod rng;
+mod shared;
 pub mod webhooks;
+
+pub use faults::{ApiFault, ApiFaults, FaultCounts};
 
 use axum::{
     Json, Router,
@@ -19,11 +25,14 @@ use serde_json::{Value, json};
 use std::{
     collections::HashMap,
     net::SocketAddr,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use crate::{sync::lock, vipps::model::Currency};
+use faults::FaultState;
+use rng::Rng;
+use shared::Shared;
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -69,7 +78,7 @@ impl Default for RateLimits {
 /// The limits in force, the calls within the window per (reference, endpoint), and how many
 /// calls were refused.
 #[derive(Default)]
-struct Limiter {
+pub(crate) struct Limiter {
     limits: RateLimits,
     calls: HashMap<(String, &'static str), std::collections::VecDeque<Instant>>,
     refused: u64,
@@ -85,95 +94,6 @@ impl Default for SimConfig {
             client_secret: None,
             token_lifetime_s: 3600,
             rate_limits: RateLimits::default(),
-        }
-    }
-}
-
-/// One injected API fault (`/_sim/faults`): what happens to calls of `endpoint`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct ApiFault {
-    /// `token`, `create`, `get`, `events`, `capture`, `cancel`, `webhooks`, or `*` for all.
-    pub endpoint: String,
-    /// Every matching call waits this long first.
-    pub latency_ms: u64,
-    /// Share answered 503 before anything happens.
-    pub server_error: f64,
-    /// Share answered 429 with `Retry-After: retry_after_s`, before anything happens.
-    pub rate_limited: f64,
-    pub retry_after_s: u64,
-    /// Share carried out, whose answer is then lost with the connection (the worst case for
-    /// a client: did it happen or not?).
-    pub drop_answer: f64,
-}
-
-/// The faults in force. Posting `expireTokens: true` also makes every issued token invalid.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct ApiFaults {
-    pub rules: Vec<ApiFault>,
-    #[serde(skip_serializing)]
-    pub expire_tokens: bool,
-}
-
-/// How often each fault struck.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FaultCounts {
-    pub server_errors: u64,
-    pub rate_limited: u64,
-    pub dropped_answers: u64,
-    pub delayed: u64,
-}
-
-struct Shared {
-    faults: Mutex<(ApiFaults, FaultCounts, u64)>,
-    limiter: Mutex<Limiter>,
-    backend: Mutex<Backend>,
-    tokens: Mutex<HashMap<String, Instant>>,
-    start: Instant,
-    config: SimConfig,
-    webhooks: Arc<webhooks::Webhooks>,
-}
-
-/// The backend, locked; the events it produced meanwhile go to webhook delivery on release.
-struct BackendGuard<'a> {
-    guard: MutexGuard<'a, Backend>,
-    webhooks: &'a Arc<webhooks::Webhooks>,
-}
-
-impl std::ops::Deref for BackendGuard<'_> {
-    type Target = Backend;
-    fn deref(&self) -> &Backend {
-        &self.guard
-    }
-}
-
-impl std::ops::DerefMut for BackendGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Backend {
-        &mut self.guard
-    }
-}
-
-impl Drop for BackendGuard<'_> {
-    fn drop(&mut self) {
-        let events = self.guard.take_outbox();
-        self.webhooks.deliver(events);
-    }
-}
-
-impl Shared {
-    fn now(&self) -> f64 {
-        self.start.elapsed().as_secs_f64() * self.config.time_scale
-    }
-
-    /// The backend with time applied up to now.
-    fn backend(&self) -> BackendGuard<'_> {
-        let mut b = self.backend.lock().unwrap_or_else(|e| e.into_inner());
-        b.advance(self.now());
-        BackendGuard {
-            guard: b,
-            webhooks: &self.webhooks,
         }
     }
 }
@@ -204,7 +124,8 @@ impl Simulator {
             tokens: Mutex::new(HashMap::new()),
             start: Instant::now(),
             webhooks: Arc::new(webhooks::Webhooks::new(tokio::runtime::Handle::current())),
-            faults: Mutex::new((ApiFaults::default(), FaultCounts::default(), 0x2545_f491)),
+            faults: Mutex::new(FaultState::default()),
+            rng: Arc::new(Rng::new(Rng::SEED)),
             limiter: Mutex::new(Limiter {
                 limits: config.rate_limits.clone(),
                 ..Limiter::default()
@@ -256,12 +177,12 @@ impl Simulator {
 
     /// API faults, in-process (tests).
     pub fn set_faults(&self, faults: ApiFaults) {
-        set_faults(&self.shared, faults);
+        faults::set_faults(&self.shared, faults);
     }
 
     /// How often the API faults struck.
     pub fn fault_counts(&self) -> FaultCounts {
-        lock(&self.shared.faults).1
+        lock(&self.shared.faults).counts
     }
 
     /// How many webhook deliveries were sent, dropped and failed.
@@ -286,110 +207,6 @@ impl Simulator {
     }
 }
 
-fn set_faults(s: &Shared, faults: ApiFaults) {
-    if faults.expire_tokens {
-        lock(&s.tokens).clear();
-    }
-    lock(&s.faults).0 = ApiFaults {
-        expire_tokens: false,
-        ..faults
-    };
-}
-
-/// Which endpoint a Vipps API call is, for fault rules.
-fn endpoint_of(method: &axum::http::Method, path: &str) -> Option<&'static str> {
-    let p = path.trim_end_matches('/');
-    if p == "/accesstoken/get" {
-        return Some("token");
-    }
-    if p.starts_with("/webhooks/") {
-        return Some("webhooks");
-    }
-    if p == "/qr/v1/exchange" {
-        return Some("exchange");
-    }
-    if p == "/qr/v1" {
-        return Some("qr");
-    }
-    if let Some(rest) = p.strip_prefix("/ecomm/v2/payments") {
-        return Some(match (method.as_str(), rest.rsplit('/').next()) {
-            ("POST", _) if rest.is_empty() => "create",
-            ("POST", Some("capture")) => "capture",
-            ("PUT", Some("cancel")) => "cancel",
-            ("POST", Some("refund")) => "refund",
-            ("GET", Some("details")) => "get",
-            _ => return None,
-        });
-    }
-    let rest = p.strip_prefix("/epayment/v1/payments")?;
-    Some(match (method.as_str(), rest.rsplit('/').next()) {
-        ("POST", _) if rest.is_empty() => "create",
-        ("POST", Some("capture")) => "capture",
-        ("POST", Some("cancel")) => "cancel",
-        ("POST", Some("refund")) => "refund",
-        ("GET", Some("events")) => "events",
-        ("GET", _) => "get",
-        _ => return None,
-    })
-}
-
-/// Applies `/_sim/faults` to Vipps API calls.
-async fn inject_faults(
-    State(s): State<Arc<Shared>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let Some(endpoint) = endpoint_of(request.method(), request.uri().path()) else {
-        return next.run(request).await;
-    };
-    let (rule, roll) = {
-        let mut f = lock(&s.faults);
-        let rule =
-            f.0.rules
-                .iter()
-                .find(|r| r.endpoint == endpoint || r.endpoint == "*")
-                .cloned();
-        // xorshift: one roll per call, in [0, 1).
-        let x = &mut f.2;
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        let roll = (*x >> 11) as f64 / (1u64 << 53) as f64;
-        (rule, roll)
-    };
-    let Some(rule) = rule else {
-        return next.run(request).await;
-    };
-    if rule.latency_ms > 0 {
-        lock(&s.faults).1.delayed += 1;
-        tokio::time::sleep(Duration::from_millis(rule.latency_ms)).await;
-    }
-    if roll < rule.server_error {
-        lock(&s.faults).1.server_errors += 1;
-        return problem(503, None, "Service Unavailable", "injected fault").into_response();
-    }
-    if roll < rule.server_error + rule.rate_limited {
-        lock(&s.faults).1.rate_limited += 1;
-        let mut r = problem(429, None, "Too Many Requests", "injected fault").into_response();
-        if let Ok(v) = rule.retry_after_s.to_string().parse() {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
-    }
-    let response = next.run(request).await;
-    if roll < rule.server_error + rule.rate_limited + rule.drop_answer {
-        lock(&s.faults).1.dropped_answers += 1;
-        // The call happened; its answer breaks off after the headers.
-        let (mut parts, _) = response.into_parts();
-        parts.headers.insert(header::CONTENT_LENGTH, 100.into());
-        let body = axum::body::Body::from_stream(futures_util::stream::once(async {
-            Err::<Bytes, std::io::Error>(std::io::Error::other("injected: connection dropped"))
-        }));
-        return Response::from_parts(parts, body);
-    }
-    response
-}
-
 /// Applies Vipps' per-payment rate limits (`RateLimits`) to payment calls.
 async fn rate_limit(
     State(s): State<Arc<Shared>>,
@@ -397,7 +214,7 @@ async fn rate_limit(
     next: axum::middleware::Next,
 ) -> Response {
     let path = request.uri().path().to_string();
-    let endpoint = match endpoint_of(request.method(), &path) {
+    let endpoint = match endpoint::endpoint_of(request.method(), &path) {
         Some(e @ ("create" | "get" | "events" | "capture" | "cancel" | "refund")) => e,
         _ => return next.run(request).await,
     };
@@ -506,37 +323,9 @@ async fn limits_clear(State(s): State<Arc<Shared>>) -> Reply {
     }
 }
 
-async fn faults_api_get(State(s): State<Arc<Shared>>) -> Reply {
-    let f = lock(&s.faults);
-    Reply {
-        status: 200,
-        body: json!({ "rules": f.0.rules, "counts": f.1 }),
-    }
-}
-
-async fn faults_api_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
-    match serde_json::from_slice::<ApiFaults>(&body) {
-        Ok(f) => {
-            set_faults(&s, f.clone());
-            Reply {
-                status: 200,
-                body: serde_json::to_value(f).unwrap_or_default(),
-            }
-        }
-        Err(e) => problem(400, None, "Bad Request", &format!("faults: {e}")),
-    }
-}
-
-async fn faults_api_clear(State(s): State<Arc<Shared>>) -> Reply {
-    set_faults(&s, ApiFaults::default());
-    Reply {
-        status: 200,
-        body: json!({ "rules": [] }),
-    }
-}
-
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
+        .merge(faults::routes())
         .route("/accesstoken/get", post(access_token))
         .route("/epayment/v1/payments", post(create_payment))
         .route("/epayment/v1/payments/{reference}", get(get_payment))
@@ -572,12 +361,6 @@ fn router(shared: Arc<Shared>) -> Router {
             get(faults_get).post(faults_set).delete(faults_clear),
         )
         .route("/_sim/webhooks", get(webhooks_control))
-        .route(
-            "/_sim/faults",
-            get(faults_api_get)
-                .post(faults_api_set)
-                .delete(faults_api_clear),
-        )
         .route("/_sim/payments", get(control_list))
         .route("/_sim/payments/{reference}", get(control_get))
         .route("/_sim/payments/{reference}/{action}", post(control_act))
@@ -590,7 +373,7 @@ fn router(shared: Arc<Shared>) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
-            inject_faults,
+            faults::inject_faults,
         ))
         .with_state(shared)
 }
@@ -642,7 +425,7 @@ async fn access_token(State(s): State<Arc<Shared>>, h: HeaderMap) -> Reply {
         );
     }
     let lifetime = s.config.token_lifetime_s;
-    let mut tokens = s.tokens.lock().unwrap_or_else(|e| e.into_inner());
+    let mut tokens = lock(&s.tokens);
     let token = format!(
         "sim.{:016x}.{}",
         tokens.len() as u64 ^ 0x5eed_cafe,
@@ -671,7 +454,7 @@ async fn access_token(State(s): State<Arc<Shared>>, h: HeaderMap) -> Reply {
 fn authorize(s: &Shared, h: &HeaderMap) -> Result<(), Reply> {
     let bearer = header_str(h, "Authorization").and_then(|v| v.strip_prefix("Bearer "));
     let valid = bearer.is_some_and(|t| {
-        let tokens = s.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let tokens = lock(&s.tokens);
         tokens
             .get(t.trim())
             .is_some_and(|exp| Instant::now() < *exp)
