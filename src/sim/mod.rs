@@ -119,13 +119,17 @@ impl Simulator {
         let mut backend = Backend::new(format!("http://{addr}"));
         backend.currency = config.currency;
         backend.auto_approve_after_s = config.auto_approve_after.map(|d| d.as_secs_f64());
+        let rng = Arc::new(Rng::new(Rng::SEED));
         let shared = Arc::new(Shared {
             backend: Mutex::new(backend),
             tokens: Mutex::new(HashMap::new()),
             start: Instant::now(),
-            webhooks: Arc::new(webhooks::Webhooks::new(tokio::runtime::Handle::current())),
+            webhooks: Arc::new(webhooks::Webhooks::new(
+                tokio::runtime::Handle::current(),
+                rng.clone(),
+            )),
             faults: Mutex::new(FaultState::default()),
-            rng: Arc::new(Rng::new(Rng::SEED)),
+            rng,
             limiter: Mutex::new(Limiter {
                 limits: config.rate_limits.clone(),
                 ..Limiter::default()

@@ -1,5 +1,6 @@
-//! The simulator's one source of chance: a tiny seeded xorshift, so a run with the same calls
-//! strikes the same faults.
+//! The simulator's one source of chance: a tiny seeded xorshift, shared by the API faults
+//! (one roll per call) and webhook delivery (ids and secrets, drops, duplicates, reordering),
+//! so a run with the same calls strikes the same faults.
 
 use crate::sync::lock;
 use std::sync::Mutex;

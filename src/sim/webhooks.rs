@@ -2,6 +2,7 @@
 //! `epayments.payment.*.v1` events to registered URLs, with fault knobs for tests: dropped,
 //! delayed, duplicated and reordered deliveries (`/_sim/webhooks/faults`).
 
+use super::rng::Rng;
 use crate::{
     sync::lock,
     vipps::model::PaymentEvent,
@@ -10,7 +11,7 @@ use crate::{
 use serde::{Deserialize, Serialize};
 use std::{
     sync::{
-        Mutex,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, SystemTime},
@@ -53,7 +54,8 @@ pub struct Counts {
 pub struct Webhooks {
     registrations: Mutex<Vec<Registration>>,
     faults: Mutex<Faults>,
-    rng: Mutex<u64>,
+    /// The simulator's RNG, shared with the API faults.
+    rng: Arc<Rng>,
     sent: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
@@ -65,11 +67,11 @@ pub struct Webhooks {
 pub type Refusal = String;
 
 impl Webhooks {
-    pub fn new(runtime: tokio::runtime::Handle) -> Webhooks {
+    pub fn new(runtime: tokio::runtime::Handle, rng: Arc<Rng>) -> Webhooks {
         Webhooks {
             registrations: Mutex::new(Vec::new()),
             faults: Mutex::new(Faults::default()),
-            rng: Mutex::new(0x9e37_79b9_7f4a_7c15),
+            rng,
             sent: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             failed: AtomicU64::new(0),
@@ -79,12 +81,7 @@ impl Webhooks {
     }
 
     fn random(&self) -> u64 {
-        let mut x = lock(&self.rng);
-        // xorshift64*
-        *x ^= *x >> 12;
-        *x ^= *x << 25;
-        *x ^= *x >> 27;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        self.rng.next_u64()
     }
 
     fn chance(&self, p: f64) -> bool {
@@ -161,7 +158,7 @@ impl Webhooks {
     }
 
     /// Sends each event to every registration that wants it, in the background.
-    pub fn deliver(self: &std::sync::Arc<Self>, events: Vec<(String, PaymentEvent)>) {
+    pub fn deliver(self: &Arc<Self>, events: Vec<(String, PaymentEvent)>) {
         if events.is_empty() {
             return;
         }
