@@ -5,11 +5,13 @@
 pub mod backend;
 mod endpoint;
 mod faults;
+mod limits;
 mod rng;
 mod shared;
 pub mod webhooks;
 
 pub use faults::{ApiFault, ApiFaults, FaultCounts};
+pub use limits::RateLimits;
 
 use axum::{
     Json, Router,
@@ -31,6 +33,7 @@ use std::{
 
 use crate::{sync::lock, vipps::model::Currency};
 use faults::FaultState;
+use limits::Limiter;
 use rng::Rng;
 use shared::Shared;
 
@@ -49,39 +52,6 @@ pub struct SimConfig {
     pub token_lifetime_s: u64,
     /// Vipps' rate limits per payment.
     pub rate_limits: RateLimits,
-}
-
-/// Vipps' rate limits per payment (`/_sim/limits`): calls to one endpoint for one reference
-/// (or eCom orderId) within `windowMs`, real time. Over it: 429 with `Retry-After`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct RateLimits {
-    pub enabled: bool,
-    pub window_ms: u64,
-    /// GET payment, its events, and eCom details: 120 a minute each.
-    pub reads: usize,
-    /// Create, capture, cancel and refund: 5 a minute each.
-    pub changes: usize,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        RateLimits {
-            enabled: true,
-            window_ms: 60_000,
-            reads: 120,
-            changes: 5,
-        }
-    }
-}
-
-/// The limits in force, the calls within the window per (reference, endpoint), and how many
-/// calls were refused.
-#[derive(Default)]
-pub(crate) struct Limiter {
-    limits: RateLimits,
-    calls: HashMap<(String, &'static str), std::collections::VecDeque<Instant>>,
-    refused: u64,
 }
 
 impl Default for SimConfig {
@@ -130,10 +100,7 @@ impl Simulator {
             )),
             faults: Mutex::new(FaultState::default()),
             rng,
-            limiter: Mutex::new(Limiter {
-                limits: config.rate_limits.clone(),
-                ..Limiter::default()
-            }),
+            limiter: Mutex::new(Limiter::new(config.rate_limits.clone())),
             config,
         });
         let app = router(shared.clone());
@@ -196,14 +163,12 @@ impl Simulator {
 
     /// Rate limits, in-process (tests).
     pub fn set_rate_limits(&self, limits: RateLimits) {
-        let mut l = lock(&self.shared.limiter);
-        l.limits = limits;
-        l.calls.clear();
+        lock(&self.shared.limiter).set(limits);
     }
 
     /// How many calls the rate limits refused.
     pub fn rate_limited(&self) -> u64 {
-        lock(&self.shared.limiter).refused
+        lock(&self.shared.limiter).refused()
     }
 
     pub fn set_auto_approve(&self, after: Option<Duration>) {
@@ -211,125 +176,10 @@ impl Simulator {
     }
 }
 
-/// Applies Vipps' per-payment rate limits (`RateLimits`) to payment calls.
-async fn rate_limit(
-    State(s): State<Arc<Shared>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let path = request.uri().path().to_string();
-    let endpoint = match endpoint::endpoint_of(request.method(), &path) {
-        Some(e @ ("create" | "get" | "events" | "capture" | "cancel" | "refund")) => e,
-        _ => return next.run(request).await,
-    };
-    let limits = lock(&s.limiter).limits.clone();
-    if !limits.enabled {
-        return next.run(request).await;
-    }
-    let ecom = path.starts_with("/ecomm/");
-    let (request, reference) = if endpoint == "create" {
-        // The reference is in the body: read it, and hand the body on unchanged.
-        let (parts, body) = request.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
-            return problem(413, None, "Payload Too Large", "body over 1 MiB").into_response();
-        };
-        let v: Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        let reference = v["reference"]
-            .as_str()
-            .or_else(|| v["transaction"]["orderId"].as_str())
-            .unwrap_or_default()
-            .to_string();
-        (
-            axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes)),
-            reference,
-        )
-    } else {
-        let reference = path
-            .split_once("/payments/")
-            .map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_string())
-            .unwrap_or_default();
-        (request, reference)
-    };
-    let max = if matches!(endpoint, "get" | "events") {
-        limits.reads
-    } else {
-        limits.changes
-    };
-    let window = Duration::from_millis(limits.window_ms);
-    let now = Instant::now();
-    {
-        let mut l = lock(&s.limiter);
-        // Payments whose calls have all left the window are forgotten (a long-running
-        // simulator sees many references).
-        if l.calls.len() > 4096 {
-            l.calls
-                .retain(|_, c| c.back().is_some_and(|t| now.duration_since(*t) < window));
-        }
-        let calls = l.calls.entry((reference, endpoint)).or_default();
-        while calls
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
-        {
-            calls.pop_front();
-        }
-        if calls.len() >= max {
-            let free_in = calls
-                .front()
-                .map_or(window, |t| window.saturating_sub(now.duration_since(*t)));
-            l.refused += 1;
-            let detail = format!("more than {max} {endpoint} calls for this payment");
-            let mut r = if ecom {
-                backend::ecom::ecom_error(429, "VippsError", 0, &detail).into_response()
-            } else {
-                problem(429, None, "Too Many Requests", &detail).into_response()
-            };
-            let secs = free_in.as_secs_f64().ceil().max(1.0) as u64;
-            if let Ok(v) = secs.to_string().parse() {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return r;
-        }
-        calls.push_back(now);
-    }
-    next.run(request).await
-}
-
-async fn limits_get(State(s): State<Arc<Shared>>) -> Reply {
-    let l = lock(&s.limiter);
-    Reply {
-        status: 200,
-        body: json!({ "limits": l.limits, "refused": l.refused }),
-    }
-}
-
-async fn limits_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
-    match serde_json::from_slice::<RateLimits>(&body) {
-        Ok(limits) => {
-            let mut l = lock(&s.limiter);
-            l.limits = limits.clone();
-            l.calls.clear();
-            Reply {
-                status: 200,
-                body: serde_json::to_value(limits).unwrap_or_default(),
-            }
-        }
-        Err(e) => problem(400, None, "Bad Request", &format!("limits: {e}")),
-    }
-}
-
-async fn limits_clear(State(s): State<Arc<Shared>>) -> Reply {
-    let mut l = lock(&s.limiter);
-    l.limits = RateLimits::default();
-    l.calls.clear();
-    Reply {
-        status: 200,
-        body: serde_json::to_value(&l.limits).unwrap_or_default(),
-    }
-}
-
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(faults::routes())
+        .merge(limits::routes())
         .route("/accesstoken/get", post(access_token))
         .route("/epayment/v1/payments", post(create_payment))
         .route("/epayment/v1/payments/{reference}", get(get_payment))
@@ -352,10 +202,6 @@ fn router(shared: Arc<Shared>) -> Router {
             get(landing_opened),
         )
         .route(
-            "/_sim/limits",
-            get(limits_get).post(limits_set).delete(limits_clear),
-        )
-        .route(
             "/webhooks/v1/webhooks",
             post(webhook_register).get(webhook_list),
         )
@@ -373,7 +219,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/_sim/qr-image/{file}", get(qr_image))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
-            rate_limit,
+            limits::rate_limit,
         ))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),

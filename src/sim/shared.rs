@@ -2,7 +2,7 @@
 //! applied up to now, and handing the events it produced to webhook delivery on release.
 
 use super::{
-    Limiter, SimConfig, backend::Backend, faults::FaultState, rng::Rng, webhooks::Webhooks,
+    SimConfig, backend::Backend, faults::FaultState, limits::Limiter, rng::Rng, webhooks::Webhooks,
 };
 use crate::sync::lock;
 use std::{
