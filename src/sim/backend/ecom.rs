@@ -1,6 +1,6 @@
-//! The simulated eCom v2 API and the QR API's one-time QR. As at Vipps, an eCom payment is an
-//! ePayment payment underneath: the same states and money, read out as eCom's transaction
-//! log, with eCom's bodies and error array.
+//! The simulated eCom v2 API (the QR API's one-time QR for its landing page is in `qr`). As at
+//! Vipps, an eCom payment is an ePayment payment underneath: the same states and money, read
+//! out as eCom's transaction log, with eCom's bodies and error array.
 
 use super::{Backend, ECOM_QR_EXPIRY_S, Reply, SimApi, SimPayment, fxhash};
 use crate::vipps::{

@@ -1,9 +1,9 @@
-//! The simulator's Webhooks API (`/webhooks/v1/webhooks`) and delivery of signed
-//! `epayments.payment.*.v1` events to registered URLs, with fault knobs for tests: dropped,
-//! delayed, duplicated and reordered deliveries (`/_sim/webhooks/faults`).
+//! The registrations of the simulator's Webhooks API (`/webhooks/v1/webhooks`) and delivery of
+//! signed `epayments.payment.*.v1` events to registered URLs, with fault knobs for tests:
+//! dropped, delayed, duplicated and reordered deliveries (`/_sim/webhooks/faults`).
 
-use crate::sim::rng::Rng;
 use crate::{
+    sim::rng::Rng,
     sync::lock,
     vipps::model::PaymentEvent,
     webhooks::{EPAYMENT_EVENTS, Event, event_type, sign},
