@@ -1,29 +1,46 @@
 //! An embedded Vipps MobilePay simulator (axum, 127.0.0.1): the access token and ePayment
 //! endpoints the kiosk uses, with the official field names, states, problem+json errors,
 //! idempotency and expiry; and a control API under `/_sim/` that plays the customer's phone.
+//!
+//! Each API family has its HTTP layer in a file of its own and its state and rules in
+//! [`backend`]: `auth` (the access token and the checks every call passes), `epayment`, `ecom`,
+//! `qr` (exchange, one-time QR, QR images, landing page) and [`webhooks`]. Around them:
+//! `faults` (`/_sim/faults`), `limits` (`/_sim/limits`), `control` (the phone and the
+//! settings); `shared` holds the state they share, `http` turns replies into responses,
+//! `endpoint` names the calls, and `rng` is the one source of chance.
 
+mod auth;
 pub mod backend;
+mod control;
+mod ecom;
+mod endpoint;
+mod epayment;
+mod faults;
+mod http;
+mod limits;
+mod qr;
+mod rng;
+mod shared;
 pub mod webhooks;
 
-use axum::{
-    Json, Router,
-    body::Bytes,
-    extract::{Path, State},
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
-    routing::{delete, get, post, put},
-};
-use backend::{Backend, PhoneAction, Reply, problem};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+pub use faults::{ApiFault, ApiFaults, FaultCounts};
+pub use limits::RateLimits;
+
+use axum::Router;
+use backend::{Backend, PhoneAction};
+use serde_json::Value;
 use std::{
     collections::HashMap,
     net::SocketAddr,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use crate::{sync::lock, vipps::model::Currency};
+use faults::FaultState;
+use limits::Limiter;
+use rng::Rng;
+use shared::Shared;
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -42,39 +59,6 @@ pub struct SimConfig {
     pub rate_limits: RateLimits,
 }
 
-/// Vipps' rate limits per payment (`/_sim/limits`): calls to one endpoint for one reference
-/// (or eCom orderId) within `windowMs`, real time. Over it: 429 with `Retry-After`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct RateLimits {
-    pub enabled: bool,
-    pub window_ms: u64,
-    /// GET payment, its events, and eCom details: 120 a minute each.
-    pub reads: usize,
-    /// Create, capture, cancel and refund: 5 a minute each.
-    pub changes: usize,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        RateLimits {
-            enabled: true,
-            window_ms: 60_000,
-            reads: 120,
-            changes: 5,
-        }
-    }
-}
-
-/// The limits in force, the calls within the window per (reference, endpoint), and how many
-/// calls were refused.
-#[derive(Default)]
-struct Limiter {
-    limits: RateLimits,
-    calls: HashMap<(String, &'static str), std::collections::VecDeque<Instant>>,
-    refused: u64,
-}
-
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
@@ -85,95 +69,6 @@ impl Default for SimConfig {
             client_secret: None,
             token_lifetime_s: 3600,
             rate_limits: RateLimits::default(),
-        }
-    }
-}
-
-/// One injected API fault (`/_sim/faults`): what happens to calls of `endpoint`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct ApiFault {
-    /// `token`, `create`, `get`, `events`, `capture`, `cancel`, `webhooks`, or `*` for all.
-    pub endpoint: String,
-    /// Every matching call waits this long first.
-    pub latency_ms: u64,
-    /// Share answered 503 before anything happens.
-    pub server_error: f64,
-    /// Share answered 429 with `Retry-After: retry_after_s`, before anything happens.
-    pub rate_limited: f64,
-    pub retry_after_s: u64,
-    /// Share carried out, whose answer is then lost with the connection (the worst case for
-    /// a client: did it happen or not?).
-    pub drop_answer: f64,
-}
-
-/// The faults in force. Posting `expireTokens: true` also makes every issued token invalid.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct ApiFaults {
-    pub rules: Vec<ApiFault>,
-    #[serde(skip_serializing)]
-    pub expire_tokens: bool,
-}
-
-/// How often each fault struck.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FaultCounts {
-    pub server_errors: u64,
-    pub rate_limited: u64,
-    pub dropped_answers: u64,
-    pub delayed: u64,
-}
-
-struct Shared {
-    faults: Mutex<(ApiFaults, FaultCounts, u64)>,
-    limiter: Mutex<Limiter>,
-    backend: Mutex<Backend>,
-    tokens: Mutex<HashMap<String, Instant>>,
-    start: Instant,
-    config: SimConfig,
-    webhooks: Arc<webhooks::Webhooks>,
-}
-
-/// The backend, locked; the events it produced meanwhile go to webhook delivery on release.
-struct BackendGuard<'a> {
-    guard: MutexGuard<'a, Backend>,
-    webhooks: &'a Arc<webhooks::Webhooks>,
-}
-
-impl std::ops::Deref for BackendGuard<'_> {
-    type Target = Backend;
-    fn deref(&self) -> &Backend {
-        &self.guard
-    }
-}
-
-impl std::ops::DerefMut for BackendGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Backend {
-        &mut self.guard
-    }
-}
-
-impl Drop for BackendGuard<'_> {
-    fn drop(&mut self) {
-        let events = self.guard.take_outbox();
-        self.webhooks.deliver(events);
-    }
-}
-
-impl Shared {
-    fn now(&self) -> f64 {
-        self.start.elapsed().as_secs_f64() * self.config.time_scale
-    }
-
-    /// The backend with time applied up to now.
-    fn backend(&self) -> BackendGuard<'_> {
-        let mut b = self.backend.lock().unwrap_or_else(|e| e.into_inner());
-        b.advance(self.now());
-        BackendGuard {
-            guard: b,
-            webhooks: &self.webhooks,
         }
     }
 }
@@ -199,16 +94,18 @@ impl Simulator {
         let mut backend = Backend::new(format!("http://{addr}"));
         backend.currency = config.currency;
         backend.auto_approve_after_s = config.auto_approve_after.map(|d| d.as_secs_f64());
+        let rng = Arc::new(Rng::new(Rng::SEED));
         let shared = Arc::new(Shared {
             backend: Mutex::new(backend),
             tokens: Mutex::new(HashMap::new()),
             start: Instant::now(),
-            webhooks: Arc::new(webhooks::Webhooks::new(tokio::runtime::Handle::current())),
-            faults: Mutex::new((ApiFaults::default(), FaultCounts::default(), 0x2545_f491)),
-            limiter: Mutex::new(Limiter {
-                limits: config.rate_limits.clone(),
-                ..Limiter::default()
-            }),
+            webhooks: Arc::new(webhooks::Webhooks::new(
+                tokio::runtime::Handle::current(),
+                rng.clone(),
+            )),
+            faults: Mutex::new(FaultState::default()),
+            rng,
+            limiter: Mutex::new(Limiter::new(config.rate_limits.clone())),
             config,
         });
         let app = router(shared.clone());
@@ -256,12 +153,12 @@ impl Simulator {
 
     /// API faults, in-process (tests).
     pub fn set_faults(&self, faults: ApiFaults) {
-        set_faults(&self.shared, faults);
+        faults::set_faults(&self.shared, faults);
     }
 
     /// How often the API faults struck.
     pub fn fault_counts(&self) -> FaultCounts {
-        lock(&self.shared.faults).1
+        lock(&self.shared.faults).counts
     }
 
     /// How many webhook deliveries were sent, dropped and failed.
@@ -271,14 +168,12 @@ impl Simulator {
 
     /// Rate limits, in-process (tests).
     pub fn set_rate_limits(&self, limits: RateLimits) {
-        let mut l = lock(&self.shared.limiter);
-        l.limits = limits;
-        l.calls.clear();
+        lock(&self.shared.limiter).set(limits);
     }
 
     /// How many calls the rate limits refused.
     pub fn rate_limited(&self) -> u64 {
-        lock(&self.shared.limiter).refused
+        lock(&self.shared.limiter).refused()
     }
 
     pub fn set_auto_approve(&self, after: Option<Duration>) {
@@ -286,889 +181,24 @@ impl Simulator {
     }
 }
 
-fn set_faults(s: &Shared, faults: ApiFaults) {
-    if faults.expire_tokens {
-        lock(&s.tokens).clear();
-    }
-    lock(&s.faults).0 = ApiFaults {
-        expire_tokens: false,
-        ..faults
-    };
-}
-
-/// Which endpoint a Vipps API call is, for fault rules.
-fn endpoint_of(method: &axum::http::Method, path: &str) -> Option<&'static str> {
-    let p = path.trim_end_matches('/');
-    if p == "/accesstoken/get" {
-        return Some("token");
-    }
-    if p.starts_with("/webhooks/") {
-        return Some("webhooks");
-    }
-    if p == "/qr/v1/exchange" {
-        return Some("exchange");
-    }
-    if p == "/qr/v1" {
-        return Some("qr");
-    }
-    if let Some(rest) = p.strip_prefix("/ecomm/v2/payments") {
-        return Some(match (method.as_str(), rest.rsplit('/').next()) {
-            ("POST", _) if rest.is_empty() => "create",
-            ("POST", Some("capture")) => "capture",
-            ("PUT", Some("cancel")) => "cancel",
-            ("POST", Some("refund")) => "refund",
-            ("GET", Some("details")) => "get",
-            _ => return None,
-        });
-    }
-    let rest = p.strip_prefix("/epayment/v1/payments")?;
-    Some(match (method.as_str(), rest.rsplit('/').next()) {
-        ("POST", _) if rest.is_empty() => "create",
-        ("POST", Some("capture")) => "capture",
-        ("POST", Some("cancel")) => "cancel",
-        ("POST", Some("refund")) => "refund",
-        ("GET", Some("events")) => "events",
-        ("GET", _) => "get",
-        _ => return None,
-    })
-}
-
-/// Applies `/_sim/faults` to Vipps API calls.
-async fn inject_faults(
-    State(s): State<Arc<Shared>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let Some(endpoint) = endpoint_of(request.method(), request.uri().path()) else {
-        return next.run(request).await;
-    };
-    let (rule, roll) = {
-        let mut f = lock(&s.faults);
-        let rule =
-            f.0.rules
-                .iter()
-                .find(|r| r.endpoint == endpoint || r.endpoint == "*")
-                .cloned();
-        // xorshift: one roll per call, in [0, 1).
-        let x = &mut f.2;
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        let roll = (*x >> 11) as f64 / (1u64 << 53) as f64;
-        (rule, roll)
-    };
-    let Some(rule) = rule else {
-        return next.run(request).await;
-    };
-    if rule.latency_ms > 0 {
-        lock(&s.faults).1.delayed += 1;
-        tokio::time::sleep(Duration::from_millis(rule.latency_ms)).await;
-    }
-    if roll < rule.server_error {
-        lock(&s.faults).1.server_errors += 1;
-        return problem(503, None, "Service Unavailable", "injected fault").into_response();
-    }
-    if roll < rule.server_error + rule.rate_limited {
-        lock(&s.faults).1.rate_limited += 1;
-        let mut r = problem(429, None, "Too Many Requests", "injected fault").into_response();
-        if let Ok(v) = rule.retry_after_s.to_string().parse() {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
-    }
-    let response = next.run(request).await;
-    if roll < rule.server_error + rule.rate_limited + rule.drop_answer {
-        lock(&s.faults).1.dropped_answers += 1;
-        // The call happened; its answer breaks off after the headers.
-        let (mut parts, _) = response.into_parts();
-        parts.headers.insert(header::CONTENT_LENGTH, 100.into());
-        let body = axum::body::Body::from_stream(futures_util::stream::once(async {
-            Err::<Bytes, std::io::Error>(std::io::Error::other("injected: connection dropped"))
-        }));
-        return Response::from_parts(parts, body);
-    }
-    response
-}
-
-/// Applies Vipps' per-payment rate limits (`RateLimits`) to payment calls.
-async fn rate_limit(
-    State(s): State<Arc<Shared>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let path = request.uri().path().to_string();
-    let endpoint = match endpoint_of(request.method(), &path) {
-        Some(e @ ("create" | "get" | "events" | "capture" | "cancel" | "refund")) => e,
-        _ => return next.run(request).await,
-    };
-    let limits = lock(&s.limiter).limits.clone();
-    if !limits.enabled {
-        return next.run(request).await;
-    }
-    let ecom = path.starts_with("/ecomm/");
-    let (request, reference) = if endpoint == "create" {
-        // The reference is in the body: read it, and hand the body on unchanged.
-        let (parts, body) = request.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
-            return problem(413, None, "Payload Too Large", "body over 1 MiB").into_response();
-        };
-        let v: Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        let reference = v["reference"]
-            .as_str()
-            .or_else(|| v["transaction"]["orderId"].as_str())
-            .unwrap_or_default()
-            .to_string();
-        (
-            axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes)),
-            reference,
-        )
-    } else {
-        let reference = path
-            .split_once("/payments/")
-            .map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_string())
-            .unwrap_or_default();
-        (request, reference)
-    };
-    let max = if matches!(endpoint, "get" | "events") {
-        limits.reads
-    } else {
-        limits.changes
-    };
-    let window = Duration::from_millis(limits.window_ms);
-    let now = Instant::now();
-    {
-        let mut l = lock(&s.limiter);
-        // Payments whose calls have all left the window are forgotten (a long-running
-        // simulator sees many references).
-        if l.calls.len() > 4096 {
-            l.calls
-                .retain(|_, c| c.back().is_some_and(|t| now.duration_since(*t) < window));
-        }
-        let calls = l.calls.entry((reference, endpoint)).or_default();
-        while calls
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
-        {
-            calls.pop_front();
-        }
-        if calls.len() >= max {
-            let free_in = calls
-                .front()
-                .map_or(window, |t| window.saturating_sub(now.duration_since(*t)));
-            l.refused += 1;
-            let detail = format!("more than {max} {endpoint} calls for this payment");
-            let mut r = if ecom {
-                backend::ecom::ecom_error(429, "VippsError", 0, &detail).into_response()
-            } else {
-                problem(429, None, "Too Many Requests", &detail).into_response()
-            };
-            let secs = free_in.as_secs_f64().ceil().max(1.0) as u64;
-            if let Ok(v) = secs.to_string().parse() {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return r;
-        }
-        calls.push_back(now);
-    }
-    next.run(request).await
-}
-
-async fn limits_get(State(s): State<Arc<Shared>>) -> Reply {
-    let l = lock(&s.limiter);
-    Reply {
-        status: 200,
-        body: json!({ "limits": l.limits, "refused": l.refused }),
-    }
-}
-
-async fn limits_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
-    match serde_json::from_slice::<RateLimits>(&body) {
-        Ok(limits) => {
-            let mut l = lock(&s.limiter);
-            l.limits = limits.clone();
-            l.calls.clear();
-            Reply {
-                status: 200,
-                body: serde_json::to_value(limits).unwrap_or_default(),
-            }
-        }
-        Err(e) => problem(400, None, "Bad Request", &format!("limits: {e}")),
-    }
-}
-
-async fn limits_clear(State(s): State<Arc<Shared>>) -> Reply {
-    let mut l = lock(&s.limiter);
-    l.limits = RateLimits::default();
-    l.calls.clear();
-    Reply {
-        status: 200,
-        body: serde_json::to_value(&l.limits).unwrap_or_default(),
-    }
-}
-
-async fn faults_api_get(State(s): State<Arc<Shared>>) -> Reply {
-    let f = lock(&s.faults);
-    Reply {
-        status: 200,
-        body: json!({ "rules": f.0.rules, "counts": f.1 }),
-    }
-}
-
-async fn faults_api_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
-    match serde_json::from_slice::<ApiFaults>(&body) {
-        Ok(f) => {
-            set_faults(&s, f.clone());
-            Reply {
-                status: 200,
-                body: serde_json::to_value(f).unwrap_or_default(),
-            }
-        }
-        Err(e) => problem(400, None, "Bad Request", &format!("faults: {e}")),
-    }
-}
-
-async fn faults_api_clear(State(s): State<Arc<Shared>>) -> Reply {
-    set_faults(&s, ApiFaults::default());
-    Reply {
-        status: 200,
-        body: json!({ "rules": [] }),
-    }
-}
-
+/// Every family's routes, with the rate limits inside the faults.
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/accesstoken/get", post(access_token))
-        .route("/epayment/v1/payments", post(create_payment))
-        .route("/epayment/v1/payments/{reference}", get(get_payment))
-        .route(
-            "/epayment/v1/payments/{reference}/events",
-            get(payment_events),
-        )
-        .route("/epayment/v1/payments/{reference}/capture", post(capture))
-        .route("/epayment/v1/payments/{reference}/cancel", post(cancel))
-        .route("/epayment/v1/payments/{reference}/refund", post(refund))
-        .route("/qr/v1/exchange", post(qr_exchange))
-        .route("/qr/v1", post(one_time_qr))
-        .route("/ecomm/v2/payments", post(ecom_initiate))
-        .route("/ecomm/v2/payments/{order_id}/details", get(ecom_details))
-        .route("/ecomm/v2/payments/{order_id}/capture", post(ecom_capture))
-        .route("/ecomm/v2/payments/{order_id}/cancel", put(ecom_cancel))
-        .route("/ecomm/v2/payments/{order_id}/refund", post(ecom_refund))
-        .route(
-            "/dwo-api-application/v1/deeplink/vippsgateway",
-            get(landing_opened),
-        )
-        .route(
-            "/_sim/limits",
-            get(limits_get).post(limits_set).delete(limits_clear),
-        )
-        .route(
-            "/webhooks/v1/webhooks",
-            post(webhook_register).get(webhook_list),
-        )
-        .route("/webhooks/v1/webhooks/{id}", delete(webhook_delete))
-        .route(
-            "/_sim/webhooks/faults",
-            get(faults_get).post(faults_set).delete(faults_clear),
-        )
-        .route("/_sim/webhooks", get(webhooks_control))
-        .route(
-            "/_sim/faults",
-            get(faults_api_get)
-                .post(faults_api_set)
-                .delete(faults_api_clear),
-        )
-        .route("/_sim/payments", get(control_list))
-        .route("/_sim/payments/{reference}", get(control_get))
-        .route("/_sim/payments/{reference}/{action}", post(control_act))
-        .route("/_sim/settings", get(settings_get).post(settings_set))
-        .route("/_sim/qr/{token}", get(qr_opened))
-        .route("/_sim/qr-image/{file}", get(qr_image))
+        .merge(auth::routes())
+        .merge(epayment::routes())
+        .merge(ecom::routes())
+        .merge(qr::routes())
+        .merge(webhooks::routes())
+        .merge(control::routes())
+        .merge(limits::routes())
+        .merge(faults::routes())
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
-            rate_limit,
+            limits::rate_limit,
         ))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
-            inject_faults,
+            faults::inject_faults,
         ))
         .with_state(shared)
-}
-
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        // problem+json for ePayment and Webhooks problems; eCom's error array, the QR API's
-        // errors and the gateway's are plain JSON.
-        let content_type = if self.is_success() || self.body.get("traceId").is_none() {
-            "application/json"
-        } else {
-            "application/problem+json"
-        };
-        (
-            status,
-            [(header::CONTENT_TYPE, content_type)],
-            self.body.to_string(),
-        )
-            .into_response()
-    }
-}
-
-fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-}
-
-async fn access_token(State(s): State<Arc<Shared>>, h: HeaderMap) -> Reply {
-    let id = header_str(&h, "client_id");
-    let secret = header_str(&h, "client_secret");
-    let key = header_str(&h, "Ocp-Apim-Subscription-Key");
-    let accepted = |given: Option<&str>, want: &Option<String>| match (given, want) {
-        (None, _) => false,
-        (Some(g), Some(w)) => g == w,
-        (Some(_), None) => true,
-    };
-    if key.is_none()
-        || !accepted(id, &s.config.client_id)
-        || !accepted(secret, &s.config.client_secret)
-    {
-        return problem(
-            401,
-            None,
-            "Unauthorized",
-            "invalid client_id, client_secret or subscription key",
-        );
-    }
-    let lifetime = s.config.token_lifetime_s;
-    let mut tokens = s.tokens.lock().unwrap_or_else(|e| e.into_inner());
-    let token = format!(
-        "sim.{:016x}.{}",
-        tokens.len() as u64 ^ 0x5eed_cafe,
-        s.start.elapsed().as_nanos()
-    );
-    tokens.insert(
-        token.clone(),
-        Instant::now() + Duration::from_secs(lifetime),
-    );
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    Reply {
-        status: 200,
-        body: json!({
-            "token_type": "Bearer",
-            "expires_in": lifetime.to_string(),
-            "ext_expires_in": "0",
-            "expires_on": (now + lifetime as i64).to_string(),
-            "not_before": now.to_string(),
-            "resource": "00000002-0000-0000-c000-000000000000",
-            "access_token": token,
-        }),
-    }
-}
-
-/// The headers every ePayment call needs: a valid bearer token, a subscription key and an MSN.
-fn authorize(s: &Shared, h: &HeaderMap) -> Result<(), Reply> {
-    let bearer = header_str(h, "Authorization").and_then(|v| v.strip_prefix("Bearer "));
-    let valid = bearer.is_some_and(|t| {
-        let tokens = s.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        tokens
-            .get(t.trim())
-            .is_some_and(|exp| Instant::now() < *exp)
-    });
-    if !valid {
-        return Err(problem(
-            401,
-            None,
-            "Unauthorized",
-            "missing, invalid or expired access token",
-        ));
-    }
-    if header_str(h, "Ocp-Apim-Subscription-Key").is_none() {
-        return Err(problem(
-            401,
-            None,
-            "Unauthorized",
-            "missing Ocp-Apim-Subscription-Key",
-        ));
-    }
-    match header_str(h, "Merchant-Serial-Number") {
-        Some(m) if (4..=10).contains(&m.len()) && m.chars().all(|c| c.is_ascii_digit()) => Ok(()),
-        _ => Err(problem(
-            400,
-            None,
-            "Bad Request",
-            "Merchant-Serial-Number must match ^[0-9]{4,10}$",
-        )),
-    }
-}
-
-fn idempotency_key(h: &HeaderMap, required: bool) -> Result<Option<String>, Reply> {
-    match header_str(h, "Idempotency-Key") {
-        Some(k) if k.len() <= 50 => Ok(Some(k.to_string())),
-        Some(_) => Err(problem(
-            400,
-            None,
-            "Bad Request",
-            "Idempotency-Key is longer than 50 characters",
-        )),
-        None if required => Err(problem(
-            400,
-            Some(4140),
-            "Bad Request",
-            "missing Idempotency-Key header",
-        )),
-        None => Ok(None),
-    }
-}
-
-fn json_body(body: &Bytes, optional: bool) -> Result<Value, Reply> {
-    if body.is_empty() && optional {
-        return Ok(Value::Null);
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| problem(400, None, "Bad Request", &format!("malformed JSON: {e}")))
-}
-
-async fn create_payment(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) -> Reply {
-    let run = || -> Result<Reply, Reply> {
-        authorize(&s, &h)?;
-        let key = idempotency_key(&h, true)?.unwrap_or_default();
-        let body = json_body(&body, false)?;
-        let now = s.now();
-        let reference = body["reference"].as_str().unwrap_or_default().to_string();
-        let mut b = s.backend();
-        let reply = b.create(&key, body, now);
-        if let Some(msn) = header_str(&h, "Merchant-Serial-Number") {
-            b.set_msn(&reference, msn);
-        }
-        Ok(reply)
-    };
-    run().unwrap_or_else(|e| e)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RegisterRequest {
-    url: String,
-    events: Vec<String>,
-}
-
-async fn webhook_register(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) -> Reply {
-    if let Err(e) = authorize(&s, &h) {
-        return e;
-    }
-    let request: RegisterRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return problem(400, None, "Bad Request", &format!("body: {e}")),
-    };
-    match s.webhooks.register(&request.url, request.events) {
-        Ok(r) => Reply {
-            status: 201,
-            body: json!({ "id": r.id, "secret": r.secret }),
-        },
-        Err(why) => problem(400, None, "Bad Request", &why),
-    }
-}
-
-async fn webhook_list(State(s): State<Arc<Shared>>, h: HeaderMap) -> Reply {
-    if let Err(e) = authorize(&s, &h) {
-        return e;
-    }
-    Reply {
-        status: 200,
-        body: json!({ "webhooks": s.webhooks.list() }),
-    }
-}
-
-async fn webhook_delete(
-    State(s): State<Arc<Shared>>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(e) = authorize(&s, &h) {
-        return e.into_response();
-    }
-    if s.webhooks.delete(&id) {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        problem(404, None, "Not Found", "no webhook with this id").into_response()
-    }
-}
-
-async fn faults_get(State(s): State<Arc<Shared>>) -> Reply {
-    Reply {
-        status: 200,
-        body: serde_json::to_value(s.webhooks.faults()).unwrap_or_default(),
-    }
-}
-
-async fn faults_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
-    match serde_json::from_slice::<webhooks::Faults>(&body) {
-        Ok(f) => {
-            s.webhooks.set_faults(f.clone());
-            Reply {
-                status: 200,
-                body: serde_json::to_value(f).unwrap_or_default(),
-            }
-        }
-        Err(e) => problem(400, None, "Bad Request", &format!("faults: {e}")),
-    }
-}
-
-async fn faults_clear(State(s): State<Arc<Shared>>) -> Reply {
-    s.webhooks.set_faults(webhooks::Faults::default());
-    Reply {
-        status: 200,
-        body: serde_json::to_value(webhooks::Faults::default()).unwrap_or_default(),
-    }
-}
-
-async fn webhooks_control(State(s): State<Arc<Shared>>) -> Reply {
-    Reply {
-        status: 200,
-        body: json!({ "webhooks": s.webhooks.list(), "deliveries": s.webhooks.counts() }),
-    }
-}
-
-async fn get_payment(State(s): State<Arc<Shared>>, h: HeaderMap, Path(r): Path<String>) -> Reply {
-    authorize(&s, &h).map_or_else(|e| e, |()| s.backend().get(&r))
-}
-
-async fn payment_events(
-    State(s): State<Arc<Shared>>,
-    h: HeaderMap,
-    Path(r): Path<String>,
-) -> Reply {
-    authorize(&s, &h).map_or_else(|e| e, |()| s.backend().events(&r))
-}
-
-/// A capture or refund: authorized, keyed, with a JSON body.
-fn modify(
-    s: &Shared,
-    h: &HeaderMap,
-    reference: &str,
-    body: &Bytes,
-    apply: fn(&mut Backend, &str, &str, Value) -> Reply,
-) -> Reply {
-    let run = || -> Result<Reply, Reply> {
-        authorize(s, h)?;
-        let key = idempotency_key(h, true)?.unwrap_or_default();
-        let body = json_body(body, false)?;
-        Ok(apply(&mut s.backend(), reference, &key, body))
-    };
-    run().unwrap_or_else(|e| e)
-}
-
-async fn capture(
-    State(s): State<Arc<Shared>>,
-    h: HeaderMap,
-    Path(r): Path<String>,
-    body: Bytes,
-) -> Reply {
-    modify(&s, &h, &r, &body, Backend::capture)
-}
-
-async fn qr_exchange(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) -> Reply {
-    let run = || -> Result<Reply, Reply> {
-        authorize(&s, &h)?;
-        let body = json_body(&body, false)?;
-        Ok(backend::exchange(
-            &body,
-            time::OffsetDateTime::now_utc().unix_timestamp(),
-        ))
-    };
-    run().unwrap_or_else(|e| e)
-}
-
-async fn refund(
-    State(s): State<Arc<Shared>>,
-    h: HeaderMap,
-    Path(r): Path<String>,
-    body: Bytes,
-) -> Reply {
-    modify(&s, &h, &r, &body, Backend::refund)
-}
-
-async fn cancel(
-    State(s): State<Arc<Shared>>,
-    h: HeaderMap,
-    Path(r): Path<String>,
-    body: Bytes,
-) -> Reply {
-    let run = || -> Result<Reply, Reply> {
-        authorize(&s, &h)?;
-        let key = idempotency_key(&h, false)?;
-        let body = json_body(&body, true)?;
-        Ok(s.backend().cancel(&r, key.as_deref(), body))
-    };
-    run().unwrap_or_else(|e| e)
-}
-
-async fn control_list(State(s): State<Arc<Shared>>) -> Json<Vec<Value>> {
-    let b = s.backend();
-    Json(b.list().into_iter().map(backend::control_view).collect())
-}
-
-async fn control_get(State(s): State<Arc<Shared>>, Path(r): Path<String>) -> Reply {
-    match s.backend().payment(&r) {
-        Some(p) => Reply {
-            status: 200,
-            body: backend::control_view(p),
-        },
-        None => problem(404, None, "Not Found", "no payment with that reference"),
-    }
-}
-
-async fn control_act(
-    State(s): State<Arc<Shared>>,
-    Path((r, action)): Path<(String, String)>,
-) -> Reply {
-    let action = match action.as_str() {
-        "open" => PhoneAction::Open,
-        "approve" => PhoneAction::Approve,
-        "reject" => PhoneAction::Reject,
-        "expire" => PhoneAction::Expire,
-        other => {
-            return problem(
-                404,
-                None,
-                "Not Found",
-                &format!("unknown action {other:?}: open, approve, reject or expire"),
-            );
-        }
-    };
-    s.backend().phone(&r, action)
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Settings {
-    /// Milliseconds of simulator time; null turns auto-approval off.
-    auto_approve_after_ms: Option<u64>,
-}
-
-async fn settings_get(State(s): State<Arc<Shared>>) -> Json<Value> {
-    let b = s.backend();
-    Json(json!({
-        "autoApproveAfterMs": b.auto_approve_after_s.map(|v| (v * 1000.0) as u64),
-        "timeScale": s.config.time_scale,
-        "currency": b.currency,
-    }))
-}
-
-async fn settings_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
-    match serde_json::from_slice::<Settings>(&body) {
-        Ok(set) => {
-            s.backend().auto_approve_after_s =
-                set.auto_approve_after_ms.map(|ms| ms as f64 / 1000.0);
-            Reply {
-                status: 200,
-                body: serde_json::to_value(set).unwrap_or_default(),
-            }
-        }
-        Err(e) => problem(400, None, "Bad Request", &format!("settings: {e}")),
-    }
-}
-
-/// What the phone sees when it opens a one-time QR. Opening it is what eCom reports as
-/// `transactionId` on the INITIATE entry.
-async fn qr_opened(State(s): State<Arc<Shared>>, Path(token): Path<String>) -> Reply {
-    let mut b = s.backend();
-    let reference = b.by_qr_token(&token).map(|p| p.reference.clone());
-    if let Some(r) = &reference {
-        let _ = b.phone(r, PhoneAction::Open);
-    }
-    match reference.and_then(|r| b.payment(&r)) {
-        Some(p) => Reply {
-            status: 200,
-            body: json!({
-                "reference": p.reference,
-                "state": p.state,
-                "amount": p.amount,
-                "paymentDescription": p.payment_description,
-            }),
-        },
-        None => problem(404, None, "Not Found", "unknown or expired QR"),
-    }
-}
-
-#[derive(Deserialize)]
-struct ImageQuery {
-    size: Option<u32>,
-}
-
-/// The QR image link: a PNG (`size` px, 1024 by default) or an SVG drawn by the simulator;
-/// 404 once the QR can no longer be opened.
-async fn qr_image(
-    State(s): State<Arc<Shared>>,
-    Path(file): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<ImageQuery>,
-) -> Response {
-    let (token, ext) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
-    let now = s.now();
-    let b = s.backend();
-    let target = b
-        .by_qr_token(token)
-        .filter(|p| p.state == crate::vipps::model::PaymentState::Created)
-        .filter(|p| p.opened.is_some() || now < p.qr_expires_at)
-        .and_then(|p| p.qr_target_url.clone());
-    drop(b);
-    let Some(target) = target else {
-        return (StatusCode::NOT_FOUND, "QR expired or unknown").into_response();
-    };
-    let Ok(code) = qrcode::QrCode::new(target.as_bytes()) else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "QR text too long").into_response();
-    };
-    match ext {
-        "svg" => {
-            let svg = code
-                .render::<qrcode::render::svg::Color>()
-                .min_dimensions(400, 400)
-                .build();
-            ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
-        }
-        "png" => match png_of(&code, q.size.unwrap_or(1024).clamp(100, 2000)) {
-            Some(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
-            None => (StatusCode::INTERNAL_SERVER_ERROR, "PNG encoding failed").into_response(),
-        },
-        _ => (StatusCode::NOT_FOUND, "unknown image type").into_response(),
-    }
-}
-
-/// A black-on-white PNG of `code` with the quiet zone, about `size` px square.
-fn png_of(code: &qrcode::QrCode, size: u32) -> Option<Vec<u8>> {
-    let img = code
-        .render::<image::Luma<u8>>()
-        .min_dimensions(size, size)
-        .max_dimensions(size.max(100) * 2, size.max(100) * 2)
-        .build();
-    let mut png = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .ok()?;
-    Some(png)
-}
-
-/// eCom and QR API calls: a valid token and subscription key (the MSN header is optional
-/// there). Refusals come in the API gateway's shape, as at Vipps.
-fn authorize_gateway(s: &Shared, h: &HeaderMap) -> Result<(), Reply> {
-    match authorize(s, h) {
-        Ok(()) => Ok(()),
-        Err(r) if r.status == 400 => Ok(()), // only the MSN header was off
-        Err(r) => Err(Reply {
-            status: r.status,
-            body: json!({
-                "responseInfo": { "responseCode": r.status, "responseMessage": "Unauthorized" },
-                "result": { "message": r.body["detail"] },
-            }),
-        }),
-    }
-}
-
-async fn ecom_initiate(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) -> Reply {
-    let run = || -> Result<Reply, Reply> {
-        authorize_gateway(&s, &h)?;
-        let body = ecom_json(&body)?;
-        let now = s.now();
-        Ok(s.backend().ecom_initiate(&body, now))
-    };
-    run().unwrap_or_else(|e| e)
-}
-
-/// eCom bodies: malformed JSON is an eCom error, not a problem.
-fn ecom_json(body: &Bytes) -> Result<Value, Reply> {
-    serde_json::from_slice(body).map_err(|e| {
-        backend::ecom::ecom_error(400, "InvalidRequest", 0, &format!("malformed JSON: {e}"))
-    })
-}
-
-async fn ecom_details(
-    State(s): State<Arc<Shared>>,
-    h: HeaderMap,
-    Path(order_id): Path<String>,
-) -> Reply {
-    authorize_gateway(&s, &h).map_or_else(|e| e, |()| s.backend().ecom_details(&order_id))
-}
-
-async fn ecom_capture(
-    State(s): State<Arc<Shared>>,
-    h: HeaderMap,
-    Path(order_id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    ecom_keyed(&s, &h, &order_id, &body, Backend::ecom_capture)
-}
-
-async fn ecom_refund(
-    State(s): State<Arc<Shared>>,
-    h: HeaderMap,
-    Path(order_id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    ecom_keyed(&s, &h, &order_id, &body, Backend::ecom_refund)
-}
-
-/// An eCom capture or refund: authorized, with a JSON body and its `X-Request-Id`.
-fn ecom_keyed(
-    s: &Shared,
-    h: &HeaderMap,
-    order_id: &str,
-    body: &Bytes,
-    apply: fn(&mut Backend, &str, Option<&str>, &Value) -> Reply,
-) -> Reply {
-    let run = || -> Result<Reply, Reply> {
-        authorize_gateway(s, h)?;
-        let body = ecom_json(body)?;
-        let id = header_str(h, "X-Request-Id");
-        Ok(apply(&mut s.backend(), order_id, id, &body))
-    };
-    run().unwrap_or_else(|e| e)
-}
-
-async fn ecom_cancel(
-    State(s): State<Arc<Shared>>,
-    h: HeaderMap,
-    Path(order_id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    let run = || -> Result<Reply, Reply> {
-        authorize_gateway(&s, &h)?;
-        let body = ecom_json(&body)?;
-        Ok(s.backend().ecom_cancel(&order_id, &body))
-    };
-    run().unwrap_or_else(|e| e)
-}
-
-/// `POST /qr/v1`. `expiresIn` is given in real seconds, whatever the time scale.
-async fn one_time_qr(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) -> Reply {
-    let run = || -> Result<Reply, Reply> {
-        authorize_gateway(&s, &h)?;
-        let body: Value = serde_json::from_slice(&body).map_err(|e| Reply {
-            status: 400,
-            body: json!({ "title": "Bad Request", "detail": format!("malformed JSON: {e}"),
-                          "instance": "sim" }),
-        })?;
-        let now = s.now();
-        let mut reply =
-            s.backend()
-                .one_time_qr(&body, header_str(&h, "Accept"), header_str(&h, "Size"), now);
-        if let Some(e) = reply.body.get("expiresIn").and_then(Value::as_f64) {
-            reply.body["expiresIn"] = json!((e / s.config.time_scale).floor() as u64);
-        }
-        Ok(reply)
-    };
-    run().unwrap_or_else(|e| e)
-}
-
-#[derive(Deserialize)]
-struct LandingQuery {
-    token: Option<String>,
-}
-
-/// The eCom landing-page link, opened by the phone (the one-time QR carries it, or its target).
-async fn landing_opened(
-    State(s): State<Arc<Shared>>,
-    axum::extract::Query(q): axum::extract::Query<LandingQuery>,
-) -> Reply {
-    qr_opened(State(s), Path(q.token.unwrap_or_default())).await
 }

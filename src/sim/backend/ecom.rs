@@ -1,12 +1,13 @@
-//! The simulated eCom v2 API and the QR API's one-time QR. As at Vipps, an eCom payment is an
-//! ePayment payment underneath: the same states and money, read out as eCom's transaction
-//! log, with eCom's bodies and error array.
+//! The simulated eCom v2 API (the QR API's one-time QR for its landing page is in `qr`). As at
+//! Vipps, an eCom payment is an ePayment payment underneath: the same states and money, read
+//! out as eCom's transaction log, with eCom's bodies and error array.
 
 use super::{Backend, ECOM_QR_EXPIRY_S, Reply, SimApi, SimPayment, fxhash};
 use crate::vipps::{
     ecom::{
-        EcomError, InitiatePaymentCommand, LogEntry, Operation, PaymentActionsRequest, QrAccept,
-        TransactionDetails, TransactionInfo, TransactionResponse, TransactionSummary, codes,
+        EcomError, InitiatePaymentCommand, InitiateTransaction, LogEntry, Operation,
+        PaymentActionsRequest, TransactionDetails, TransactionInfo, TransactionResponse,
+        TransactionSummary, codes,
     },
     model::{
         Amount, CreatePaymentRequest, Currency, PaymentEventName, PaymentMethod, PaymentMethodType,
@@ -42,33 +43,12 @@ fn not_found() -> Reply {
     )
 }
 
-/// A QR API error (`QrErrorResponse`).
-fn qr_error(title: &str, detail: &str, invalid: Option<(&str, &str)>) -> Reply {
-    let mut body = json!({
-        "type": "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.1",
-        "title": title,
-        "detail": detail,
-        "instance": format!("sim-{:08x}", fxhash(detail)),
-    });
-    if let Some((name, reason)) = invalid {
-        body["invalidParams"] = json!([{ "name": name, "reason": reason }]);
-    }
-    Reply { status: 400, body }
-}
-
 fn order_id_ok(id: &str) -> bool {
     (1..=50).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 fn msn_ok(msn: &str) -> bool {
     (5..=6).contains(&msn.len()) && msn.chars().all(|c| c.is_ascii_digit())
-}
-
-/// The token at the end of a landing-page link (`…?v=2&token=…`).
-fn landing_token(url: &str) -> Option<&str> {
-    url.split_once("token=")
-        .map(|(_, t)| t.split('&').next().unwrap_or(t))
-        .filter(|t| !t.is_empty())
 }
 
 impl Backend {
@@ -84,59 +64,12 @@ impl Backend {
             Ok(c) => c,
             Err(e) => return invalid(&format!("invalid request body: {e}")),
         };
+        if let Err(refusal) = self.check_initiate(&cmd) {
+            return refusal;
+        }
         let m = &cmd.merchant_info;
         let t = &cmd.transaction;
-        if !msn_ok(&m.merchant_serial_number) {
-            return invalid("merchantInfo.merchantSerialNumber must be 5-6 digits");
-        }
-        if !m.callback_prefix.starts_with("https://") || m.callback_prefix.len() > 255 {
-            return invalid("merchantInfo.callbackPrefix must be an HTTPS URL");
-        }
-        if m.fall_back.is_empty() || m.fall_back.len() > 255 || m.fall_back.starts_with("http://") {
-            return invalid("merchantInfo.fallBack must be an HTTPS URL or an app scheme");
-        }
-        if !order_id_ok(&t.order_id) {
-            return invalid("transaction.orderId must match ^[a-zA-Z0-9-]{1,50}$");
-        }
-        if t.transaction_text.is_empty() || t.transaction_text.chars().count() > 100 {
-            return invalid("transaction.transactionText must be 1-100 characters");
-        }
-        if t.amount < 100 {
-            return invalid("transaction.amount must be at least 100 øre");
-        }
-        if self.currency.is_some_and(|c| c != Currency::Nok) {
-            return ecom_error(
-                403,
-                "Merchant",
-                37,
-                "eCom is only available for Vipps sales units in Norway (NOK)",
-            );
-        }
-        if self.payments.contains_key(&t.order_id) {
-            return ecom_error(
-                400,
-                "Merchant",
-                codes::ORDER_ID_USED,
-                "Unique constraint violation of the orderId",
-            );
-        }
-        let request = CreatePaymentRequest {
-            amount: Amount::new(Currency::Nok, t.amount),
-            customer: None,
-            customer_interaction: None,
-            payment_method: PaymentMethod {
-                kind: PaymentMethodType::Wallet,
-            },
-            reference: t.order_id.clone(),
-            user_flow: UserFlow::Qr,
-            return_url: None,
-            payment_description: None,
-            qr_format: Some(QrFormat {
-                format: QrFormatKind::TextTargetUrl,
-                size: None,
-            }),
-            receipt: None,
-        };
+        let request = payment_request(t);
         let created = self.create_new(&serde_json::to_value(&request).unwrap_or_default(), now);
         if !created.is_success() {
             return invalid(created.body["detail"].as_str().unwrap_or("invalid request"));
@@ -167,69 +100,54 @@ impl Backend {
         )
     }
 
-    /// The payment behind a landing-page link's token.
-    pub fn by_landing_url(&self, url: &str) -> Option<&SimPayment> {
-        let token = landing_token(url)?;
-        self.by_qr_token(token).filter(|p| p.api == SimApi::Ecom)
-    }
-
-    /// `POST /qr/v1`: the one-time QR for an eCom landing-page link. `expiresIn` is in
-    /// simulator seconds here; the HTTP layer scales it.
-    pub fn one_time_qr(
-        &self,
-        body: &Value,
-        accept: Option<&str>,
-        size: Option<&str>,
-        now: f64,
-    ) -> Reply {
-        let Some(accept) = accept.and_then(QrAccept::parse) else {
-            return qr_error(
-                "One or more validation errors occurred.",
-                "BadRequest",
-                Some((
-                    "Accept",
-                    "Accept must be image/*, image/png, image/svg+xml or text/targetUrl",
-                )),
-            );
-        };
-        let size = match size.map(str::parse::<u32>) {
-            None => 800,
-            Some(Ok(s)) if (100..=2000).contains(&s) => s,
-            Some(_) => {
-                return qr_error(
-                    "One or more validation errors occurred.",
-                    "BadRequest",
-                    Some(("Size", "Size must be a number from 100 to 2000")),
-                );
-            }
-        };
-        let Some(url) = body.get("url").and_then(Value::as_str) else {
-            return qr_error(
-                "One or more validation errors occurred.",
-                "BadRequest",
-                Some(("Url", "The Url field is required.")),
-            );
-        };
-        let Some(p) = self.by_landing_url(url) else {
-            return qr_error(
-                "Validation error",
-                "Supplied landing page token is not valid",
-                None,
-            );
-        };
-        if p.state != PaymentState::Created || now >= p.qr_expires_at {
-            return qr_error("Order timeout", "Payment has already timed out", None);
+    /// An initiate's merchant and transaction fields, the sales unit's market, and a fresh
+    /// orderId, checked in that order.
+    fn check_initiate(&self, cmd: &InitiatePaymentCommand) -> Result<(), Reply> {
+        let m = &cmd.merchant_info;
+        let t = &cmd.transaction;
+        if !msn_ok(&m.merchant_serial_number) {
+            return Err(invalid(
+                "merchantInfo.merchantSerialNumber must be 5-6 digits",
+            ));
         }
-        let token = landing_token(url).unwrap_or_default();
-        let link = match accept {
-            QrAccept::TargetUrl => p.qr_target_url.clone().unwrap_or_default(),
-            QrAccept::Png => format!("{}/_sim/qr-image/{token}.png?size={size}", self.base_url),
-            QrAccept::Svg => format!("{}/_sim/qr-image/{token}.svg", self.base_url),
-        };
-        Reply::ok(
-            200,
-            json!({ "url": link, "expiresIn": (p.qr_expires_at - now).max(0.0).ceil() as u64 }),
-        )
+        if !m.callback_prefix.starts_with("https://") || m.callback_prefix.len() > 255 {
+            return Err(invalid("merchantInfo.callbackPrefix must be an HTTPS URL"));
+        }
+        if m.fall_back.is_empty() || m.fall_back.len() > 255 || m.fall_back.starts_with("http://") {
+            return Err(invalid(
+                "merchantInfo.fallBack must be an HTTPS URL or an app scheme",
+            ));
+        }
+        if !order_id_ok(&t.order_id) {
+            return Err(invalid(
+                "transaction.orderId must match ^[a-zA-Z0-9-]{1,50}$",
+            ));
+        }
+        if t.transaction_text.is_empty() || t.transaction_text.chars().count() > 100 {
+            return Err(invalid(
+                "transaction.transactionText must be 1-100 characters",
+            ));
+        }
+        if t.amount < 100 {
+            return Err(invalid("transaction.amount must be at least 100 øre"));
+        }
+        if self.currency.is_some_and(|c| c != Currency::Nok) {
+            return Err(ecom_error(
+                403,
+                "Merchant",
+                37,
+                "eCom is only available for Vipps sales units in Norway (NOK)",
+            ));
+        }
+        if self.payments.contains_key(&t.order_id) {
+            return Err(ecom_error(
+                400,
+                "Merchant",
+                codes::ORDER_ID_USED,
+                "Unique constraint violation of the orderId",
+            ));
+        }
+        Ok(())
     }
 
     /// `GET /ecomm/v2/payments/{orderId}/details`: the events as eCom's log, newest first.
@@ -296,37 +214,13 @@ impl Backend {
             Op::Refund => self.refund(order_id, &key, modification),
         };
         if !reply.is_success() {
-            let code = reply.body["extraDetails"][0]["reason"]
-                .as_str()
-                .and_then(|c| c.parse::<u32>().ok());
-            return match code {
-                Some(6080) => ecom_error(
-                    400,
-                    "Payment",
-                    codes::NOT_RESERVED,
-                    "The amount you tried to capture is not reserved",
-                ),
-                Some(6090) => ecom_error(
-                    400,
-                    "Payment",
-                    codes::CAPTURE_TOO_HIGH,
-                    "Captured amount exceeds the reserved amount",
-                ),
-                Some(6150) => ecom_error(
-                    400,
-                    "Payment",
-                    codes::REFUND_TOO_HIGH,
-                    "Cannot refund more than captured amount",
-                ),
-                Some(4010 | 4150) => ecom_error(
-                    409,
-                    "InvalidRequest",
-                    0,
-                    &format!("X-Request-Id was already used for another {name}"),
-                ),
-                _ => invalid(reply.body["detail"].as_str().unwrap_or("refused")),
-            };
+            return ecom_refusal(&reply, name);
         }
+        self.ecom_modified(order_id, amount, op)
+    }
+
+    /// A capture's or refund's answer: the transaction and the payment's summary.
+    fn ecom_modified(&self, order_id: &str, amount: i64, op: Op) -> Reply {
         let status = match op {
             Op::Capture => "Captured",
             Op::Refund => "Refund",
@@ -403,6 +297,61 @@ impl Backend {
                 transaction_summary: Some(summary_of(p)),
             },
         )
+    }
+}
+
+/// The ePayment refusal of an eCom capture or refund (`name`), in eCom's words.
+fn ecom_refusal(reply: &Reply, name: &str) -> Reply {
+    let code = reply.body["extraDetails"][0]["reason"]
+        .as_str()
+        .and_then(|c| c.parse::<u32>().ok());
+    match code {
+        Some(6080) => ecom_error(
+            400,
+            "Payment",
+            codes::NOT_RESERVED,
+            "The amount you tried to capture is not reserved",
+        ),
+        Some(6090) => ecom_error(
+            400,
+            "Payment",
+            codes::CAPTURE_TOO_HIGH,
+            "Captured amount exceeds the reserved amount",
+        ),
+        Some(6150) => ecom_error(
+            400,
+            "Payment",
+            codes::REFUND_TOO_HIGH,
+            "Cannot refund more than captured amount",
+        ),
+        Some(4010 | 4150) => ecom_error(
+            409,
+            "InvalidRequest",
+            0,
+            &format!("X-Request-Id was already used for another {name}"),
+        ),
+        _ => invalid(reply.body["detail"].as_str().unwrap_or("refused")),
+    }
+}
+
+/// The ePayment payment under an eCom one: a QR payment whose target is the landing page's.
+fn payment_request(t: &InitiateTransaction) -> CreatePaymentRequest {
+    CreatePaymentRequest {
+        amount: Amount::new(Currency::Nok, t.amount),
+        customer: None,
+        customer_interaction: None,
+        payment_method: PaymentMethod {
+            kind: PaymentMethodType::Wallet,
+        },
+        reference: t.order_id.clone(),
+        user_flow: UserFlow::Qr,
+        return_url: None,
+        payment_description: None,
+        qr_format: Some(QrFormat {
+            format: QrFormatKind::TextTargetUrl,
+            size: None,
+        }),
+        receipt: None,
     }
 }
 
