@@ -1,10 +1,17 @@
 //! Orders and the pure payment state machine (no iced, no reqwest, no clock of its own).
 
+mod config;
+mod effect;
+mod input;
+mod keys;
 pub mod machine;
 pub mod order;
+mod reason;
 
-pub use machine::{
-    AfterCancel, Api, ApiError, Config, Effect, FailureReason, Input, Machine, Method, Notice,
-    Observed, OrderStatus, OrderUpdate, Payment, Resume, State, round_of,
-};
+pub use config::{Api, Config, ECOM_QR_WINDOW, Method};
+pub use effect::{Effect, OrderStatus, OrderUpdate};
+pub use input::{ApiError, Input, Observed, Resume};
+pub use keys::round_of;
+pub use machine::{AfterCancel, Machine, Payment, State};
 pub use order::{Line, Order, OrderError};
+pub use reason::{FailureReason, Notice};
