@@ -21,6 +21,8 @@ use super::keys::round_of;
 use super::keys::{backoff, key, reference_for};
 use super::order::Order;
 use super::reason::{FailureReason, Notice};
+use super::state::Active;
+pub use super::state::{AfterCancel, State};
 use crate::scan::PersonalQr;
 use crate::vipps::model::{
     Aggregate, Amount, CreatePaymentRequest, Customer, CustomerInteraction, PaymentMethod,
@@ -70,85 +72,6 @@ pub struct Payment {
     exchange: Option<PersonalQr>,
 }
 
-/// What to do once a cancel is confirmed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AfterCancel {
-    /// A personal QR was scanned while the one-time QR was live: push to the phone next.
-    Push(PersonalQr),
-    /// The one-time QR is about to expire: show a fresh one.
-    Renew,
-    /// The customer cancelled the push: back to the one-time QR.
-    BackToWaiting,
-    /// The POS withdrew the order: release everything.
-    Withdraw,
-    /// The customer walked away: end the order, but capture a last-second approval.
-    WalkAway,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum State {
-    Idle,
-    /// The one-time QR payment is being created or shown.
-    Waiting {
-        order: Order,
-        attempt: u32,
-        payment: Payment,
-    },
-    /// A push payment is being created or waits for the customer's approval.
-    Scanned {
-        order: Order,
-        attempt: u32,
-        payment: Payment,
-    },
-    /// A cancel is under way; what follows depends on Vipps' answer.
-    Cancelling {
-        order: Order,
-        attempt: u32,
-        payment: Payment,
-        after: AfterCancel,
-    },
-    /// Approved in the app; the capture is under way.
-    Capturing {
-        order: Order,
-        attempt: u32,
-        payment: Payment,
-    },
-    /// Captured: the customer is done.
-    Approved {
-        order: Order,
-        reference: String,
-        method: Method,
-        captured: Amount,
-        until: Instant,
-    },
-    /// The payment did not go through; `order` is kept when it still stands (a new attempt
-    /// follows), `None` when the order ended.
-    Failed {
-        order: Option<Order>,
-        attempt: u32,
-        reason: FailureReason,
-        until: Instant,
-    },
-}
-
-impl State {
-    /// Waiting for the customer: on the one-time QR, or on a push to their phone.
-    fn awaiting(method: Method, order: Order, attempt: u32, payment: Payment) -> State {
-        match method {
-            Method::OneTimeQr => State::Waiting {
-                order,
-                attempt,
-                payment,
-            },
-            Method::PersonalQr => State::Scanned {
-                order,
-                attempt,
-                payment,
-            },
-        }
-    }
-}
-
 impl Payment {
     /// Its QR is a link to an image Vipps renders, not text to draw.
     pub fn shows_vipps_image(&self) -> bool {
@@ -159,14 +82,6 @@ impl Payment {
     }
 }
 
-/// An active state's contents, taken out of it to build the next state.
-struct Active {
-    order: Order,
-    attempt: u32,
-    payment: Payment,
-    after: Option<AfterCancel>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Machine {
     config: Config,
@@ -174,16 +89,6 @@ pub struct Machine {
     notice: Option<(Notice, Instant)>,
     /// The customer's last sign of life: an order arriving, a scan, a tap.
     last_activity: Instant,
-}
-
-fn payment_of(state: &mut State) -> Option<&mut Payment> {
-    match state {
-        State::Waiting { payment, .. }
-        | State::Scanned { payment, .. }
-        | State::Cancelling { payment, .. }
-        | State::Capturing { payment, .. } => Some(payment),
-        _ => None,
-    }
 }
 
 impl Machine {
@@ -232,36 +137,20 @@ impl Machine {
     /// The order being paid, if any.
     pub fn order(&self) -> Option<&Order> {
         match &self.state {
-            State::Idle => None,
-            State::Waiting { order, .. }
-            | State::Scanned { order, .. }
-            | State::Cancelling { order, .. }
-            | State::Capturing { order, .. }
-            | State::Approved { order, .. } => Some(order),
+            State::Approved { order, .. } => Some(order),
             State::Failed { order, .. } => order.as_ref(),
+            active => active.active().map(|(order, _, _)| order),
         }
     }
 
     /// The attempt number of the payment under way, if any.
     pub fn attempt(&self) -> Option<u32> {
-        match &self.state {
-            State::Waiting { attempt, .. }
-            | State::Scanned { attempt, .. }
-            | State::Cancelling { attempt, .. }
-            | State::Capturing { attempt, .. } => Some(*attempt),
-            _ => None,
-        }
+        self.state.active().map(|(_, attempt, _)| attempt)
     }
 
     /// The payment under way, if any.
     pub fn payment(&self) -> Option<&Payment> {
-        match &self.state {
-            State::Waiting { payment, .. }
-            | State::Scanned { payment, .. }
-            | State::Cancelling { payment, .. }
-            | State::Capturing { payment, .. } => Some(payment),
-            _ => None,
-        }
+        self.state.active().map(|(_, _, payment)| payment)
     }
 
     /// Whether a new order could start now (nothing active, or only a result screen showing).
@@ -335,7 +224,7 @@ impl Machine {
             }
             Input::WebhookTrouble => {
                 let interval = self.config.poll_interval;
-                if let Some(p) = payment_of(&mut self.state)
+                if let Some(p) = self.state.active_mut()
                     && p.webhook_seen
                 {
                     p.webhook_seen = false;
@@ -522,47 +411,6 @@ impl Machine {
         self.state = State::awaiting(method, order, attempt, payment);
     }
 
-    /// Takes the order and payment out of a Waiting, Scanned or Cancelling state (and out of
-    /// Capturing when `capturing`), leaving `Idle` for the caller to replace. Any other state
-    /// stays as it is, and the answer is `None`.
-    fn take_active(&mut self, capturing: bool) -> Option<Active> {
-        let active = |order, attempt, payment, after| {
-            Some(Active {
-                order,
-                attempt,
-                payment,
-                after,
-            })
-        };
-        match std::mem::replace(&mut self.state, State::Idle) {
-            State::Waiting {
-                order,
-                attempt,
-                payment,
-            }
-            | State::Scanned {
-                order,
-                attempt,
-                payment,
-            } => active(order, attempt, payment, None),
-            State::Cancelling {
-                order,
-                attempt,
-                payment,
-                after,
-            } => active(order, attempt, payment, Some(after)),
-            State::Capturing {
-                order,
-                attempt,
-                payment,
-            } if capturing => active(order, attempt, payment, None),
-            other => {
-                self.state = other;
-                None
-            }
-        }
-    }
-
     /// Starts a cancel of the current payment, to be followed by `after`.
     fn begin_cancel(&mut self, after: AfterCancel, transaction_only: bool, fx: &mut Vec<Effect>) {
         let Some(Active {
@@ -570,7 +418,7 @@ impl Machine {
             attempt,
             mut payment,
             ..
-        }) = self.take_active(false)
+        }) = self.state.take_active(false)
         else {
             return;
         };
@@ -687,7 +535,7 @@ impl Machine {
         fx: &mut Vec<Effect>,
     ) {
         use crate::vipps::model::PaymentEventName;
-        let Some(p) = payment_of(&mut self.state) else {
+        let Some(p) = self.state.active_mut() else {
             return;
         };
         p.webhook_seen = true;
@@ -719,7 +567,7 @@ impl Machine {
         fx: &mut Vec<Effect>,
     ) {
         let cancelling = matches!(self.state, State::Cancelling { .. });
-        let Some(p) = payment_of(&mut self.state) else {
+        let Some(p) = self.state.active_mut() else {
             return;
         };
         if p.exchange.is_none() || !p.busy {
@@ -875,7 +723,7 @@ impl Machine {
     ) {
         let interval = self.config.poll_interval;
         let cancelling = matches!(self.state, State::Cancelling { .. });
-        let Some(p) = payment_of(&mut self.state) else {
+        let Some(p) = self.state.active_mut() else {
             return;
         };
         if p.created || !p.busy {
@@ -929,7 +777,7 @@ impl Machine {
         fx: &mut Vec<Effect>,
     ) {
         let cancelling = matches!(self.state, State::Cancelling { .. });
-        let Some(p) = payment_of(&mut self.state) else {
+        let Some(p) = self.state.active_mut() else {
             return;
         };
         if !p.poll_in_flight {
@@ -1018,7 +866,7 @@ impl Machine {
             attempt,
             mut payment,
             ..
-        }) = self.take_active(false)
+        }) = self.state.take_active(false)
         else {
             return;
         };
@@ -1149,7 +997,7 @@ impl Machine {
                     attempt,
                     mut payment,
                     ..
-                }) = self.take_active(false)
+                }) = self.state.take_active(false)
                 else {
                     return;
                 };
@@ -1183,7 +1031,7 @@ impl Machine {
     }
 
     fn finish_captured(&mut self, captured: Amount, now: Instant, fx: &mut Vec<Effect>) {
-        let Some(Active { order, payment, .. }) = self.take_active(true) else {
+        let Some(Active { order, payment, .. }) = self.state.take_active(true) else {
             return;
         };
         tracing::info!(reference = %payment.reference, captured = captured.value, "payment captured");
@@ -1217,7 +1065,7 @@ impl Machine {
             attempt,
             payment,
             after,
-        }) = self.take_active(false)
+        }) = self.state.take_active(false)
         else {
             return;
         };
@@ -1300,7 +1148,7 @@ impl Machine {
             | State::Cancelling { .. }
             | State::Capturing { .. } => {
                 let capturing = matches!(self.state, State::Capturing { .. });
-                let Some(p) = payment_of(&mut self.state) else {
+                let Some(p) = self.state.active_mut() else {
                     return;
                 };
                 if !p.busy && p.retry_at.is_some_and(|t| now >= t) {

@@ -7,6 +7,7 @@ mod keys;
 pub mod machine;
 pub mod order;
 mod reason;
+mod state;
 
 pub use config::{Api, Config, ECOM_QR_WINDOW, Method};
 pub use effect::{Effect, OrderStatus, OrderUpdate};
