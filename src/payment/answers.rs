@@ -1,5 +1,6 @@
 //! Handlers for the answers to a capture and to a cancel.
 
+use super::attempt::{Call, Op};
 use super::effect::Effect;
 use super::input::{ApiError, Observed};
 use super::keys::backoff;
@@ -18,10 +19,9 @@ impl Machine {
         let State::Capturing { payment: p, .. } = &mut self.state else {
             return;
         };
-        if !p.busy {
+        if !p.answered(&Op::Capture) {
             return;
         }
-        p.busy = false;
         match result {
             Ok(observed) => self.on_observed(observed, now, fx),
             Err(e) => {
@@ -32,7 +32,7 @@ impl Machine {
                     p.capture_round += 1;
                     p.next_poll = now;
                 }
-                p.retry_at = Some(now + backoff(&self.config, p.failures));
+                p.call = Call::Retry(Op::Capture, now + backoff(&self.config, p.failures));
             }
         }
     }
@@ -46,10 +46,9 @@ impl Machine {
         let State::Cancelling { payment: p, .. } = &mut self.state else {
             return;
         };
-        if !p.busy {
+        if !p.answered(&Op::Cancel) {
             return;
         }
-        p.busy = false;
         match result {
             Ok(observed) => self.on_observed(observed, now, fx),
             Err(e) if e.code == Some(6060) => {
@@ -77,7 +76,7 @@ impl Machine {
                     p.cancel_round += 1;
                     p.next_poll = now;
                 }
-                p.retry_at = Some(now + backoff(&self.config, p.failures));
+                p.call = Call::Retry(Op::Cancel, now + backoff(&self.config, p.failures));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Handlers for the answers that bring a payment into being: the create, and the personal
 //! QR exchange before a push payment's create.
 
+use super::attempt::{AtVipps, Call, Op};
 use super::config::Method;
 use super::effect::Effect;
 use super::input::ApiError;
@@ -24,13 +25,12 @@ impl Machine {
         let Some(p) = self.state.active_mut() else {
             return;
         };
-        if p.created || !p.busy {
+        if !p.answered(&Op::Create) {
             return; // a duplicate answer
         }
-        p.busy = false;
         match result {
             Ok(redirect) => {
-                p.created = true;
+                p.set_at_vipps(AtVipps::Created);
                 p.failures = 0;
                 p.qr = redirect;
                 if let Some(valid) = valid_for {
@@ -40,14 +40,13 @@ impl Machine {
                 tracing::info!(reference = %p.reference, "payment created");
                 // A cancel was waiting for the payment to exist.
                 if let State::Cancelling { payment, .. } = &mut self.state {
-                    payment.busy = true;
-                    fx.push(Self::cancel_effect(payment));
+                    fx.push(payment.send(Op::Cancel));
                 }
             }
             Err(e) if e.transient => {
                 p.failures += 1;
                 tracing::warn!(reference = %p.reference, error = %e.message, "create failed; will retry with the same key");
-                p.retry_at = Some(now + backoff(&self.config, p.failures));
+                p.call = Call::Retry(Op::Create, now + backoff(&self.config, p.failures));
             }
             Err(e) if cancelling => {
                 // Nothing exists to cancel: go on with what the cancel was for.
@@ -78,35 +77,31 @@ impl Machine {
         let Some(p) = self.state.active_mut() else {
             return;
         };
-        if p.exchange.is_none() || !p.busy {
+        if !matches!(p.call, Call::Sent(Op::Exchange(_))) {
             return; // a duplicate answer
         }
         if cancelling {
             // Nothing was created: go on with what the cancel was for.
-            p.exchange = None;
             self.proceed_without_money(None, now, fx);
             return;
         }
         match result {
             Ok(number) => {
-                p.exchange = None;
                 p.failures = 0;
                 p.request.customer = Some(Customer {
                     phone_number: Some(number.expose().to_string()),
                     ..Customer::default()
                 });
                 tracing::info!(reference = %p.reference, "personal QR exchanged; creating the push payment");
-                fx.push(Self::create_effect(p));
+                fx.push(p.send(Op::Create));
             }
             Err(e) if e.transient => {
-                p.busy = false;
                 p.failures += 1;
                 tracing::warn!(reference = %p.reference, error = %e.message, "QR exchange failed; will retry");
-                p.retry_at = Some(now + backoff(&self.config, p.failures));
+                p.call.retry_at(now + backoff(&self.config, p.failures));
             }
             Err(e) => {
                 tracing::warn!(reference = %p.reference, error = %e.message, "QR exchange refused");
-                p.exchange = None;
                 let reason = match e.status {
                     Some(400) => FailureReason::NotVippsCode,
                     _ => FailureReason::ServiceTrouble,

@@ -13,72 +13,17 @@
 //! 4. References and keys derive from the order id and attempt number (`reference_for`, `key`).
 //! 5. Nothing is given up before Vipps says final: polling never stops on its own.
 
-use super::config::{Api, Config, ECOM_QR_WINDOW, Method};
+use super::attempt::Op;
+pub use super::attempt::Payment;
+use super::config::{Config, Method};
 use super::effect::{Effect, OrderStatus, OrderUpdate};
 use super::input::Input;
-use super::keys::{key, reference_for};
 use super::order::Order;
 use super::reason::Notice;
 use super::state::Active;
 pub use super::state::{AfterCancel, State};
 use crate::scan::PersonalQr;
-use crate::vipps::model::{
-    Amount, CreatePaymentRequest, Customer, CustomerInteraction, PaymentMethod, PaymentMethodType,
-    QrFormat, QrFormatKind, UserFlow,
-};
 use std::time::{Duration, Instant};
-
-/// One payment attempt and the bookkeeping of its calls.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Payment {
-    pub reference: String,
-    pub method: Method,
-    pub api: Api,
-    /// The customer opened the one-time QR in the app (eCom): now it waits for approval.
-    pub opened: bool,
-    pub amount: Amount,
-    /// The create request, kept to be sent again unchanged after a timeout.
-    pub(crate) request: CreatePaymentRequest,
-    /// Vipps confirmed the payment exists.
-    pub created: bool,
-    /// For a one-time QR: what to show (target URL or image link).
-    pub qr: Option<String>,
-    /// When Vipps' window for the customer closes.
-    pub deadline: Instant,
-    /// A create, capture or cancel call is under way.
-    pub(super) busy: bool,
-    /// When a failed call is to be sent again.
-    pub(super) retry_at: Option<Instant>,
-    pub(super) poll_in_flight: bool,
-    pub(super) next_poll: Instant,
-    /// Consecutive failed calls: drives the backoff and the "connection trouble" hint.
-    pub failures: u32,
-    /// Bumped after a definitive refusal, so the next request gets a fresh idempotency key.
-    pub(super) capture_round: u32,
-    pub(super) cancel_round: u32,
-    /// The last cancel asked to cancel only an unauthorized payment.
-    pub(super) cancel_transaction_only: bool,
-    /// Resumed after a restart: the first GET decides whether the create went out at all.
-    pub(super) resuming: bool,
-    /// Webhook events arrive for this payment: polling may relax.
-    pub(super) webhook_seen: bool,
-    /// Webhook events other than `created` for this payment.
-    pub(super) webhook_changes: u32,
-    /// An event came while a GET was under way (which may predate it): read again.
-    pub(super) repoll: bool,
-    /// The personal QR still to be exchanged for a phone number before the create.
-    pub(super) exchange: Option<PersonalQr>,
-}
-
-impl Payment {
-    /// Its QR is a link to an image Vipps renders, not text to draw.
-    pub fn shows_vipps_image(&self) -> bool {
-        self.request
-            .qr_format
-            .as_ref()
-            .is_some_and(|f| f.format != QrFormatKind::TextTargetUrl)
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Machine {
@@ -230,127 +175,6 @@ impl Machine {
 
     // ---- building payments -------------------------------------------------------------
 
-    pub(super) fn new_payment(
-        &self,
-        order: &Order,
-        attempt: u32,
-        method: Method,
-        qr: Option<&PersonalQr>,
-        now: Instant,
-    ) -> Payment {
-        let reference = reference_for(&order.order_id, attempt);
-        let api = match method {
-            Method::OneTimeQr => self.config.one_time_qr_api,
-            Method::PersonalQr => Api::Epayment,
-        };
-        let (user_flow, customer, qr_format, window) = match method {
-            Method::OneTimeQr => (
-                UserFlow::Qr,
-                None,
-                Some(QrFormat {
-                    format: if self.config.qr_image {
-                        QrFormatKind::ImagePng
-                    } else {
-                        QrFormatKind::TextTargetUrl
-                    },
-                    size: None,
-                }),
-                match api {
-                    Api::Epayment => self.config.qr_window,
-                    Api::Ecom => self.config.qr_window.min(ECOM_QR_WINDOW),
-                },
-            ),
-            Method::PersonalQr => (
-                UserFlow::PushMessage,
-                qr.map(|q| Customer {
-                    personal_qr: Some(q.as_str().to_string()),
-                    ..Customer::default()
-                }),
-                None,
-                self.config.push_window,
-            ),
-        };
-        let request = CreatePaymentRequest {
-            amount: order.total(),
-            customer,
-            customer_interaction: Some(CustomerInteraction::CustomerPresent),
-            payment_method: PaymentMethod {
-                kind: PaymentMethodType::Wallet,
-            },
-            reference: reference.clone(),
-            user_flow,
-            return_url: None,
-            payment_description: Some(self.config.payment_description.clone()),
-            qr_format,
-            receipt: Some(order.receipt()),
-        };
-        Payment {
-            reference,
-            method,
-            api,
-            opened: false,
-            amount: order.total(),
-            request,
-            created: false,
-            qr: None,
-            deadline: now + window,
-            busy: true,
-            retry_at: None,
-            poll_in_flight: false,
-            next_poll: now + self.config.poll_interval,
-            failures: 0,
-            capture_round: 1,
-            cancel_round: 1,
-            cancel_transaction_only: true,
-            resuming: false,
-            webhook_seen: false,
-            webhook_changes: 0,
-            repoll: false,
-            exchange: None,
-        }
-    }
-
-    pub(super) fn create_effect(p: &Payment) -> Effect {
-        Effect::Create {
-            request: Box::new(p.request.clone()),
-            idempotency_key: key("create", &p.reference, 1),
-            api: p.api,
-        }
-    }
-
-    pub(super) fn exchange_effect(p: &Payment) -> Effect {
-        Effect::Exchange {
-            reference: p.reference.clone(),
-            code: p.exchange.clone().unwrap_or_else(|| PersonalQr::new("")),
-        }
-    }
-
-    pub(super) fn cancel_effect(p: &Payment) -> Effect {
-        Effect::Cancel {
-            reference: p.reference.clone(),
-            transaction_only: p.cancel_transaction_only,
-            idempotency_key: key(
-                if p.cancel_transaction_only {
-                    "cancelq"
-                } else {
-                    "cancel"
-                },
-                &p.reference,
-                p.cancel_round,
-            ),
-            api: p.api,
-        }
-    }
-
-    pub(super) fn capture_effect(p: &Payment) -> Effect {
-        Effect::Capture {
-            reference: p.reference.clone(),
-            amount: p.amount,
-            idempotency_key: key("capture", &p.reference, p.capture_round),
-            api: p.api,
-        }
-    }
-
     pub(super) fn notify(order: &Order, status: OrderStatus, payment: Option<&Payment>) -> Effect {
         Effect::Notify(OrderUpdate {
             order_id: order.order_id.clone(),
@@ -372,16 +196,16 @@ impl Machine {
         now: Instant,
         fx: &mut Vec<Effect>,
     ) {
-        let mut payment = self.new_payment(&order, attempt, method, qr.as_ref(), now);
-        match (&qr, self.config.exchange_personal_qr) {
+        let mut payment = Payment::attempt(&self.config, &order, attempt, method, qr.as_ref(), now);
+        let first = match (qr, self.config.exchange_personal_qr) {
             (Some(code), true) => {
                 // The phone number first; the create follows its answer.
                 payment.request.customer = None;
-                payment.exchange = Some(code.clone());
-                fx.push(Self::exchange_effect(&payment));
+                Op::Exchange(code)
             }
-            _ => fx.push(Self::create_effect(&payment)),
-        }
+            _ => Op::Create,
+        };
+        fx.push(payment.send(first));
         let status = match method {
             Method::OneTimeQr => OrderStatus::Waiting,
             Method::PersonalQr => OrderStatus::Scanned,
@@ -412,10 +236,8 @@ impl Machine {
             payment.cancel_round += 1;
         }
         // While the create is still under way, the cancel waits for its answer.
-        if payment.created && !payment.busy {
-            payment.busy = true;
-            payment.retry_at = None;
-            fx.push(Self::cancel_effect(&payment));
+        if payment.created && !payment.call.is_sent() {
+            fx.push(payment.send(Op::Cancel));
         }
         tracing::info!(reference = %payment.reference, ?after, "cancelling payment");
         self.state = State::Cancelling {
@@ -425,27 +247,21 @@ impl Machine {
             after,
         };
     }
-
-    // ---- inputs --------------------------------------------------------------------------
-
-    /// The interval to the next poll of `p`: relaxed while its webhooks are arriving.
-    pub(super) fn poll_interval(config: &Config, p: &Payment) -> Duration {
-        match config.relaxed_poll_interval {
-            Some(relaxed) if p.webhook_seen => relaxed.max(config.poll_interval),
-            _ => config.poll_interval,
-        }
-    }
 }
 
 /// What the scenario tests (`use super::*`) name besides the machine's own items.
 #[cfg(test)]
 use {
     super::{
+        config::Api,
         input::{ApiError, Observed, Resume},
-        keys::round_of,
+        keys::{key, reference_for, round_of},
         reason::FailureReason,
     },
-    crate::vipps::model::{Aggregate, PaymentState},
+    crate::vipps::model::{
+        Aggregate, Amount, CreatePaymentRequest, CustomerInteraction, PaymentState, QrFormatKind,
+        UserFlow,
+    },
 };
 
 #[cfg(test)]

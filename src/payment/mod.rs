@@ -1,6 +1,7 @@
 //! Orders and the pure payment state machine (no iced, no reqwest, no clock of its own).
 
 mod answers;
+mod attempt;
 mod config;
 mod create;
 mod effect;

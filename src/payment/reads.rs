@@ -1,6 +1,7 @@
 //! Handlers for what Vipps says about a payment: GET answers, observations from any source,
 //! the QR opened in the app, and webhook events.
 
+use super::attempt::{AtVipps, Call, Op, Read};
 use super::config::Method;
 use super::effect::{Effect, OrderStatus};
 use super::input::{ApiError, Observed};
@@ -22,59 +23,14 @@ impl Machine {
         let Some(p) = self.state.active_mut() else {
             return;
         };
-        if !p.poll_in_flight {
+        if !p.read_answered() {
             return;
         }
-        p.poll_in_flight = false;
-        let resuming = p.resuming;
+        let resuming = p.at_vipps == AtVipps::Unknown;
         match result {
-            Ok(observed) => {
-                p.failures = 0;
-                if p.webhook_seen
-                    && p.webhook_changes == 0
-                    && !matches!(
-                        observed.state,
-                        PaymentState::Created | PaymentState::Unknown
-                    )
-                {
-                    // The payment moved and no webhook said so: they are not keeping up.
-                    tracing::info!(reference = %p.reference, "webhooks quiet; polling at the normal interval");
-                    p.webhook_seen = false;
-                }
-                p.next_poll = if std::mem::take(&mut p.repoll) {
-                    now
-                } else {
-                    now + Self::poll_interval(&self.config, p)
-                };
-                if resuming {
-                    p.resuming = false;
-                    p.created = true;
-                    if p.method == Method::OneTimeQr {
-                        p.qr = observed.redirect_url.clone();
-                    }
-                }
-                let opened = observed.opened;
-                self.on_observed(observed, now, fx);
-                if opened {
-                    self.on_opened(now, fx);
-                }
-                match &mut self.state {
-                    // A cancel asked for while the resumed payment was being read.
-                    State::Cancelling { payment, .. } if resuming && !payment.busy => {
-                        payment.busy = true;
-                        fx.push(Self::cancel_effect(payment));
-                    }
-                    // A resumed one-time QR that Vipps gives no link for: replace it.
-                    State::Waiting { payment, .. }
-                        if payment.created && payment.qr.is_none() && !payment.busy =>
-                    {
-                        self.begin_cancel(AfterCancel::Renew, true, fx);
-                    }
-                    _ => {}
-                }
-            }
+            Ok(observed) => self.on_read(observed, resuming, now, fx),
             Err(e) if resuming && e.status == Some(404) => {
-                p.resuming = false;
+                p.set_at_vipps(AtVipps::NotCreated);
                 if cancelling {
                     tracing::info!(reference = %p.reference, "resumed payment never reached Vipps; nothing to cancel");
                     self.proceed_without_money(None, now, fx);
@@ -82,8 +38,7 @@ impl Machine {
                 }
                 // The create never reached Vipps before the restart: send it now, same key.
                 tracing::info!(reference = %p.reference, "resumed payment does not exist yet; creating it");
-                p.busy = true;
-                fx.push(Self::create_effect(p));
+                fx.push(p.send(Op::Create));
             }
             Err(e) => {
                 p.failures += 1;
@@ -91,6 +46,54 @@ impl Machine {
                 tracing::warn!(reference = %p.reference, error = %e.message, failures, "poll failed");
                 p.next_poll = now + backoff(&self.config, failures);
             }
+        }
+    }
+
+    /// A GET of the current payment succeeded (`resuming`: the first one after a restart).
+    fn on_read(&mut self, observed: Observed, resuming: bool, now: Instant, fx: &mut Vec<Effect>) {
+        let Some(p) = self.state.active_mut() else {
+            return;
+        };
+        p.failures = 0;
+        if p.webhook_seen
+            && p.webhook_changes == 0
+            && !matches!(
+                observed.state,
+                PaymentState::Created | PaymentState::Unknown
+            )
+        {
+            // The payment moved and no webhook said so: they are not keeping up.
+            tracing::info!(reference = %p.reference, "webhooks quiet; polling at the normal interval");
+            p.webhook_seen = false;
+        }
+        p.next_poll = if p.read_succeeded() {
+            now
+        } else {
+            now + p.poll_interval(&self.config)
+        };
+        if resuming {
+            p.set_at_vipps(AtVipps::Created);
+            if p.method == Method::OneTimeQr {
+                p.qr = observed.redirect_url.clone();
+            }
+        }
+        let opened = observed.opened;
+        self.on_observed(observed, now, fx);
+        if opened {
+            self.on_opened(now, fx);
+        }
+        match &mut self.state {
+            // A cancel asked for while the resumed payment was being read.
+            State::Cancelling { payment, .. } if resuming && !payment.call.is_sent() => {
+                fx.push(payment.send(Op::Cancel));
+            }
+            // A resumed one-time QR that Vipps gives no link for: replace it.
+            State::Waiting { payment, .. }
+                if payment.created && payment.qr.is_none() && !payment.call.is_sent() =>
+            {
+                self.begin_cancel(AfterCancel::Renew, true, fx);
+            }
+            _ => {}
         }
     }
 
@@ -126,9 +129,10 @@ impl Machine {
                 }
                 if let State::Capturing { payment, .. } = &mut self.state {
                     // Authorized but not (fully) captured yet: send the capture again soon.
-                    if !payment.busy && payment.retry_at.is_none() {
+                    if payment.call == Call::Idle {
                         payment.failures += 1;
-                        payment.retry_at = Some(now + backoff(&self.config, payment.failures));
+                        let at = now + backoff(&self.config, payment.failures);
+                        payment.call = Call::Retry(Op::Capture, at);
                     }
                     return;
                 }
@@ -142,10 +146,8 @@ impl Machine {
                     return;
                 };
                 tracing::info!(%reference, "payment approved; capturing");
-                payment.busy = true;
-                payment.retry_at = None;
                 payment.failures = 0;
-                fx.push(Self::capture_effect(&payment));
+                fx.push(payment.send(Op::Capture));
                 fx.push(Self::notify(&order, OrderStatus::Approved, Some(&payment)));
                 self.state = State::Capturing {
                     order,
@@ -176,7 +178,7 @@ impl Machine {
         let State::Waiting { payment, .. } = &self.state else {
             return;
         };
-        if payment.opened || payment.busy {
+        if payment.opened || payment.call.is_sent() {
             return;
         }
         let Some(Active {
@@ -215,20 +217,16 @@ impl Machine {
         }
         p.webhook_changes += 1;
         // A create, capture or cancel under way answers for itself.
-        if !p.created || p.busy {
+        if !p.created || p.call.is_sent() {
             return;
         }
-        if p.poll_in_flight {
-            p.repoll = true;
+        if p.read.in_flight() {
+            p.read = Read::InFlight { again: true };
             return;
         }
-        p.poll_in_flight = true;
         p.next_poll = now;
         tracing::debug!(reference = %p.reference, ?name, "webhook: reading the payment now");
-        fx.push(Effect::Poll {
-            reference: p.reference.clone(),
-            api: p.api,
-        });
+        fx.push(p.poll());
     }
 
     /// A webhook delivery failed verification: stop relying on them for this payment.

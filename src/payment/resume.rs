@@ -1,11 +1,10 @@
 //! Picking up a payment the journal found unfinished after a restart.
 
-use super::config::{Api, ECOM_QR_WINDOW, Method};
+use super::attempt::{Op, Payment};
 use super::effect::Effect;
 use super::input::Resume;
-use super::machine::{Machine, Payment};
+use super::machine::Machine;
 use super::state::{AfterCancel, State};
-use crate::vipps::model::UserFlow;
 use std::time::Instant;
 
 impl Machine {
@@ -20,44 +19,15 @@ impl Machine {
             });
             return;
         }
-        let (method, window) = match r.request.user_flow {
-            UserFlow::PushMessage => (Method::PersonalQr, self.config.push_window),
-            _ if r.api == Api::Ecom => (Method::OneTimeQr, ECOM_QR_WINDOW),
-            _ => (Method::OneTimeQr, self.config.qr_window),
-        };
-        let mut payment = Payment {
-            reference: r.request.reference.clone(),
-            method,
-            api: r.api,
-            opened: false,
-            amount: r.request.amount,
-            request: r.request,
-            // Unknown until the first read: a cancel asked for meanwhile waits for it.
-            created: r.withdrawn,
-            qr: None,
-            deadline: now + window.saturating_sub(r.age),
-            busy: false,
-            retry_at: None,
-            poll_in_flight: false,
-            next_poll: now + self.config.poll_interval,
-            failures: 0,
-            capture_round: r.capture_round.max(1),
-            cancel_round: r.cancel_round.max(1),
-            cancel_transaction_only: true,
-            resuming: true,
-            webhook_seen: false,
-            webhook_changes: 0,
-            repoll: false,
-            exchange: None,
-        };
-        let (order, attempt) = (r.order, r.attempt);
-        tracing::info!(reference = %payment.reference, ?method, withdrawn = r.withdrawn, "resuming a payment from the journal");
+        let withdrawn = r.withdrawn;
+        let (order, attempt) = (r.order.clone(), r.attempt);
+        let mut payment = Payment::resumed(&self.config, r, now);
+        let method = payment.method;
+        tracing::info!(reference = %payment.reference, ?method, withdrawn, "resuming a payment from the journal");
         self.notice = None;
-        if r.withdrawn {
-            payment.resuming = false;
+        if withdrawn {
             payment.cancel_transaction_only = false;
-            payment.busy = true;
-            fx.push(Self::cancel_effect(&payment));
+            fx.push(payment.send(Op::Cancel));
             self.state = State::Cancelling {
                 order,
                 attempt,
@@ -66,11 +36,7 @@ impl Machine {
             };
             return;
         }
-        payment.poll_in_flight = true;
-        fx.push(Effect::Poll {
-            reference: payment.reference.clone(),
-            api: payment.api,
-        });
+        fx.push(payment.poll());
         self.state = State::awaiting(method, order, attempt, payment);
     }
 }

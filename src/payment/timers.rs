@@ -1,8 +1,9 @@
 //! Time passing: the walk-away timer, QR renewal, retries and polls on each tick.
 
+use super::attempt::{AtVipps, Call, Payment};
 use super::config::{Config, Method};
 use super::effect::Effect;
-use super::machine::{Machine, Payment};
+use super::machine::Machine;
 use super::state::{AfterCancel, State};
 use std::time::Instant;
 
@@ -47,50 +48,41 @@ impl Machine {
                     }
                 }
             }
-            State::Waiting { payment, .. } if walked_away && !payment.busy => {
+            State::Waiting { payment, .. } if walked_away && !payment.call.is_sent() => {
                 self.begin_cancel(AfterCancel::WalkAway, true, fx);
             }
             State::Waiting { payment, .. }
-                if payment.created && !payment.busy && now >= renew_at(payment, &self.config) =>
+                if payment.created
+                    && !payment.call.is_sent()
+                    && now >= renew_at(payment, &self.config) =>
             {
                 self.begin_cancel(AfterCancel::Renew, true, fx);
             }
             State::Waiting { .. }
             | State::Scanned { .. }
             | State::Cancelling { .. }
-            | State::Capturing { .. } => {
-                let capturing = matches!(self.state, State::Capturing { .. });
-                let Some(p) = self.state.active_mut() else {
-                    return;
-                };
-                if !p.busy && p.retry_at.is_some_and(|t| now >= t) {
-                    p.retry_at = None;
-                    p.busy = true;
-                    fx.push(if p.exchange.is_some() {
-                        Self::exchange_effect(p)
-                    } else if !p.created {
-                        Self::create_effect(p)
-                    } else if capturing {
-                        Self::capture_effect(p)
-                    } else {
-                        Self::cancel_effect(p)
-                    });
-                    return;
-                }
-                // Poll while waiting for the customer, and to verify after a refused call.
-                let waiting_for_customer = !p.busy && p.retry_at.is_none();
-                if (p.created || p.resuming)
-                    && !p.poll_in_flight
-                    && now >= p.next_poll
-                    && (waiting_for_customer || p.failures > 0)
-                {
-                    p.poll_in_flight = true;
-                    fx.push(Effect::Poll {
-                        reference: p.reference.clone(),
-                        api: p.api,
-                    });
-                }
-            }
+            | State::Capturing { .. } => self.tick_payment(now, fx),
+        }
+    }
+
+    /// Time passes for the payment under way: a failed call is sent again when due; otherwise
+    /// the payment is polled while waiting for the customer, and to verify after a refused
+    /// call.
+    fn tick_payment(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        let Some(p) = self.state.active_mut() else {
+            return;
+        };
+        if let Some(retry) = p.retry_due(now) {
+            fx.push(retry);
+            return;
+        }
+        let waiting_for_customer = p.call == Call::Idle;
+        if p.at_vipps != AtVipps::NotCreated
+            && !p.read.in_flight()
+            && now >= p.next_poll
+            && (waiting_for_customer || p.failures > 0)
+        {
+            fx.push(p.poll());
         }
     }
 
@@ -98,7 +90,7 @@ impl Machine {
     pub(super) fn renew_expired_qr(&mut self, fx: &mut Vec<Effect>) {
         if let State::Waiting { payment, .. } = &self.state
             && payment.created
-            && !payment.busy
+            && !payment.call.is_sent()
         {
             self.begin_cancel(AfterCancel::Renew, true, fx);
         }
