@@ -103,13 +103,6 @@ impl Call {
     pub(super) fn is_sent(&self) -> bool {
         matches!(self, Call::Sent(_))
     }
-
-    /// The call under way failed: send it again at `at`.
-    pub(super) fn retry_at(&mut self, at: Instant) {
-        if let Call::Sent(op) = std::mem::replace(self, Call::Idle) {
-            *self = Call::Retry(op, at);
-        }
-    }
 }
 
 impl Read {

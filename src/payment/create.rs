@@ -77,9 +77,11 @@ impl Machine {
         let Some(p) = self.state.active_mut() else {
             return;
         };
-        if !matches!(p.call, Call::Sent(Op::Exchange(_))) {
-            return; // a duplicate answer
-        }
+        let code = match &p.call {
+            Call::Sent(Op::Exchange(code)) => code.clone(),
+            _ => return, // a duplicate answer
+        };
+        p.call = Call::Idle;
         if cancelling {
             // Nothing was created: go on with what the cancel was for.
             self.proceed_without_money(None, now, fx);
@@ -98,7 +100,7 @@ impl Machine {
             Err(e) if e.transient => {
                 p.failures += 1;
                 tracing::warn!(reference = %p.reference, error = %e.message, "QR exchange failed; will retry");
-                p.call.retry_at(now + backoff(&self.config, p.failures));
+                p.call = Call::Retry(Op::Exchange(code), now + backoff(&self.config, p.failures));
             }
             Err(e) => {
                 tracing::warn!(reference = %p.reference, error = %e.message, "QR exchange refused");
