@@ -1,17 +1,5 @@
-//! The payment state machine. Pure: no clock, no I/O. The app feeds it `Input`s with the current
-//! time and carries out the `Effect`s it returns; results come back as more inputs, each tagged
-//! with the payment reference it belongs to, so stale answers are recognised and ignored.
-//!
-//! Money rules (DESIGN.md §3) and where they live:
-//! 1. One captured payment per order: payments of an order are strictly one after the other. A
-//!    new payment is only created once Vipps has confirmed the previous one final without money
-//!    (`proceed`); a cancel that meets an approval (6060) captures that payment instead.
-//! 2. Every AUTHORIZED payment is captured, or fully cancelled when the POS withdrew the order
-//!    (`on_observed`).
-//! 3. A timeout is not a failure: the same request is sent again with the same key
-//!    (`transient` branches), or the payment is read back.
-//! 4. References and keys derive from the order id and attempt number (`reference_for`, `key`).
-//! 5. Nothing is given up before Vipps says final: polling never stops on its own.
+//! The `Machine`: its public face (`step` and what the screens read), and starting and
+//! cancelling payments. The handlers of each input live in the files named in the module doc.
 
 use super::attempt::Op;
 pub use super::attempt::Payment;
@@ -173,7 +161,7 @@ impl Machine {
         self.notice = Some((notice, now + self.config.notice_display));
     }
 
-    // ---- building payments -------------------------------------------------------------
+    // ---- starting and cancelling payments ------------------------------------------------
 
     pub(super) fn notify(order: &Order, status: OrderStatus, payment: Option<&Payment>) -> Effect {
         Effect::Notify(OrderUpdate {
