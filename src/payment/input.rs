@@ -1,0 +1,112 @@
+//! What the machine is fed: `Input`, and the API answers it carries (`ApiError`, `Observed`)
+//! or the journal hands back (`Resume`).
+
+use super::config::Api;
+use super::order::Order;
+use crate::scan::RawScan;
+use crate::vipps::model::{Aggregate, CreatePaymentRequest, PaymentState};
+use std::time::Duration;
+
+/// An API failure reduced to what the machine decides on: status and code, never text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: Option<u16>,
+    pub code: Option<u32>,
+    /// Sending the same request again may succeed (timeout, 5xx, 429, payment busy).
+    pub transient: bool,
+    /// For the log only.
+    pub message: String,
+}
+
+impl From<&crate::vipps::Error> for ApiError {
+    fn from(e: &crate::vipps::Error) -> Self {
+        ApiError {
+            status: e.status(),
+            code: e.code(),
+            transient: e.is_transient(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A payment's state and money as Vipps reports it (GET, capture and cancel answers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    pub state: PaymentState,
+    pub aggregate: Aggregate,
+    /// What a GET says to show for a one-time QR (used when resuming after a restart).
+    pub redirect_url: Option<String>,
+    /// The customer has opened the one-time QR in the app (eCom only; ePayment cannot tell).
+    pub opened: bool,
+}
+
+/// A payment the journal found unfinished after a restart: its order, and the create request
+/// as it was sent, so the same reference and idempotency keys are used again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resume {
+    pub order: Order,
+    pub attempt: u32,
+    pub api: Api,
+    pub request: CreatePaymentRequest,
+    /// How long ago the create request was first sent.
+    pub age: Duration,
+    /// The POS withdrew the order before the restart.
+    pub withdrawn: bool,
+    /// The rounds of the last capture and full cancel sent, so their keys are reused.
+    pub capture_round: u32,
+    pub cancel_round: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    OrderReceived(Order),
+    /// The POS withdraws the order.
+    OrderWithdrawn(String),
+    /// Raw text from the scanner.
+    Scan(RawScan),
+    /// The customer tapped Cancel while being asked to approve in the app.
+    CancelTapped,
+    /// The customer tapped to leave a result screen early.
+    DismissTapped,
+    /// The customer asked for more time before the order is given up.
+    MoreTimeTapped,
+    Created {
+        reference: String,
+        /// What to show for a one-time QR (the text to encode, or an image link).
+        result: Result<Option<String>, ApiError>,
+        /// How long that QR stays valid, when Vipps says (eCom's `expiresIn`).
+        valid_for: Option<Duration>,
+    },
+    Polled {
+        reference: String,
+        result: Result<Observed, ApiError>,
+    },
+    Captured {
+        reference: String,
+        result: Result<Observed, ApiError>,
+    },
+    CancelAnswered {
+        reference: String,
+        result: Result<Observed, ApiError>,
+    },
+    /// The answer to an `Exchange`: the phone number behind the personal QR.
+    Exchanged {
+        reference: String,
+        result: Result<crate::vipps::Secret, ApiError>,
+    },
+    /// The QR image link of `reference` answers 404: that QR has expired; show a new one.
+    QrUnavailable {
+        reference: String,
+    },
+    /// Carry on with a payment found unfinished in the journal (only from Idle).
+    Resume(Box<Resume>),
+    /// A verified webhook event: something happened to `reference`. Never moves money by
+    /// itself; it makes the machine read the payment now.
+    Webhook {
+        reference: String,
+        name: crate::vipps::model::PaymentEventName,
+    },
+    /// A webhook delivery failed verification: stop relying on them for this payment.
+    WebhookTrouble,
+    Tick,
+}

@@ -1,0 +1,87 @@
+//! How a payment ends: captured, or final without money (and what follows).
+
+use super::config::Method;
+use super::effect::{Effect, OrderStatus, OrderUpdate};
+use super::machine::Machine;
+use super::order::Order;
+use super::reason::FailureReason;
+use super::state::{Active, AfterCancel, State};
+use crate::vipps::model::Amount;
+use std::time::Instant;
+
+impl Machine {
+    pub(super) fn finish_captured(&mut self, captured: Amount, now: Instant, fx: &mut Vec<Effect>) {
+        let Some(Active { order, payment, .. }) = self.state.take_active(true) else {
+            return;
+        };
+        tracing::info!(reference = %payment.reference, captured = captured.value, "payment captured");
+        fx.push(Effect::Notify(OrderUpdate {
+            order_id: order.order_id.clone(),
+            status: OrderStatus::Captured,
+            reference: Some(payment.reference.clone()),
+            method: Some(payment.method),
+            captured: Some(captured),
+            reason: None,
+        }));
+        self.state = State::Approved {
+            order,
+            reference: payment.reference,
+            method: payment.method,
+            captured,
+            until: now + self.config.approved_display,
+        };
+    }
+
+    /// The current payment is final without money (or never existed). Carry on with what was
+    /// planned, or show `reason`.
+    pub(super) fn proceed_without_money(
+        &mut self,
+        reason: Option<FailureReason>,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        let Some(Active {
+            order,
+            attempt,
+            payment,
+            after,
+        }) = self.state.take_active(false)
+        else {
+            return;
+        };
+        let failed = |order: Option<Order>, reason| State::Failed {
+            order,
+            attempt,
+            reason,
+            until: now + self.config.failed_display,
+        };
+        match (after, reason) {
+            (Some(AfterCancel::Withdraw), _) => {
+                fx.push(Self::notify(&order, OrderStatus::Cancelled, Some(&payment)));
+                self.state = failed(None, FailureReason::Cancelled);
+            }
+            (Some(AfterCancel::WalkAway), _) => {
+                tracing::info!(order = %order.order_id, "the customer walked away; order ended");
+                fx.push(Self::notify(&order, OrderStatus::Expired, Some(&payment)));
+                self.state = failed(None, FailureReason::Expired);
+            }
+            (Some(AfterCancel::Push(code)), None) => {
+                self.start(order, attempt + 1, Method::PersonalQr, Some(code), now, fx);
+            }
+            (Some(AfterCancel::Renew | AfterCancel::BackToWaiting), None) | (None, None) => {
+                self.start(order, attempt + 1, Method::OneTimeQr, None, now, fx);
+            }
+            (_, Some(reason)) => {
+                fx.push(Effect::Notify(OrderUpdate {
+                    order_id: order.order_id.clone(),
+                    status: OrderStatus::Failed,
+                    reference: Some(payment.reference.clone()),
+                    method: Some(payment.method),
+                    captured: None,
+                    reason: Some(reason),
+                }));
+                self.state = failed(Some(order), reason);
+            }
+        }
+    }
+}

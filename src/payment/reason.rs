@@ -1,0 +1,34 @@
+//! What the customer is told: why a payment did not go through, and short notices.
+
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, in the customer's terms. The technical cause goes to the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FailureReason {
+    /// The customer said no in the app.
+    CancelledInApp,
+    /// Nobody approved in time.
+    Expired,
+    /// The payment was stopped by someone else than this kiosk.
+    Cancelled,
+    /// The scanned code is not a valid Vipps MobilePay personal QR (4060).
+    NotVippsCode,
+    /// Vipps found no user for the code (7010; also age limits: never "wrong number").
+    CustomerNotFound,
+    /// The sales unit may not send push payments (5080): pay with the QR on screen.
+    PushNotAllowed,
+    /// Vipps refused or could not be reached.
+    ServiceTrouble,
+}
+
+/// Short messages shown over the current screen without changing the payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// The scanner read something that is not a Vipps MobilePay personal QR.
+    NotVippsCode,
+    /// A code was scanned while a payment is already under way.
+    AlreadyInProgress,
+    /// A code was scanned with no purchase to pay.
+    NoOrder,
+}
