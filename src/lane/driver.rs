@@ -116,7 +116,25 @@ pub async fn execute(client: Client, effect: Effect) -> Option<Input> {
             let result = client.exchange_qr(code.as_str()).await.map_err(api);
             Input::Exchanged { reference, result }
         }
-        Effect::Notify(_) | Effect::Refused { .. } => return None,
+        Effect::Refund {
+            order_id,
+            reference,
+            amount,
+            idempotency_key,
+        } => {
+            // ePayment refunds payments made with eCom too.
+            let result = client
+                .refund(&reference, amount, &idempotency_key)
+                .await
+                .map(|m| m.aggregate.refunded_amount)
+                .map_err(api);
+            Input::Refunded {
+                order_id,
+                idempotency_key,
+                result,
+            }
+        }
+        Effect::Notify(_) | Effect::Refused { .. } | Effect::RefundDone { .. } => return None,
     })
 }
 

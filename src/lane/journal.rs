@@ -64,6 +64,13 @@ pub enum Record {
     Status { update: OrderUpdate },
     /// A finished order, as the POS last saw it (written by compaction).
     Summary { record: OrderRecord },
+    /// A staff refund about to be sent.
+    Refund {
+        order_id: String,
+        reference: String,
+        idempotency_key: String,
+        amount: Amount,
+    },
     /// Vipps confirmed a staff refund: `total` is the payment's refunded amount since.
     Refunded { order_id: String, total: i64 },
 }
@@ -111,8 +118,30 @@ impl Record {
             Effect::Notify(update) => Record::Status {
                 update: update.clone(),
             },
+            Effect::Refund {
+                order_id,
+                reference,
+                amount,
+                idempotency_key,
+            } => Record::Refund {
+                order_id: order_id.clone(),
+                reference: reference.clone(),
+                idempotency_key: idempotency_key.clone(),
+                amount: *amount,
+            },
+            Effect::RefundDone {
+                order_id,
+                result: Ok(total),
+                ..
+            } => Record::Refunded {
+                order_id: order_id.clone(),
+                total: total.value,
+            },
             // Reads and the QR exchange move no money: nothing to record.
-            Effect::Poll { .. } | Effect::Exchange { .. } | Effect::Refused { .. } => {
+            Effect::Poll { .. }
+            | Effect::Exchange { .. }
+            | Effect::Refused { .. }
+            | Effect::RefundDone { result: Err(_), .. } => {
                 return None;
             }
         })
@@ -203,7 +232,8 @@ impl Entry {
     /// Folds one of the order's records (written at `at`) into what is known of it.
     fn apply(&mut self, record: Record, at: String) {
         match record {
-            Record::Order { .. } | Record::Summary { .. } => {}
+            // A refund is known from its outcome (`Refunded`); Vipps keeps the truth.
+            Record::Order { .. } | Record::Summary { .. } | Record::Refund { .. } => {}
             Record::Create {
                 attempt,
                 request,
@@ -260,6 +290,7 @@ impl Replay {
             Record::Order { order } => order.order_id.clone(),
             Record::Create { order_id, .. }
             | Record::Withdrawn { order_id }
+            | Record::Refund { order_id, .. }
             | Record::Refunded { order_id, .. }
             | Record::Status {
                 update: OrderUpdate { order_id, .. },

@@ -1,10 +1,13 @@
 //! One lane's payment core without a window: the payment machine, the journal that makes it
 //! crash-safe, and the hub the POS API reads. The iced app and the headless runner both drive a
-//! `Lane` and carry out the API calls it hands back; neither sees the journal.
+//! `Lane` and carry out the API calls it hands back (with `driver`, the one place where the
+//! Vipps client and the machine meet); neither sees the journal. `services` is the one wiring
+//! of the journal, the POS API, webhooks and the scanner that both use.
 //!
 //! Every step's effects are journaled (one `fsync`ed batch) before its requests are handed out,
-//! so no create, capture or cancel reaches Vipps unrecorded. A failed write holds the requests
-//! back and tells the machine they failed transiently: it tries again later, journal first.
+//! so no create, capture, cancel or refund reaches Vipps unrecorded. A failed write holds the
+//! requests back and tells the machine they failed transiently: it tries again later, journal
+//! first.
 
 pub mod driver;
 pub mod journal;
@@ -15,9 +18,10 @@ pub use services::{Feed, Inputs, PosSetup, ScanEvent, ScannerSource, Services, r
 use crate::{
     lane::journal::{Journal, Record},
     payment::{self, ApiError, Effect, Input, Machine, Resume},
-    pos::{Command, Hub, Refusal},
+    pos::{Command, Hub, RefundRefused, Refusal, Reply},
+    vipps::model::Amount,
 };
-use std::{path::Path, sync::Arc, time::Instant};
+use std::{collections::HashMap, path::Path, sync::Arc, time::Instant};
 
 /// Test hook: the environment variable that freezes the process at its n-th step (a journal
 /// write or an API answer), so a test can kill it there with SIGKILL.
@@ -58,6 +62,8 @@ pub struct Lane {
     hub: Option<Arc<Hub>>,
     /// The payment found unfinished in the journal, until `resume` picks it up.
     unfinished: Option<Resume>,
+    /// Staff refunds under way, by idempotency key: who is waiting for each.
+    refunds: HashMap<String, Vec<Reply<Result<(), RefundRefused>>>>,
     freeze: Freeze,
 }
 
@@ -100,6 +106,7 @@ impl Lane {
             journaled_order: None,
             hub,
             unfinished: None,
+            refunds: HashMap::new(),
             freeze: Freeze::from_env(),
         }
     }
@@ -209,13 +216,16 @@ impl Lane {
                 reply.send(answer);
                 calls
             }
-            Command::Refunded { order_id, total } => {
-                if let Some(journal) = &mut self.journal
-                    && let Err(e) = journal.append(&[Record::Refunded { order_id, total }])
-                {
-                    tracing::error!(error = %e, "journal write failed; the refund is known to Vipps only");
-                }
-                Vec::new()
+            Command::Refund(r, reply) => {
+                let key = payment::refund_key(&r.refund_id);
+                self.refunds.entry(key).or_default().push(reply);
+                let input = Input::RefundRequested {
+                    order_id: r.order_id,
+                    reference: r.reference,
+                    amount: r.amount,
+                    refund_id: r.refund_id,
+                };
+                self.step(input, now)
             }
         }
     }
@@ -227,46 +237,7 @@ impl Lane {
         withdrawn: Option<String>,
         now: Instant,
     ) -> Vec<Effect> {
-        let mut records = Vec::new();
-        let mut new_order = None;
-        let refused = effects.iter().any(|e| matches!(e, Effect::Refused { .. }));
-        if let Some(order_id) = withdrawn.filter(|_| !refused) {
-            records.push(Record::Withdrawn { order_id });
-        }
-        let current = self.machine.order().zip(self.machine.attempt());
-        for e in &effects {
-            if let (Effect::Create { .. }, Some((order, _))) = (e, current)
-                && self.journaled_order.as_deref() != Some(order.order_id.as_str())
-            {
-                records.push(Record::Order {
-                    order: order.clone(),
-                });
-                new_order = Some(order.order_id.clone());
-            }
-            records.extend(Record::of(e, current));
-        }
-        let written = match &mut self.journal {
-            Some(journal) if !records.is_empty() => match journal.append(&records) {
-                Ok(()) => {
-                    if new_order.is_some() {
-                        self.journaled_order = new_order;
-                    }
-                    if let Some(h) = &self.hub {
-                        h.set_journal("ok");
-                    }
-                    self.freeze.step("a journal write");
-                    true
-                }
-                Err(e) => {
-                    tracing::error!(path = %journal.path().display(), error = %e, "journal write failed; holding the requests back");
-                    if let Some(h) = &self.hub {
-                        h.set_journal(format!("failing: {e}"));
-                    }
-                    false
-                }
-            },
-            _ => true,
-        };
+        let written = self.journal_effects(&effects, withdrawn);
         let mut calls = Vec::new();
         let mut held_back = Vec::new();
         for e in effects {
@@ -280,21 +251,14 @@ impl Lane {
                 Effect::Refused { order_id, why } => {
                     tracing::warn!(order = %order_id, why, "refused");
                 }
+                Effect::RefundDone {
+                    order_id,
+                    idempotency_key,
+                    result,
+                } => self.refund_done(&order_id, &idempotency_key, result),
                 e @ (Effect::Poll { .. } | Effect::Exchange { .. }) => calls.push(e),
                 e if written => calls.push(e),
-                Effect::Create { request, .. } => held_back.push(Input::Created {
-                    reference: request.reference,
-                    result: Err(unjournaled()),
-                    valid_for: None,
-                }),
-                Effect::Capture { reference, .. } => held_back.push(Input::Captured {
-                    reference,
-                    result: Err(unjournaled()),
-                }),
-                Effect::Cancel { reference, .. } => held_back.push(Input::CancelAnswered {
-                    reference,
-                    result: Err(unjournaled()),
-                }),
+                e => held_back.extend(not_sent(e)),
             }
         }
         for input in held_back {
@@ -303,6 +267,108 @@ impl Lane {
         }
         calls
     }
+
+    /// Writes what `effects` record (and a withdrawal) as one batch; `false` when the write
+    /// failed and the requests must be held back.
+    fn journal_effects(&mut self, effects: &[Effect], withdrawn: Option<String>) -> bool {
+        let mut records = Vec::new();
+        let mut new_order = None;
+        let refused = effects.iter().any(|e| matches!(e, Effect::Refused { .. }));
+        if let Some(order_id) = withdrawn.filter(|_| !refused) {
+            records.push(Record::Withdrawn { order_id });
+        }
+        let current = self.machine.order().zip(self.machine.attempt());
+        for e in effects {
+            if let (Effect::Create { .. }, Some((order, _))) = (e, current)
+                && self.journaled_order.as_deref() != Some(order.order_id.as_str())
+            {
+                records.push(Record::Order {
+                    order: order.clone(),
+                });
+                new_order = Some(order.order_id.clone());
+            }
+            records.extend(Record::of(e, current));
+        }
+        let Some(journal) = &mut self.journal else {
+            return true;
+        };
+        if records.is_empty() {
+            return true;
+        }
+        match journal.append(&records) {
+            Ok(()) => {
+                if new_order.is_some() {
+                    self.journaled_order = new_order;
+                }
+                if let Some(h) = &self.hub {
+                    h.set_journal("ok");
+                }
+                self.freeze.step("a journal write");
+                true
+            }
+            Err(e) => {
+                tracing::error!(path = %journal.path().display(), error = %e, "journal write failed; holding the requests back");
+                if let Some(h) = &self.hub {
+                    h.set_journal(format!("failing: {e}"));
+                }
+                false
+            }
+        }
+    }
+
+    /// A staff refund answered: the POS record learns the refunded total, and every request
+    /// waiting for it hears the outcome.
+    fn refund_done(&mut self, order_id: &str, key: &str, result: Result<Amount, ApiError>) {
+        let answer = match result {
+            Ok(total) => {
+                if let Some(h) = &self.hub {
+                    h.refunded(order_id, total.value);
+                }
+                Ok(())
+            }
+            Err(e) => Err(RefundRefused::Vipps {
+                status: e.status,
+                code: e.code,
+            }),
+        };
+        for reply in self.refunds.remove(key).unwrap_or_default() {
+            reply.send(answer);
+        }
+    }
+}
+
+/// The answer a request held back (not journaled) gets: a transient failure, so the machine
+/// tries again later, journal first.
+fn not_sent(effect: Effect) -> Option<Input> {
+    Some(match effect {
+        Effect::Create { request, .. } => Input::Created {
+            reference: request.reference,
+            result: Err(unjournaled()),
+            valid_for: None,
+        },
+        Effect::Capture { reference, .. } => Input::Captured {
+            reference,
+            result: Err(unjournaled()),
+        },
+        Effect::Cancel { reference, .. } => Input::CancelAnswered {
+            reference,
+            result: Err(unjournaled()),
+        },
+        Effect::Refund {
+            order_id,
+            idempotency_key,
+            ..
+        } => Input::Refunded {
+            order_id,
+            idempotency_key,
+            result: Err(unjournaled()),
+        },
+        Effect::Poll { .. }
+        | Effect::Exchange { .. }
+        | Effect::Notify(_)
+        | Effect::Refused { .. }
+        | Effect::RefundDone { .. } => return None,
+    })
 }
 
 #[cfg(test)]
@@ -366,6 +432,72 @@ mod tests {
         );
         // It is the active order again: a second one is refused.
         assert_eq!(submit(&mut lane, "order-0102").1, Err(Refusal::Busy));
+    }
+
+    #[test]
+    fn a_staff_refund_is_journaled_before_it_goes_out_and_answered_from_its_outcome() {
+        use crate::{
+            payment::OrderUpdate,
+            pos::{OrderRecord, RefundOrder},
+            vipps::model::{Amount, Currency},
+        };
+        let dir = TempDir::new("lane-refund");
+        let hub = Hub::new();
+        let mut lane = Lane::open(Config::default(), &dir.file(), Some(hub.clone())).expect("open");
+        let mut record = OrderRecord::new(&order("order-0201"), "2026-12-01T10:00:00Z".into());
+        record.apply(
+            &OrderUpdate {
+                order_id: "order-0201".into(),
+                status: payment::OrderStatus::Captured,
+                reference: Some("order-0201-1".into()),
+                method: None,
+                captured: Some(Amount::new(Currency::Nok, 35300)),
+                reason: None,
+            },
+            "2026-12-01T10:01:00Z".into(),
+        );
+        hub.restore([record]);
+        let refund = || RefundOrder {
+            order_id: "order-0201".into(),
+            reference: "order-0201-1".into(),
+            amount: Amount::new(Currency::Nok, 1000),
+            refund_id: "r-1".into(),
+        };
+        let (first, mut first_rx) = Reply::new();
+        let calls = lane.pos(Command::Refund(refund(), first), Instant::now());
+        let [
+            Effect::Refund {
+                idempotency_key, ..
+            },
+        ] = calls.as_slice()
+        else {
+            panic!("one refund call: {calls:?}");
+        };
+        let text = std::fs::read_to_string(dir.file()).expect("journal");
+        assert!(
+            text.contains("\"kind\":\"refund\"") && text.contains(idempotency_key.as_str()),
+            "the refund is on disk before it is handed out: {text}"
+        );
+        // The same refund sent again while it is under way waits for the same answer.
+        let (second, mut second_rx) = Reply::new();
+        assert!(
+            lane.pos(Command::Refund(refund(), second), Instant::now())
+                .is_empty()
+        );
+        let answer = Input::Refunded {
+            order_id: "order-0201".into(),
+            idempotency_key: idempotency_key.clone(),
+            result: Ok(Amount::new(Currency::Nok, 1000)),
+        };
+        assert!(lane.step(answer, Instant::now()).is_empty());
+        assert_eq!(first_rx.try_recv(), Ok(Ok(())));
+        assert_eq!(second_rx.try_recv(), Ok(Ok(())));
+        assert_eq!(
+            hub.get("order-0201").and_then(|r| r.refunded_amount),
+            Some(1000)
+        );
+        let text = std::fs::read_to_string(dir.file()).expect("journal");
+        assert!(text.contains("\"kind\":\"refunded\""), "{text}");
     }
 
     #[test]

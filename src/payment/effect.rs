@@ -59,6 +59,19 @@ pub enum Effect {
         reference: String,
         code: PersonalQr,
     },
+    /// Refund part of a captured payment (staff, through the POS).
+    Refund {
+        order_id: String,
+        reference: String,
+        amount: Amount,
+        idempotency_key: String,
+    },
+    /// A refund's outcome for the POS: the payment's refunded total, or why Vipps did not.
+    RefundDone {
+        order_id: String,
+        idempotency_key: String,
+        result: Result<Amount, super::input::ApiError>,
+    },
     /// A status change for the POS and the log.
     Notify(OrderUpdate),
     /// An order was refused (another is active, or the machine cannot take it now).

@@ -4,7 +4,7 @@
 use super::config::Api;
 use super::order::Order;
 use crate::scan::RawScan;
-use crate::vipps::model::{Aggregate, CreatePaymentRequest, PaymentState};
+use crate::vipps::model::{Aggregate, Amount, CreatePaymentRequest, PaymentState};
 use std::time::Duration;
 
 /// An API failure reduced to what the machine decides on: status and code, never text.
@@ -108,5 +108,19 @@ pub enum Input {
     },
     /// A webhook delivery failed verification: stop relying on them for this payment.
     WebhookTrouble,
+    /// Staff ask, through the POS, to refund `amount` of the captured payment `reference` of
+    /// order `order_id`; `refund_id` is the POS's own id, which makes a resend safe.
+    RefundRequested {
+        order_id: String,
+        reference: String,
+        amount: Amount,
+        refund_id: String,
+    },
+    /// The answer to a `Refund`: the payment's refunded total since.
+    Refunded {
+        order_id: String,
+        idempotency_key: String,
+        result: Result<Amount, ApiError>,
+    },
     Tick,
 }

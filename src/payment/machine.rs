@@ -20,6 +20,8 @@ pub struct Machine {
     pub(super) notice: Option<(Notice, Instant)>,
     /// The customer's last sign of life: an order arriving, a scan, a tap.
     pub(super) last_activity: Instant,
+    /// Staff refunds sent and not answered yet, by idempotency key.
+    pub(super) refunds: std::collections::BTreeSet<String>,
 }
 
 impl Machine {
@@ -29,6 +31,7 @@ impl Machine {
             state: State::Idle,
             notice: None,
             last_activity: Instant::now(),
+            refunds: std::collections::BTreeSet::new(),
         }
     }
 
@@ -144,6 +147,17 @@ impl Machine {
                 }
             }
             Input::WebhookTrouble => self.on_webhook_trouble(now),
+            Input::RefundRequested {
+                order_id,
+                reference,
+                amount,
+                refund_id,
+            } => self.on_refund_requested(order_id, reference, amount, &refund_id, &mut fx),
+            Input::Refunded {
+                order_id,
+                idempotency_key,
+                result,
+            } => self.on_refunded(order_id, idempotency_key, result, &mut fx),
             Input::Tick => self.on_tick(now, &mut fx),
         }
         fx
@@ -253,5 +267,5 @@ use {
 };
 
 #[cfg(test)]
-#[path = "machine_tests.rs"]
+#[path = "tests/mod.rs"]
 mod tests;

@@ -14,7 +14,7 @@
 //!   (orders, scans, taps), `create` (create and exchange answers), `reads` (GETs,
 //!   observations, the QR opened, webhooks), `answers` (capture and cancel answers), `resume`,
 //!   `timers` (ticks: walk-away, renewal, retries, polls), `outcome` (captured, or final
-//!   without money).
+//!   without money), `refund` (staff refunds of captured orders).
 //!
 //! Money rules (DESIGN.md §3) and where they live:
 //! 1. One captured payment per order: payments of an order are strictly one after the other. A
@@ -44,6 +44,7 @@ mod orders;
 mod outcome;
 mod reads;
 mod reason;
+mod refund;
 mod resume;
 mod state;
 mod timers;
@@ -55,3 +56,4 @@ pub use keys::round_of;
 pub use machine::{AfterCancel, Machine, Payment, State};
 pub use order::{Line, Order, OrderError};
 pub use reason::{FailureReason, Notice};
+pub use refund::refund_key;

@@ -1,11 +1,14 @@
 //! The POS API's routes (axum): orders in, their records out, cancels, staff refunds,
 //! server-sent events and health. Every route needs the bearer token.
 
-use super::{Command, Hub, MAX_BODY_BYTES, Refusal, Reply};
+use super::{Command, Hub, MAX_BODY_BYTES, RefundRefused, Refusal, Reply};
 use crate::{
     payment::{Order, OrderStatus},
     redact::constant_time_eq,
-    vipps::{Secret, model::Currency},
+    vipps::{
+        Secret,
+        model::{Amount, Currency},
+    },
 };
 use axum::{
     Json, Router,
@@ -160,10 +163,7 @@ async fn submit(State(api): State<Api>, body: Bytes) -> Response {
             StatusCode::CONFLICT,
             "another order is being paid on this lane",
         ),
-        Err(_) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the lane is out of service",
-        ),
+        Err(_) => out_of_service(),
     }
 }
 
@@ -186,10 +186,7 @@ async fn cancel(State(api): State<Api>, Path(order_id): Path<String>) -> Respons
             "the customer has paid; refund instead",
         ),
         Err(Refusal::NotActive) => error(StatusCode::CONFLICT, "the order has already ended"),
-        Err(_) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the lane is out of service",
-        ),
+        Err(_) => out_of_service(),
     }
 }
 
@@ -236,51 +233,52 @@ async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Byte
             &format!("between 1 and what is left to refund ({left})"),
         );
     }
-    let Some(client) = api.hub.client() else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the lane is out of service",
-        );
+    let refund = super::RefundOrder {
+        order_id: order_id.clone(),
+        reference,
+        amount: Amount::new(record.currency, request.amount),
+        refund_id: request.refund_id,
     };
-    let amount = crate::vipps::model::Amount::new(record.currency, request.amount);
-    let key = format!("refund-{}", request.refund_id);
-    match client.refund(&reference, amount, &key).await {
-        Ok(m) => {
-            tracing::info!(order = %order_id, %reference, amount = request.amount, "refunded");
-            let total = m.aggregate.refunded_amount.value;
-            // The journal keeps it across restarts (the lane writes it; Vipps keeps the truth).
-            let journaled = api
-                .commands
-                .send(Command::Refunded {
-                    order_id: order_id.clone(),
-                    total,
-                })
-                .await;
-            if journaled.is_err() {
-                tracing::warn!(order = %order_id, "the lane is gone; the refund is not journaled");
-            }
-            match api.hub.refunded(&order_id, total) {
-                Some(r) => Json(r).into_response(),
-                None => error(StatusCode::INTERNAL_SERVER_ERROR, "the order vanished"),
-            }
-        }
-        Err(e) => {
-            tracing::warn!(order = %order_id, %reference, error = %e, "refund failed");
-            let status = match e.status() {
-                Some(s) if (400..500).contains(&s) => StatusCode::CONFLICT,
-                _ => StatusCode::BAD_GATEWAY,
-            };
+    let (reply, answer) = Reply::new();
+    if api
+        .commands
+        .send(Command::Refund(refund, reply))
+        .await
+        .is_err()
+    {
+        return out_of_service();
+    }
+    match answer.await.unwrap_or(Err(RefundRefused::OutOfService)) {
+        Ok(()) => match api.hub.get(&order_id) {
+            Some(r) => Json(r).into_response(),
+            None => error(StatusCode::INTERNAL_SERVER_ERROR, "the order vanished"),
+        },
+        Err(RefundRefused::OutOfService) => out_of_service(),
+        Err(RefundRefused::Vipps { status, code }) => {
+            let conflict = status.is_some_and(|s| (400..500).contains(&s));
             let mut body = json!({
                 "error": "Vipps did not refund",
-                "vippsStatus": e.status(),
-                "vippsCode": e.code(),
+                "vippsStatus": status,
+                "vippsCode": code,
             });
-            if status == StatusCode::BAD_GATEWAY {
+            if !conflict {
                 body["retry"] = json!("send the same refundId again: it never refunds twice");
             }
+            let status = if conflict {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
             (status, Json(body)).into_response()
         }
     }
+}
+
+fn out_of_service() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the lane is out of service",
+    )
 }
 
 async fn events(State(api): State<Api>) -> impl IntoResponse {

@@ -14,7 +14,7 @@ pub use hub::{Health, Hub, WebhookHealth};
 use crate::{
     payment::{FailureReason, Method, Order, OrderStatus, OrderUpdate},
     sync::lock,
-    vipps::model::Currency,
+    vipps::model::{Amount, Currency},
 };
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
@@ -93,35 +93,60 @@ pub enum Refusal {
     OutOfService,
 }
 
+/// Why a staff refund did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundRefused {
+    /// Vipps refused (a status) or did not answer (none): what it said, for the POS.
+    Vipps {
+        status: Option<u16>,
+        code: Option<u32>,
+    },
+    /// The lane cannot take payments (out of service).
+    OutOfService,
+}
+
 /// A one-shot reply that can travel in a `Clone` message.
-#[derive(Debug, Clone)]
-pub struct Reply(Arc<Mutex<Option<ReplySender>>>);
+#[derive(Debug)]
+pub struct Reply<T = Result<(), Refusal>>(Arc<Mutex<Option<oneshot::Sender<T>>>>);
 
-type ReplySender = oneshot::Sender<Result<(), Refusal>>;
+impl<T> Clone for Reply<T> {
+    fn clone(&self) -> Self {
+        Reply(self.0.clone())
+    }
+}
 
-impl Reply {
+impl<T> Reply<T> {
     /// A reply and where its answer arrives.
-    pub fn new() -> (Reply, oneshot::Receiver<Result<(), Refusal>>) {
+    pub fn new() -> (Reply<T>, oneshot::Receiver<T>) {
         let (tx, rx) = oneshot::channel();
         (Reply(Arc::new(Mutex::new(Some(tx)))), rx)
     }
 
-    pub fn send(&self, result: Result<(), Refusal>) {
+    pub fn send(&self, result: T) {
         if let Some(tx) = lock(&self.0).take() {
             let _ = tx.send(result);
         }
     }
 }
 
+/// A staff refund to make, as the POS asked for it (checked against the order's record).
+#[derive(Debug, Clone)]
+pub struct RefundOrder {
+    pub order_id: String,
+    /// The captured payment.
+    pub reference: String,
+    pub amount: Amount,
+    /// The POS's own id: the same one sent again never refunds twice.
+    pub refund_id: String,
+}
+
 #[derive(Debug, Clone)]
 pub enum Command {
     Submit(Box<Order>, Reply),
     Cancel(String, Reply),
-    /// A refund Vipps confirmed, for the journal: the order's refunded total now.
-    Refunded {
-        order_id: String,
-        total: i64,
-    },
+    /// A staff refund; the reply comes once Vipps has answered (the record then holds the
+    /// refunded total).
+    Refund(RefundOrder, Reply<Result<(), RefundRefused>>),
 }
 
 /// Answers a command when the lane cannot take payments.
@@ -130,7 +155,6 @@ pub fn reject_out_of_service(command: Command) {
         Command::Submit(_, reply) | Command::Cancel(_, reply) => {
             reply.send(Err(Refusal::OutOfService))
         }
-        // Refunds need a working lane's client; none is made out of service.
-        Command::Refunded { .. } => {}
+        Command::Refund(_, reply) => reply.send(Err(RefundRefused::OutOfService)),
     }
 }

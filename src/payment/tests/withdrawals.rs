@@ -1,0 +1,114 @@
+//! POS withdrawals, refused orders, capture and cancel retries, the limits of keys.
+
+use super::*;
+
+#[test]
+fn withdrawn_order_cancels_fully_and_ends() {
+    let mut h = h();
+    h.waiting();
+    let fx = h.step(Input::OrderWithdrawn("order-0001".into()));
+    assert_eq!(
+        cancels(&fx),
+        vec![("order-0001-1".into(), false, "cancel2-order-0001-1".into())]
+    );
+    let fx = h.cancel_answer(Ok(observed(PaymentState::Terminated, 0, 0)));
+    assert_eq!(statuses(&fx), vec![OrderStatus::Cancelled]);
+    assert!(creates(&fx).is_empty());
+    assert!(matches!(h.state(), State::Failed { order: None, .. }));
+    assert!(h.m.accepts_orders());
+}
+
+#[test]
+fn withdrawal_racing_an_approval_releases_the_money() {
+    let mut h = h();
+    h.scanned();
+    h.step(Input::OrderWithdrawn("order-0001".into()));
+    let fx = h.cancel_answer(Ok(observed(PaymentState::Authorized, 0, amount().value)));
+    assert!(captures(&fx).is_empty());
+    assert_eq!(statuses(&fx), vec![OrderStatus::Cancelled]);
+}
+
+#[test]
+fn withdrawal_during_a_switch_upgrades_to_a_full_cancel() {
+    let mut h = h();
+    h.waiting();
+    h.step(scan(QR));
+    // The transaction-only cancel is under way; the POS withdraws meanwhile.
+    assert!(cancels(&h.step(Input::OrderWithdrawn("order-0001".into()))).is_empty());
+    let fx = h.cancel_answer(Err(api_err(400, Some(6060), false)));
+    assert!(
+        captures(&fx).is_empty(),
+        "a withdrawn order is never captured"
+    );
+    assert_eq!(
+        cancels(&fx),
+        vec![("order-0001-1".into(), false, "cancel2-order-0001-1".into())]
+    );
+    let fx = h.cancel_answer(Ok(observed(PaymentState::Authorized, 0, amount().value)));
+    assert_eq!(statuses(&fx), vec![OrderStatus::Cancelled]);
+}
+
+#[test]
+fn withdrawal_while_capturing_is_refused() {
+    let mut h = h();
+    h.scanned();
+    h.tick_after(Duration::from_secs(1));
+    h.polled(Ok(observed(PaymentState::Authorized, 0, 0)));
+    let fx = h.step(Input::OrderWithdrawn("order-0001".into()));
+    assert!(matches!(fx.as_slice(), [Effect::Refused { .. }]));
+    assert!(matches!(h.state(), State::Capturing { .. }));
+}
+
+#[test]
+fn second_order_while_busy_is_refused() {
+    let mut h = h();
+    h.waiting();
+    let fx = h.step(Input::OrderReceived(order("order-0002")));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Refused { order_id, .. }] if order_id == "order-0002")
+    );
+    assert_eq!(h.m.order().map(|o| o.order_id.as_str()), Some("order-0001"));
+}
+
+#[test]
+fn capture_timeout_retries_same_key_and_refusal_rereads_with_new_key() {
+    let mut h = h();
+    h.scanned();
+    h.tick_after(Duration::from_secs(1));
+    let first = captures(&h.polled(Ok(observed(PaymentState::Authorized, 0, 0))));
+    h.capture_answer(Err(timeout()));
+    let again = captures(&h.tick_after(Duration::from_secs(1)));
+    assert_eq!(again, first, "same key after a timeout");
+    let fx = h.capture_answer(Err(api_err(400, Some(6280), false)));
+    assert!(fx.is_empty());
+    let fx = h.tick_after(Duration::from_secs(2));
+    assert_eq!(polls(&fx), 0, "a capture retry is due first");
+    let retry = captures(&fx);
+    assert_eq!(retry.len(), 1);
+    assert_ne!(retry[0].2, first[0].2, "a refused request needs a new key");
+    // Vipps says it was captured after all: done, with no further capture.
+    let fx = h.capture_answer(Ok(observed(PaymentState::Authorized, amount().value, 0)));
+    assert_eq!(statuses(&fx), vec![OrderStatus::Captured]);
+}
+
+#[test]
+fn busy_payment_cancel_is_retried_with_the_same_key() {
+    let mut h = h();
+    h.scanned();
+    let first = cancels(&h.step(Input::CancelTapped));
+    h.cancel_answer(Err(api_err(423, None, true)));
+    assert!(cancels(&h.tick_after(Duration::from_millis(500))).is_empty());
+    assert_eq!(cancels(&h.tick_after(Duration::from_millis(500))), first);
+}
+
+#[test]
+fn references_and_keys_stay_within_vipps_limits() {
+    let long = "A".repeat(58);
+    let r = reference_for(&long, 12);
+    assert!(r.len() <= 64, "{r}");
+    assert_ne!(reference_for(&long, 1), reference_for(&long, 2));
+    let k = key("capture", &r, 3);
+    assert!(k.len() <= 50, "{k}");
+    assert_ne!(k, key("capture", &r, 4));
+    assert_eq!(reference_for("order-0001", 2), "order-0001-2");
+}
