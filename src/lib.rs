@@ -1,7 +1,8 @@
 //! vipps-kiosk: a customer-facing self-checkout payment kiosk for Vipps MobilePay.
 //!
-//! `payment` is the pure state machine, `vipps` the API client, `sim` the embedded simulator,
-//! `ui` the screens and `app` the iced application that ties them together.
+//! `payment` is the pure state machine, `vipps` the API client, `lane` the machine with its
+//! journal and services, `ui` the screens, `app` the iced application, `cli` the command line
+//! and `sim` the embedded simulator. docs/ARCHITECTURE.md follows an order through them.
 
 pub mod app;
 pub mod cli;
