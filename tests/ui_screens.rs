@@ -225,6 +225,7 @@ fn unknown_customer_is_never_called_a_wrong_number() {
         code: Some(7010),
         transient: false,
         message: String::new(),
+        ..ApiError::default()
     };
     feed(
         &mut app,

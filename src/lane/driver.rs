@@ -40,6 +40,7 @@ fn refused(status: u16, code: u32, message: &str) -> ApiError {
         code: Some(code),
         transient: false,
         message: message.into(),
+        ..ApiError::default()
     }
 }
 

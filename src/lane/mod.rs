@@ -91,6 +91,7 @@ fn unjournaled() -> ApiError {
         code: None,
         transient: true,
         message: "not sent: the journal could not record it".into(),
+        ..ApiError::default()
     }
 }
 

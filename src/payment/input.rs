@@ -8,12 +8,17 @@ use crate::vipps::model::{Aggregate, Amount, CreatePaymentRequest, PaymentState}
 use std::time::Duration;
 
 /// An API failure reduced to what the machine decides on: status and code, never text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApiError {
     pub status: Option<u16>,
     pub code: Option<u32>,
     /// Sending the same request again may succeed (timeout, 5xx, 429, payment busy).
     pub transient: bool,
+    /// Vipps (or the client's own budget for the reference) asks to wait this long before the
+    /// next call for the payment.
+    pub retry_after: Option<Duration>,
+    /// An answer came but could not be read: the call may have taken effect.
+    pub unreadable: bool,
     /// For the log only.
     pub message: String,
 }
@@ -24,6 +29,8 @@ impl From<&crate::vipps::Error> for ApiError {
             status: e.status(),
             code: e.code(),
             transient: e.is_transient(),
+            retry_after: e.retry_after(),
+            unreadable: matches!(e, crate::vipps::Error::Decode(_)),
             message: e.to_string(),
         }
     }

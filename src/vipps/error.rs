@@ -40,6 +40,14 @@ impl Error {
         }
     }
 
+    /// How long Vipps asked to wait (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// The numeric Vipps error code from `extraDetails`, e.g. 6060.
     pub fn code(&self) -> Option<u32> {
         match self {

@@ -55,6 +55,7 @@ fn api_err(status: u16, code: Option<u32>, transient: bool) -> ApiError {
         code,
         transient,
         message: "test".into(),
+        ..ApiError::default()
     }
 }
 
@@ -64,6 +65,7 @@ fn timeout() -> ApiError {
         code: None,
         transient: true,
         message: "timeout".into(),
+        ..ApiError::default()
     }
 }
 
