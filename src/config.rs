@@ -172,6 +172,9 @@ pub struct Config {
     pub market: Market,
     /// Names this lane in references and logs: 1-16 of a-z, A-Z, 0-9 and -.
     pub lane_id: String,
+    /// Names the store where one sales unit (MSN) serves several: leads every reference,
+    /// before the lane's id. 1-16 of a-z, A-Z, 0-9 and -.
+    pub store_id: Option<String>,
     /// The lane's language (nb, da, fi, sv, en); by default the market's.
     pub language: Option<Lang>,
     pub scanner_position: ScannerPosition,
@@ -192,6 +195,7 @@ impl Default for Config {
         Config {
             market: Market::Norway,
             lane_id: "lane-1".into(),
+            store_id: None,
             language: None,
             scanner_position: ScannerPosition::Below,
             walk_away_after_s: 300,
@@ -278,13 +282,14 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let lane_ok = (1..=16).contains(&self.lane_id.len())
-            && self
-                .lane_id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if !lane_ok {
+        let name_ok = |s: &str| {
+            (1..=16).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        if !name_ok(&self.lane_id) {
             return Err(bad("lane_id", "1-16 characters of a-z, A-Z, 0-9 and -"));
+        }
+        if self.store_id.as_deref().is_some_and(|s| !name_ok(s)) {
+            return Err(bad("store_id", "1-16 characters of a-z, A-Z, 0-9 and -"));
         }
         let v = &self.vipps;
         self.api_target()?;
@@ -438,6 +443,28 @@ impl Config {
     /// The lane's language: the configured one, or the market's own.
     pub fn language(&self) -> Lang {
         self.language.unwrap_or(self.market.language())
+    }
+
+    /// What leads every payment reference of this lane: `<store_id>-<lane_id>`, or the lane's
+    /// id alone.
+    pub fn reference_prefix(&self) -> String {
+        match &self.store_id {
+            Some(store) => format!("{store}-{}", self.lane_id),
+            None => self.lane_id.clone(),
+        }
+    }
+
+    /// The orders this lane can take: its currency, and order ids that fit its references (50
+    /// characters in all where the one-time QR is eCom's, 64 otherwise).
+    pub fn order_rules(&self) -> crate::pos::OrderRules {
+        crate::pos::OrderRules {
+            currency: self.market.currency(),
+            reference_prefix: self.reference_prefix(),
+            reference_max: match self.vipps.one_time_qr {
+                crate::payment::Api::Ecom => crate::payment::ECOM_ORDER_ID_MAX,
+                crate::payment::Api::Epayment => crate::payment::EPAYMENT_REFERENCE_MAX,
+            },
+        }
     }
 
     pub fn walk_away_after(&self) -> Option<Duration> {

@@ -111,6 +111,7 @@ pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
 /// The payment machine's settings.
 pub fn machine_config(config: &Config, webhooks: bool) -> payment::Config {
     payment::Config {
+        reference_prefix: config.reference_prefix(),
         poll_interval: config.poll_interval(),
         walk_away_after: config.walk_away_after(),
         exchange_personal_qr: config.vipps.personal_qr == config::PersonalQrMode::Exchange,
@@ -137,7 +138,7 @@ fn pos_setup(config: &Config, demo: bool) -> Option<PosSetup> {
             listen,
             token,
             hub: Hub::new(),
-            currency: config.market.currency(),
+            rules: config.order_rules(),
         }),
         (_, None) if !demo => {
             tracing::warn!("no POS token (KIOSK_POS_TOKEN or [pos] token): the POS API is off");

@@ -218,7 +218,7 @@ impl Lane {
                 calls
             }
             Command::Refund(r, reply) => {
-                let key = payment::refund_key(&r.refund_id);
+                let key = payment::refund_key(&r.reference, &r.refund_id);
                 self.refunds.entry(key).or_default().push(reply);
                 let input = Input::RefundRequested {
                     order_id: r.order_id,

@@ -5,7 +5,7 @@
 use super::config::{Api, Config, ECOM_QR_WINDOW, Method};
 use super::effect::Effect;
 use super::input::Resume;
-use super::keys::{key, reference_for};
+use super::keys::{ECOM_ORDER_ID_MAX, EPAYMENT_REFERENCE_MAX, key, reference_for};
 use super::order::Order;
 use crate::scan::PersonalQr;
 use crate::vipps::model::{
@@ -159,7 +159,11 @@ impl Payment {
             Method::OneTimeQr => config.one_time_qr_api,
             Method::PersonalQr => Api::Epayment,
         };
-        let reference = reference_for(&order.order_id, attempt);
+        let max = match api {
+            Api::Epayment => EPAYMENT_REFERENCE_MAX,
+            Api::Ecom => ECOM_ORDER_ID_MAX,
+        };
+        let reference = reference_for(&config.reference_prefix, &order.order_id, attempt, max);
         let window = match (method, api) {
             (Method::OneTimeQr, Api::Epayment) => config.qr_window,
             (Method::OneTimeQr, Api::Ecom) => config.qr_window.min(ECOM_QR_WINDOW),

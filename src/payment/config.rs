@@ -6,6 +6,9 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// Leads every reference: the lane's id, after the store's where configured
+    /// (`store7-lane-3`). Empty only in tests.
+    pub reference_prefix: String,
     pub poll_interval: Duration,
     /// How long Vipps keeps a one-time QR payment open (10 min).
     pub qr_window: Duration,
@@ -55,6 +58,7 @@ pub const ECOM_QR_WINDOW: Duration = Duration::from_secs(300);
 impl Default for Config {
     fn default() -> Self {
         Config {
+            reference_prefix: String::new(),
             poll_interval: Duration::from_secs(1),
             qr_window: Duration::from_secs(600),
             push_window: Duration::from_secs(300),

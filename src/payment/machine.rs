@@ -257,7 +257,7 @@ use {
     super::{
         config::Api,
         input::{ApiError, Observed, Resume},
-        keys::{key, reference_for, round_of},
+        keys::{key, reference_fits, reference_for, round_of},
         reason::FailureReason,
     },
     crate::vipps::model::{

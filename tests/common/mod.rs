@@ -266,15 +266,16 @@ impl RunningLane {
     }
 }
 
-/// The simulator's payments for an order (references `<orderId>-<attempt>`), oldest first.
+/// The simulator's payments for an order (references `[<lane prefix>-]<orderId>-<attempt>`),
+/// oldest first.
 pub fn payments_of(sim: &vipps_kiosk::sim::Simulator, order_id: &str) -> Vec<serde_json::Value> {
-    let prefix = format!("{order_id}-");
     sim.payments()
         .into_iter()
         .filter(|p| {
-            p["reference"]
-                .as_str()
-                .is_some_and(|r| r.starts_with(&prefix))
+            p["reference"].as_str().is_some_and(|r| {
+                let head = r.rsplit_once('-').map_or(r, |(head, _)| head);
+                head == order_id || head.ends_with(&format!("-{order_id}"))
+            })
         })
         .collect()
 }

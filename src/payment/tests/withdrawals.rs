@@ -104,11 +104,59 @@ fn busy_payment_cancel_is_retried_with_the_same_key() {
 #[test]
 fn references_and_keys_stay_within_vipps_limits() {
     let long = "A".repeat(58);
-    let r = reference_for(&long, 12);
+    let r = reference_for("", &long, 12, 64);
     assert!(r.len() <= 64, "{r}");
-    assert_ne!(reference_for(&long, 1), reference_for(&long, 2));
+    assert_ne!(
+        reference_for("", &long, 1, 64),
+        reference_for("", &long, 2, 64)
+    );
     let k = key("capture", &r, 3);
     assert!(k.len() <= 50, "{k}");
     assert_ne!(k, key("capture", &r, 4));
-    assert_eq!(reference_for("order-0001", 2), "order-0001-2");
+    assert_eq!(reference_for("", "order-0001", 2, 64), "order-0001-2");
+}
+
+#[test]
+fn references_name_the_lane_so_two_lanes_never_share_one() {
+    assert_eq!(
+        reference_for("store7-lane-2", "order-0001", 1, 64),
+        "store7-lane-2-order-0001-1"
+    );
+    assert_ne!(
+        reference_for("lane-1", "order-0001", 1, 64),
+        reference_for("lane-2", "order-0001", 1, 64)
+    );
+    // An order id that does not fit is shortened with a digest, still unique and in bounds.
+    let long = "B".repeat(58);
+    let (a, b) = (
+        reference_for("store7-lane-2", &long, 1, 50),
+        reference_for("store7-lane-1", &long, 1, 50),
+    );
+    assert!(a.len() <= 50 && b.len() <= 50, "{a} {b}");
+    assert!(a.starts_with("store7-lane-2-BBB"), "{a}");
+    assert_ne!(a, b);
+    // The POS API refuses ids that would have to be shortened.
+    assert!(reference_fits("store7-lane-2", "order-0001", 50));
+    assert!(!reference_fits("store7-lane-2", &"C".repeat(33), 50));
+    assert!(reference_fits("", &"C".repeat(60), 64));
+    // A lane's prefix reaches the payments the machine creates.
+    let mut m = Machine::new(Config {
+        reference_prefix: "lane-7".into(),
+        ..Config::default()
+    });
+    let fx = m.step(Input::OrderReceived(order("order-0001")), Instant::now());
+    assert_eq!(creates(&fx)[0].0.reference, "lane-7-order-0001-1");
+}
+
+#[test]
+fn refund_keys_are_scoped_by_the_payment() {
+    use crate::payment::refund_key;
+    assert_eq!(refund_key("order-0001-1", "r-1"), "refund-r-1-order-0001-1");
+    assert_ne!(
+        refund_key("order-0001-1", "r-1"),
+        refund_key("order-0002-1", "r-1")
+    );
+    let long = refund_key(&"R".repeat(60), &"x".repeat(40));
+    assert!(long.len() <= 50, "{long}");
+    assert_ne!(long, refund_key(&"R".repeat(60), &"y".repeat(40)));
 }
