@@ -135,7 +135,10 @@ pub async fn execute(client: Client, effect: Effect) -> Option<Input> {
                 result,
             }
         }
-        Effect::Notify(_) | Effect::Refused { .. } | Effect::RefundDone { .. } => return None,
+        Effect::Notify(_)
+        | Effect::Refused { .. }
+        | Effect::RefundDone { .. }
+        | Effect::Settled { .. } => return None,
     })
 }
 

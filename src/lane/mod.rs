@@ -188,7 +188,10 @@ impl Lane {
         match command {
             Command::Submit(order, reply) => {
                 if !self.machine.accepts_orders() {
-                    reply.send(Err(Refusal::Busy));
+                    reply.send(Err(match self.machine.out_of_service() {
+                        Some(_) => Refusal::OutOfService,
+                        None => Refusal::Busy,
+                    }));
                     return Vec::new();
                 }
                 if let Some(h) = &self.hub {
@@ -252,6 +255,7 @@ impl Lane {
                 Effect::Refused { order_id, why } => {
                     tracing::warn!(order = %order_id, why, "refused");
                 }
+                Effect::Settled { .. } => {}
                 Effect::RefundDone {
                     order_id,
                     idempotency_key,
@@ -368,7 +372,8 @@ fn not_sent(effect: Effect) -> Option<Input> {
         | Effect::Exchange { .. }
         | Effect::Notify(_)
         | Effect::Refused { .. }
-        | Effect::RefundDone { .. } => return None,
+        | Effect::RefundDone { .. }
+        | Effect::Settled { .. } => return None,
     })
 }
 

@@ -51,7 +51,16 @@ pub struct Payment {
     pub(super) webhook_seen: bool,
     /// Webhook events other than `created` for this payment.
     pub(super) webhook_changes: u32,
+    /// When the attempt began (for QRs that die young).
+    pub(super) started_at: Instant,
+    /// When it was last read (reads are spaced to stay within Vipps' budget).
+    pub(super) last_read_at: Option<Instant>,
+    /// Definitive refusals of its change calls so far: bounded, then given up.
+    pub(super) refusals: u32,
 }
+
+/// Reads of one payment are at least this far apart: Vipps allows 120 a minute.
+pub const MIN_READ_GAP: Duration = Duration::from_millis(500);
 
 /// Whether the payment exists at Vipps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +129,7 @@ impl Payment {
         api: Api,
         at_vipps: AtVipps,
         deadline: Instant,
+        now: Instant,
         next_poll: Instant,
     ) -> Payment {
         Payment {
@@ -142,6 +152,9 @@ impl Payment {
             cancel_transaction_only: true,
             webhook_seen: false,
             webhook_changes: 0,
+            started_at: now,
+            last_read_at: None,
+            refusals: 0,
         }
     }
 
@@ -177,6 +190,7 @@ impl Payment {
             api,
             AtVipps::NotCreated,
             deadline,
+            now,
             next_poll,
         )
     }
@@ -197,7 +211,8 @@ impl Payment {
         };
         let deadline = now + window.saturating_sub(r.age);
         let next_poll = now + config.poll_interval;
-        let mut payment = Payment::new(r.request, method, r.api, at_vipps, deadline, next_poll);
+        let mut payment =
+            Payment::new(r.request, method, r.api, at_vipps, deadline, now, next_poll);
         payment.capture_round = r.capture_round.max(1);
         payment.cancel_round = r.cancel_round.max(1);
         payment
@@ -244,8 +259,15 @@ impl Payment {
         }
     }
 
-    /// Sends a GET (none may be under way), carrying a read still owed.
-    pub(super) fn poll(&mut self) -> Effect {
+    /// The earliest a read may go out at `now`, keeping reads `MIN_READ_GAP` apart.
+    pub(super) fn earliest_read(&self, now: Instant) -> Instant {
+        self.last_read_at
+            .map_or(now, |t| (t + MIN_READ_GAP).max(now))
+    }
+
+    /// Sends a GET at `now` (none may be under way), carrying a read still owed.
+    pub(super) fn poll(&mut self, now: Instant) -> Effect {
+        self.last_read_at = Some(now);
         self.read = Read::InFlight {
             again: self.read == Read::Owed,
         };

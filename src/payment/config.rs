@@ -38,6 +38,8 @@ pub struct Config {
     pub one_time_qr_api: Api,
     /// Show the QR image Vipps renders (a PNG link) rather than drawing the QR here.
     pub qr_image: bool,
+    /// The sales unit may draw its own QR: when Vipps' images keep dying young, draw it here.
+    pub local_qr_fallback: bool,
 }
 
 /// The API a payment is made and followed with.
@@ -74,6 +76,7 @@ impl Default for Config {
             exchange_personal_qr: false,
             one_time_qr_api: Api::Epayment,
             qr_image: false,
+            local_qr_fallback: false,
         }
     }
 }

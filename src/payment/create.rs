@@ -6,6 +6,7 @@ use super::config::Method;
 use super::effect::Effect;
 use super::input::ApiError;
 use super::keys::backoff;
+use super::limits::MAX_CREATE_REFUSALS;
 use super::machine::Machine;
 use super::reason::FailureReason;
 use super::state::State;
@@ -32,6 +33,7 @@ impl Machine {
             Ok(redirect) => {
                 p.set_at_vipps(AtVipps::Created);
                 p.failures = 0;
+                self.refused_orders = 0;
                 p.qr = redirect;
                 if let Some(valid) = valid_for {
                     p.deadline = p.deadline.min(now + valid);
@@ -43,10 +45,15 @@ impl Machine {
                     fx.push(payment.send(Op::Cancel));
                 }
             }
-            Err(e) if e.transient => {
+            Err(e) if e.transient || e.unreadable => {
+                // The payment may exist (the answer was lost, or could not be read): read it
+                // before anything else; only a 404 sends the create again, with the same key.
                 p.failures += 1;
-                tracing::warn!(reference = %p.reference, error = %e.message, "create failed; will retry with the same key");
-                p.call = Call::Retry(Op::Create, now + backoff(&self.config, p.failures));
+                p.set_at_vipps(AtVipps::Unknown);
+                p.next_poll = p
+                    .earliest_read(now)
+                    .max(now + e.retry_after.unwrap_or_default());
+                tracing::warn!(reference = %p.reference, error = %e.message, "create answer lost or unreadable; reading the payment");
             }
             Err(e) if cancelling => {
                 // Nothing exists to cancel: go on with what the cancel was for.
@@ -61,6 +68,14 @@ impl Machine {
                     (Method::PersonalQr, Some(5080)) => FailureReason::PushNotAllowed,
                     _ => FailureReason::ServiceTrouble,
                 };
+                if reason == FailureReason::ServiceTrouble {
+                    // Not the customer's doing: the same refusal would come again. Bounded.
+                    self.stats.create_refusals += 1;
+                    if self.stats.create_refusals >= MAX_CREATE_REFUSALS {
+                        self.end_order(FailureReason::CreateRefused, now, fx);
+                        return;
+                    }
+                }
                 // Nothing exists on Vipps' side: carry on without it.
                 self.proceed_without_money(Some(reason), now, fx);
             }
@@ -100,7 +115,8 @@ impl Machine {
             Err(e) if e.transient => {
                 p.failures += 1;
                 tracing::warn!(reference = %p.reference, error = %e.message, "QR exchange failed; will retry");
-                p.call = Call::Retry(Op::Exchange(code), now + backoff(&self.config, p.failures));
+                let wait = backoff(&self.config, p.failures).max(e.retry_after.unwrap_or_default());
+                p.call = Call::Retry(Op::Exchange(code), now + wait);
             }
             Err(e) => {
                 tracing::warn!(reference = %p.reference, error = %e.message, "QR exchange refused");

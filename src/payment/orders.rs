@@ -13,12 +13,17 @@ impl Machine {
         if !self.accepts_orders() {
             fx.push(Effect::Refused {
                 order_id: order.order_id,
-                why: "another order is being paid",
+                why: if self.out_of_service.is_some() {
+                    "the lane is out of service"
+                } else {
+                    "another order is being paid"
+                },
             });
             return;
         }
         self.notice = None;
-        self.start(order, 1, Method::OneTimeQr, None, now, fx);
+        self.stats = Default::default();
+        self.start(order, Method::OneTimeQr, None, now, fx);
     }
 
     pub(super) fn on_withdraw(&mut self, order_id: &str, now: Instant, fx: &mut Vec<Effect>) {
@@ -29,19 +34,24 @@ impl Machine {
             });
             return;
         }
+        // The order ends: its other payments are not needed any more.
+        let id = order_id.to_string();
         match &self.state {
             State::Waiting { .. } | State::Scanned { .. } | State::Cancelling { .. } => {
                 self.begin_cancel(AfterCancel::Withdraw, false, fx);
+                self.release_others_of(&id, now, fx);
             }
             State::Failed {
                 order: Some(order),
                 attempt,
                 ..
             } => {
+                let attempt = *attempt;
                 fx.push(Self::notify(order, OrderStatus::Cancelled, None));
+                self.release_others_of(&id, now, fx);
                 self.state = State::Failed {
                     order: None,
-                    attempt: *attempt,
+                    attempt,
                     reason: FailureReason::Cancelled,
                     until: now + self.config.failed_display,
                 };
@@ -70,15 +80,13 @@ impl Machine {
             }
             State::Failed { order: Some(_), .. } => {
                 let State::Failed {
-                    order: Some(order),
-                    attempt,
-                    ..
+                    order: Some(order), ..
                 } = std::mem::replace(&mut self.state, State::Idle)
                 else {
                     return;
                 };
                 self.notice = None;
-                self.start(order, attempt + 1, Method::PersonalQr, Some(code), now, fx);
+                self.start(order, Method::PersonalQr, Some(code), now, fx);
             }
             State::Scanned { payment, .. }
                 if payment

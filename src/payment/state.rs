@@ -14,8 +14,6 @@ use std::time::Instant;
 pub enum AfterCancel {
     /// A personal QR was scanned while the one-time QR was live: push to the phone next.
     Push(PersonalQr),
-    /// The one-time QR is about to expire: show a fresh one.
-    Renew,
     /// The customer cancelled the push: back to the one-time QR.
     BackToWaiting,
     /// The POS withdrew the order: release everything.

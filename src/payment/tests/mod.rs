@@ -106,6 +106,23 @@ impl H {
         let reference = self.reference();
         self.step(Input::Captured { reference, result })
     }
+    /// Time passes until a payment followed besides the current one (`reference`) is read,
+    /// and the read answers `result`.
+    fn other_polled(&mut self, reference: &str, result: Result<Observed, ApiError>) -> Vec<Effect> {
+        for _ in 0..20 {
+            let fx = self.tick_after(Duration::from_millis(250));
+            if fx
+                .iter()
+                .any(|e| matches!(e, Effect::Poll { reference: r, .. } if r == reference))
+            {
+                return self.step(Input::Polled {
+                    reference: reference.into(),
+                    result,
+                });
+            }
+        }
+        panic!("{reference} was never read");
+    }
     /// Order in, QR payment created: the QR is on screen.
     fn waiting(&mut self) {
         self.step(Input::OrderReceived(order("order-0001")));

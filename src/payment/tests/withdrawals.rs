@@ -79,16 +79,99 @@ fn capture_timeout_retries_same_key_and_refusal_rereads_with_new_key() {
     h.capture_answer(Err(timeout()));
     let again = captures(&h.tick_after(Duration::from_secs(1)));
     assert_eq!(again, first, "same key after a timeout");
-    let fx = h.capture_answer(Err(api_err(400, Some(6280), false)));
+    // A definitive refusal (not the transient 6280): the payment is read back first.
+    let fx = h.capture_answer(Err(api_err(400, Some(6100), false)));
     assert!(fx.is_empty());
+    let fx = h.tick_after(Duration::from_millis(250));
+    assert_eq!(
+        (polls(&fx), captures(&fx).len()),
+        (1, 0),
+        "read before anything else"
+    );
+    let fx = h.polled(Ok(observed(PaymentState::Authorized, 0, 0)));
+    assert!(captures(&fx).is_empty(), "the retry waits for its backoff");
     let fx = h.tick_after(Duration::from_secs(2));
-    assert_eq!(polls(&fx), 0, "a capture retry is due first");
     let retry = captures(&fx);
-    assert_eq!(retry.len(), 1);
+    assert_eq!(retry.len(), 1, "{fx:?}");
     assert_ne!(retry[0].2, first[0].2, "a refused request needs a new key");
     // Vipps says it was captured after all: done, with no further capture.
     let fx = h.capture_answer(Ok(observed(PaymentState::Authorized, amount().value, 0)));
     assert_eq!(statuses(&fx), vec![OrderStatus::Captured]);
+}
+
+/// A capture refused for good (e.g. 6260, the reservation released) is not sent for ever: after
+/// a bounded number of rounds the authorization is released, the POS hears `captureRefused`,
+/// and the lane takes the next order.
+#[test]
+fn a_capture_refused_for_good_releases_the_money_and_ends_the_order() {
+    let mut h = h();
+    h.scanned();
+    h.tick_after(Duration::from_secs(1));
+    h.polled(Ok(observed(PaymentState::Authorized, 0, 0)));
+    let mut sent = 1;
+    let mut last = Vec::new();
+    for _ in 0..10 {
+        last = h.capture_answer(Err(api_err(400, Some(6260), false)));
+        if !matches!(h.state(), State::Capturing { .. }) {
+            break;
+        }
+        for _ in 0..40 {
+            let fx = h.tick_after(Duration::from_millis(250));
+            if polls(&fx) == 1 {
+                h.polled(Ok(observed(PaymentState::Authorized, 0, 0)));
+            }
+            if !captures(&fx).is_empty() {
+                sent += 1;
+                break;
+            }
+        }
+    }
+    assert_eq!(sent, 3, "bounded rounds");
+    let update = last.iter().find_map(|e| match e {
+        Effect::Notify(u) => Some(u.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        update.map(|u| (u.status, u.reason)),
+        Some((OrderStatus::Failed, Some(FailureReason::CaptureRefused)))
+    );
+    assert_eq!(
+        cancels(&last).into_iter().map(|c| c.1).collect::<Vec<_>>(),
+        vec![false],
+        "the authorization is released in full: {last:?}"
+    );
+    assert!(matches!(
+        h.state(),
+        State::Failed {
+            order: None,
+            reason: FailureReason::CaptureRefused,
+            ..
+        }
+    ));
+    h.tick_after(Duration::from_secs(9));
+    assert!(h.m.accepts_orders(), "the lane takes the next order");
+}
+
+/// The authorization disappears while the capture is under way (released by Vipps): the order
+/// ends instead of polling for ever.
+#[test]
+fn an_authorization_gone_while_capturing_ends_the_order() {
+    let mut h = h();
+    h.scanned();
+    h.tick_after(Duration::from_secs(1));
+    h.polled(Ok(observed(PaymentState::Authorized, 0, 0)));
+    h.capture_answer(Err(api_err(400, Some(6260), false)));
+    h.tick_after(Duration::from_millis(250));
+    let fx = h.polled(Ok(observed(PaymentState::Authorized, 0, amount().value)));
+    assert_eq!(statuses(&fx), vec![OrderStatus::Failed]);
+    assert!(matches!(
+        h.state(),
+        State::Failed {
+            order: None,
+            reason: FailureReason::CaptureRefused,
+            ..
+        }
+    ));
 }
 
 #[test]
