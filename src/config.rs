@@ -305,10 +305,12 @@ impl Config {
                 return Err(bad(key, "1-30 characters"));
             }
         }
-        if !(200..=10_000).contains(&v.poll_interval_ms) {
+        // Vipps allows 120 reads a minute per payment; the kiosk keeps its polling to 100,
+        // leaving room for the reads a webhook or a lost answer asks for.
+        if !(600..=10_000).contains(&v.poll_interval_ms) {
             return Err(bad(
                 "vipps.poll_interval_ms",
-                "200-10000 (Vipps allows 120 GETs a minute)",
+                "600-10000 (Vipps allows 120 reads a minute per payment; polling may use 100)",
             ));
         }
         if !(1_000..=60_000).contains(&v.request_timeout_ms) {

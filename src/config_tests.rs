@@ -175,7 +175,7 @@ fn errors_name_the_key() {
         Err("vipps.base_url".into())
     );
     assert_eq!(
-        key("[vipps]\npoll_interval_ms = 50"),
+        key("[vipps]\npoll_interval_ms = 500"),
         Err("vipps.poll_interval_ms".into())
     );
     assert_eq!(key("lane_id = \"lane 1\""), Err("lane_id".into()));

@@ -336,7 +336,10 @@ impl Machine {
                 fx.push(retry);
                 continue;
             }
-            if p.at_vipps != AtVipps::NotCreated && !p.read.in_flight() && now >= p.next_poll {
+            if p.at_vipps != AtVipps::NotCreated
+                && !p.read.in_flight()
+                && now >= p.next_poll.max(p.earliest_read(now))
+            {
                 fx.push(p.poll(now));
             }
         }

@@ -91,7 +91,7 @@ impl Machine {
         let waiting_for_customer = p.call == Call::Idle;
         if p.at_vipps != AtVipps::NotCreated
             && !p.read.in_flight()
-            && now >= p.next_poll
+            && now >= p.next_poll.max(p.earliest_read(now))
             && (waiting_for_customer || p.failures > 0)
         {
             fx.push(p.poll(now));

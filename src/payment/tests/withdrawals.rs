@@ -161,7 +161,7 @@ fn an_authorization_gone_while_capturing_ends_the_order() {
     h.tick_after(Duration::from_secs(1));
     h.polled(Ok(observed(PaymentState::Authorized, 0, 0)));
     h.capture_answer(Err(api_err(400, Some(6260), false)));
-    h.tick_after(Duration::from_millis(250));
+    h.tick_after(Duration::from_millis(600));
     let fx = h.polled(Ok(observed(PaymentState::Authorized, 0, amount().value)));
     assert_eq!(statuses(&fx), vec![OrderStatus::Failed]);
     assert!(matches!(
