@@ -6,7 +6,7 @@ use super::{
     Client, Error, ecom,
     model::{ExtraDetail, Problem},
 };
-use reqwest::{Method, StatusCode, header::HeaderMap};
+use reqwest::{Method, header::HeaderMap};
 use serde::{Serialize, de::DeserializeOwned};
 use std::time::Duration;
 
@@ -133,7 +133,9 @@ pub(super) async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Resu
         .map(Duration::from_secs);
     let bytes = resp.bytes().await.map_err(transport_error)?;
     if status.is_success() {
-        let bytes = if bytes.is_empty() && status == StatusCode::NO_CONTENT {
+        // An empty success (204, or a 200 that says nothing, as force approve does) reads as
+        // `null`.
+        let bytes = if bytes.trim_ascii().is_empty() {
             &b"null"[..]
         } else {
             &bytes[..]

@@ -8,6 +8,7 @@ pub mod error;
 mod http;
 pub mod model;
 pub mod qr_image;
+mod test_env;
 mod token;
 mod webhooks;
 
