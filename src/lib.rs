@@ -11,6 +11,7 @@ pub mod config;
 pub mod lane;
 pub mod market;
 pub mod payment;
+pub mod phone;
 pub mod pos;
 pub mod redact;
 pub mod scan;

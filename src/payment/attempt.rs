@@ -2,7 +2,7 @@
 //! call and the read under way, and the effects that send them. Built in one place, for a new
 //! attempt and for a resume alike.
 
-use super::config::{Api, Config, ECOM_QR_WINDOW, Method};
+use super::config::{Api, Config, ECOM_QR_WINDOW, Method, PushTo};
 use super::effect::Effect;
 use super::input::Resume;
 use super::keys::{ECOM_ORDER_ID_MAX, EPAYMENT_REFERENCE_MAX, key, reference_for};
@@ -167,12 +167,12 @@ impl Payment {
         order: &Order,
         attempt: u32,
         method: Method,
-        qr: Option<&PersonalQr>,
+        to: Option<&PushTo>,
         now: Instant,
     ) -> Payment {
         let api = match method {
             Method::OneTimeQr => config.one_time_qr_api,
-            Method::PersonalQr => Api::Epayment,
+            Method::PersonalQr | Method::PhoneNumber => Api::Epayment,
         };
         let max = match api {
             Api::Epayment => EPAYMENT_REFERENCE_MAX,
@@ -182,9 +182,9 @@ impl Payment {
         let window = match (method, api) {
             (Method::OneTimeQr, Api::Epayment) => config.qr_window,
             (Method::OneTimeQr, Api::Ecom) => config.qr_window.min(ECOM_QR_WINDOW),
-            (Method::PersonalQr, _) => config.push_window,
+            (Method::PersonalQr | Method::PhoneNumber, _) => config.push_window,
         };
-        let request = create_request(config, order, reference, method, qr);
+        let request = create_request(config, order, reference, method, to);
         let (deadline, next_poll) = (now + window, now + config.poll_interval);
         Payment::new(
             request,
@@ -202,7 +202,19 @@ impl Payment {
     /// which is treated as existing so that its full cancel goes out again.
     pub(super) fn resumed(config: &Config, r: Resume, now: Instant) -> Payment {
         let (method, window) = match r.request.user_flow {
-            UserFlow::PushMessage => (Method::PersonalQr, config.push_window),
+            UserFlow::PushMessage => {
+                let to_phone = r
+                    .request
+                    .customer
+                    .as_ref()
+                    .is_some_and(|c| c.personal_qr.is_none());
+                let method = if to_phone {
+                    Method::PhoneNumber
+                } else {
+                    Method::PersonalQr
+                };
+                (method, config.push_window)
+            }
             _ if r.api == Api::Ecom => (Method::OneTimeQr, ECOM_QR_WINDOW),
             _ => (Method::OneTimeQr, config.qr_window),
         };
@@ -339,13 +351,13 @@ impl Payment {
     }
 }
 
-/// The create request of a new attempt: a one-time QR, or a push to the scanned personal QR.
+/// The create request of a new attempt: a one-time QR, or a push to the customer.
 fn create_request(
     config: &Config,
     order: &Order,
     reference: String,
     method: Method,
-    qr: Option<&PersonalQr>,
+    to: Option<&PushTo>,
 ) -> CreatePaymentRequest {
     let (user_flow, customer, qr_format) = match method {
         Method::OneTimeQr => (
@@ -360,11 +372,17 @@ fn create_request(
                 size: None,
             }),
         ),
-        Method::PersonalQr => (
+        Method::PersonalQr | Method::PhoneNumber => (
             UserFlow::PushMessage,
-            qr.map(|q| Customer {
-                personal_qr: Some(q.as_str().to_string()),
-                ..Customer::default()
+            to.map(|to| match to {
+                PushTo::PersonalQr(q) => Customer {
+                    personal_qr: Some(q.as_str().to_string()),
+                    ..Customer::default()
+                },
+                PushTo::Phone(n) => Customer {
+                    phone_number: Some(n.msisdn()),
+                    ..Customer::default()
+                },
             }),
             None,
         ),

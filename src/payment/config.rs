@@ -87,6 +87,35 @@ impl Default for Config {
 pub enum Method {
     /// The kiosk shows a one-time QR; the customer scans it with the app.
     OneTimeQr,
-    /// The customer shows their personal QR to the scanner; the kiosk pushes a payment.
+    /// The customer shows their personal QR to the scanner (or the cashier scans it); the
+    /// kiosk pushes a payment.
     PersonalQr,
+    /// The customer types their phone number on the keypad (or the cashier hands it over);
+    /// the kiosk pushes a payment.
+    PhoneNumber,
+}
+
+impl Method {
+    /// A payment pushed to the customer's phone (as opposed to the QR on screen).
+    pub fn is_push(self) -> bool {
+        !matches!(self, Method::OneTimeQr)
+    }
+}
+
+/// Whom a push payment goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushTo {
+    /// The customer's personal QR, scanned (sent whole, or exchanged for the number first).
+    PersonalQr(crate::scan::PersonalQr),
+    /// The customer's phone number.
+    Phone(crate::phone::PhoneNumber),
+}
+
+impl PushTo {
+    pub fn method(&self) -> Method {
+        match self {
+            PushTo::PersonalQr(_) => Method::PersonalQr,
+            PushTo::Phone(_) => Method::PhoneNumber,
+        }
+    }
 }

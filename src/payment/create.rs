@@ -63,9 +63,15 @@ impl Machine {
             Err(e) => {
                 tracing::warn!(reference = %p.reference, error = %e.message, "create refused");
                 let reason = match (p.method, e.code) {
-                    (Method::PersonalQr, Some(4060 | 4050)) => FailureReason::NotVippsCode,
-                    (Method::PersonalQr, Some(7010 | 4070)) => FailureReason::CustomerNotFound,
-                    (Method::PersonalQr, Some(5080)) => FailureReason::PushNotAllowed,
+                    (Method::PersonalQr | Method::PhoneNumber, Some(4060 | 4050)) => {
+                        FailureReason::NotVippsCode
+                    }
+                    (Method::PersonalQr | Method::PhoneNumber, Some(7010 | 4070)) => {
+                        FailureReason::CustomerNotFound
+                    }
+                    (Method::PersonalQr | Method::PhoneNumber, Some(5080)) => {
+                        FailureReason::PushNotAllowed
+                    }
                     _ => FailureReason::ServiceTrouble,
                 };
                 if reason == FailureReason::ServiceTrouble {

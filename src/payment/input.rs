@@ -71,6 +71,18 @@ pub enum Input {
     OrderWithdrawn(String),
     /// Raw text from the scanner.
     Scan(RawScan),
+    /// The customer typed their phone number on the keypad and sent it.
+    PhoneEntered(crate::phone::PhoneNumber),
+    /// The POS hands over the customer of the active order (cashier-assisted).
+    CustomerHandedOver {
+        order_id: String,
+        to: super::config::PushTo,
+    },
+    /// An order that comes with its customer: pushed at once, no one-time QR.
+    AssistedOrder {
+        order: Order,
+        to: super::config::PushTo,
+    },
     /// The customer tapped Cancel while being asked to approve in the app.
     CancelTapped,
     /// The customer tapped to leave a result screen early.

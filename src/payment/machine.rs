@@ -3,7 +3,7 @@
 
 use super::attempt::Op;
 pub use super::attempt::Payment;
-use super::config::{Config, Method};
+use super::config::{Config, Method, PushTo};
 use super::effect::{Effect, OrderStatus, OrderUpdate};
 use super::input::Input;
 use super::limits::OrderStats;
@@ -12,7 +12,6 @@ use super::others::Other;
 use super::reason::Notice;
 use super::state::Active;
 pub use super::state::{AfterCancel, State};
-use crate::scan::PersonalQr;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
@@ -129,6 +128,8 @@ impl Machine {
             input,
             Input::OrderReceived(_)
                 | Input::Scan(_)
+                | Input::PhoneEntered(_)
+                | Input::AssistedOrder { .. }
                 | Input::CancelTapped
                 | Input::DismissTapped
                 | Input::MoreTimeTapped
@@ -140,6 +141,11 @@ impl Machine {
             Input::OrderReceived(order) => self.on_order(order, now, &mut fx),
             Input::OrderWithdrawn(id) => self.on_withdraw(&id, now, &mut fx),
             Input::Scan(scan) => self.on_scan(scan.0, now, &mut fx),
+            Input::PhoneEntered(number) => self.on_push_to(PushTo::Phone(number), now, &mut fx),
+            Input::CustomerHandedOver { order_id, to } => {
+                self.on_customer_handed_over(&order_id, to, now, &mut fx)
+            }
+            Input::AssistedOrder { order, to } => self.on_assisted_order(order, to, now, &mut fx),
             Input::CancelTapped => self.on_cancel_tapped(now, &mut fx),
             Input::DismissTapped => self.on_dismiss(now, &mut fx),
             Input::MoreTimeTapped => {} // counted as activity above
@@ -241,7 +247,7 @@ impl Machine {
         &mut self,
         order: Order,
         method: Method,
-        qr: Option<PersonalQr>,
+        to: Option<PushTo>,
         now: Instant,
         fx: &mut Vec<Effect>,
     ) {
@@ -257,9 +263,9 @@ impl Machine {
             return;
         }
         let attempt = self.next_attempt();
-        let mut payment = Payment::attempt(&self.config, &order, attempt, method, qr.as_ref(), now);
-        let first = match (qr, self.config.exchange_personal_qr) {
-            (Some(code), true) => {
+        let mut payment = Payment::attempt(&self.config, &order, attempt, method, to.as_ref(), now);
+        let first = match (to, self.config.exchange_personal_qr) {
+            (Some(PushTo::PersonalQr(code)), true) => {
                 // The phone number first; the create follows its answer.
                 payment.request.customer = None;
                 Op::Exchange(code)
@@ -269,7 +275,7 @@ impl Machine {
         fx.push(payment.send(first));
         let status = match method {
             Method::OneTimeQr => OrderStatus::Waiting,
-            Method::PersonalQr => OrderStatus::Scanned,
+            Method::PersonalQr | Method::PhoneNumber => OrderStatus::Scanned,
         };
         fx.push(Self::notify(&order, status, Some(&payment)));
         tracing::info!(reference = %payment.reference, ?method, "creating payment");

@@ -51,7 +51,7 @@ mod resume;
 mod state;
 mod timers;
 
-pub use config::{Api, Config, ECOM_QR_WINDOW, Method};
+pub use config::{Api, Config, ECOM_QR_WINDOW, Method, PushTo};
 pub use effect::{Effect, OrderStatus, OrderUpdate};
 pub use input::{ApiError, Input, Observed, Resume};
 pub use keys::{ECOM_ORDER_ID_MAX, EPAYMENT_REFERENCE_MAX, reference_fits, round_of};

@@ -85,8 +85,8 @@ impl Machine {
                 self.release_others_of(&order.order_id, now, fx);
                 self.state = failed(None, FailureReason::Expired);
             }
-            (Some(AfterCancel::Push(code)), None) => {
-                self.start(order, Method::PersonalQr, Some(code), now, fx);
+            (Some(AfterCancel::Push(to)), None) => {
+                self.start(order, to.method(), Some(to), now, fx);
             }
             (Some(AfterCancel::BackToWaiting), None) => {
                 self.start(order, Method::OneTimeQr, None, now, fx);

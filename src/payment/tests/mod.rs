@@ -201,6 +201,7 @@ mod ecom;
 mod exchange;
 mod failures;
 mod paying;
+mod push;
 mod resume;
 mod walk_away;
 mod webhooks;
