@@ -44,6 +44,23 @@ fn refused(status: u16, code: u32, message: &str) -> ApiError {
     }
 }
 
+/// How long the machine waits before asking again to cancel an eCom payment the customer has
+/// open in the app (it polls meanwhile).
+pub const ECOM_BUSY_RETRY: Duration = Duration::from_secs(2);
+
+/// Answered for an eCom payment the customer is approving: as Vipps answers an ePayment
+/// cancel then (6250, "payment busy"), transient.
+fn busy() -> ApiError {
+    ApiError {
+        status: Some(423),
+        code: Some(6250),
+        transient: true,
+        retry_after: Some(ECOM_BUSY_RETRY),
+        message: "the customer has the eCom payment open in the app; not cancelled".into(),
+        ..ApiError::default()
+    }
+}
+
 /// eCom says "not found" with code 35; the machine reads a 404.
 fn ecom_api(e: vipps::Error) -> ApiError {
     let mut a = api(e);
@@ -288,7 +305,10 @@ async fn ecom_create(client: &Client, request: &CreatePaymentRequest) -> Input {
         Some(QrFormatKind::TextTargetUrl) | None => QrAccept::TargetUrl,
     };
     let result = match client.ecom_initiate(&command).await {
-        Ok(initiated) => match client.one_time_qr(&initiated.url, accept, None).await {
+        Ok(initiated) => match client
+            .one_time_qr(&reference, &initiated.url, accept, None)
+            .await
+        {
             Ok(qr) => {
                 return Input::Created {
                     reference,
@@ -324,9 +344,12 @@ async fn abandon(client: &Client, reference: &str) {
     }
 }
 
-/// eCom cancel. `transaction_only` is emulated: the details are read first, and an approved
-/// payment is answered like ePayment's 6060, so the machine captures it instead. A refused
-/// cancel is checked against the details: a payment already ended needs no cancel.
+/// eCom cancel. `transaction_only` is emulated: the details are read first; an approved
+/// payment is answered like ePayment's 6060, so the machine captures it instead, and one the
+/// customer has opened in the app without an outcome yet is answered like ePayment's "payment
+/// busy" (6250), so the machine asks again later and meanwhile sees the outcome by polling:
+/// eCom's cancel would void an approval that arrives in between. A refused cancel is checked
+/// against the details: a payment already ended needs no cancel.
 async fn ecom_cancel(
     client: &Client,
     reference: &str,
@@ -337,9 +360,13 @@ async fn ecom_cancel(
         observed(v.state, v.aggregate)
     };
     if transaction_only {
-        let now = read(client.ecom_details(reference).await.map_err(ecom_api)?);
-        let a = now.aggregate;
-        if now.state == PaymentState::Authorized
+        let view = client
+            .ecom_details(reference)
+            .await
+            .map_err(ecom_api)?
+            .view();
+        let a = view.aggregate;
+        if view.state == PaymentState::Authorized
             && a.cancelled_amount.value == 0
             && a.captured_amount.value < a.authorized_amount.value
         {
@@ -348,6 +375,13 @@ async fn ecom_cancel(
                 6060,
                 "the eCom payment is already approved; nothing was cancelled",
             ));
+        }
+        if view.opened && !view.state.is_final() {
+            tracing::info!(
+                reference,
+                "the customer has the eCom payment open in the app; not cancelling it now"
+            );
+            return Err(busy());
         }
     }
     match client.ecom_cancel(reference, TRANSACTION_TEXT).await {
