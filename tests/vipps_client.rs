@@ -33,6 +33,9 @@ struct Seen {
     body: Bytes,
 }
 
+/// The status and body of the n-th answer.
+type Answer = fn(usize) -> (u16, &'static str);
+
 /// Canned answers per call, in order; after they run out every call gets a 200 `{}`-ish body.
 #[derive(Default)]
 struct Mock {
@@ -43,7 +46,7 @@ struct Mock {
     /// The `Retry-After` (seconds) of every 429 answered.
     retry_after_s: Mutex<Option<u64>>,
     /// When the canned answers have run out: the answer to the n-th call after that.
-    fallback: Mutex<Option<fn(usize) -> (u16, &'static str)>>,
+    fallback: Mutex<Option<Answer>>,
     fallback_calls: Mutex<usize>,
 }
 
