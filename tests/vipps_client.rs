@@ -565,3 +565,78 @@ async fn a_long_retry_after_holds_that_payment_back_for_all_of_it() {
     client.get_payment(r).await.expect("read once 90 s passed");
     assert_eq!(sent(), 2);
 }
+
+/// A state and a payment method Vipps adds later: the GET still reads (Unknown), the driver
+/// hands the machine an observation, and the machine treats it as "not final": no capture,
+/// no cancel, no failure, it keeps polling, and captures once the state is AUTHORIZED.
+#[tokio::test]
+async fn a_new_state_from_vipps_is_followed_not_fatal() {
+    use std::time::Instant;
+    use vipps_kiosk::{
+        lane::driver,
+        payment::{Api, Config, Effect, Input, Machine, Order, State},
+    };
+    let newer = GET_PAYMENT
+        .replace("AUTHORIZED", "PENDING_REVIEW")
+        .replace("WALLET", "PAY_LATER");
+    let newer: &'static str = Box::leak(newer.into_boxed_str());
+    let (_m, client, _s) = mock(vec![(200, newer, None), (200, GET_PAYMENT, None)]).await;
+    let order: Order = serde_json::from_value(serde_json::json!({
+        "orderId": "order-0001",
+        "currency": "NOK",
+        "lines": [{"id": "1", "name": "Socks", "quantity": "1", "unitPrice": 1000,
+                   "totalAmount": 1000, "totalAmountExcludingTax": 800,
+                   "totalTaxAmount": 200, "taxRate": 2500}],
+        "totalAmount": 1000,
+    }))
+    .expect("order");
+    let mut machine = Machine::new(Config::default());
+    let t0 = Instant::now();
+    let fx = machine.step(Input::OrderReceived(order), t0);
+    let reference = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Create { request, .. } => Some(request.reference.clone()),
+            _ => None,
+        })
+        .expect("a create");
+    machine.step(
+        Input::Created {
+            reference: reference.clone(),
+            result: Ok(Some("https://qr.example/x".into())),
+            valid_for: None,
+        },
+        t0,
+    );
+    let poll = Effect::Poll {
+        reference: reference.clone(),
+        api: Api::Epayment,
+    };
+    let read = driver::execute(client.clone(), poll.clone()).await.unwrap();
+    let Input::Polled { result: Ok(o), .. } = &read else {
+        panic!("a reading: {read:?}");
+    };
+    assert_eq!(o.state, PaymentState::Unknown);
+    let fx = machine.step(read.clone(), t0 + Duration::from_secs(2));
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Capture { .. } | Effect::Cancel { .. })),
+        "{fx:?}"
+    );
+    assert!(
+        matches!(machine.state(), State::Waiting { .. }),
+        "{:?}",
+        machine.state()
+    );
+    let fx = machine.step(Input::Tick, t0 + Duration::from_secs(4));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Poll { .. })),
+        "keeps polling: {fx:?}"
+    );
+    let read = driver::execute(client, poll).await.unwrap();
+    let fx = machine.step(read, t0 + Duration::from_secs(5));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Capture { .. })),
+        "captured once AUTHORIZED: {fx:?}"
+    );
+}
