@@ -199,9 +199,13 @@ async fn capture(
             .await
             .map(|r| summary_observed(r.transaction_summary, amount.value)),
     };
+    // A capture the budget held back, or Vipps refused with 429, was not carried out: the
+    // log cannot show it, and reading it would only spend the payment's reads.
+    let not_carried_out =
+        |e: &vipps::Error| matches!(e, vipps::Error::Throttled { .. }) || e.status() == Some(429);
     match result {
         Ok(o) => Ok(o),
-        Err(e) if e.is_transient() => {
+        Err(e) if e.is_transient() && !not_carried_out(&e) => {
             match capture_confirmed(client, reference, key, which).await {
                 Some(o) => {
                     tracing::info!(
@@ -213,6 +217,7 @@ async fn capture(
                 None => Err(api(e)),
             }
         }
+        Err(e) if e.is_transient() => Err(api(e)),
         Err(e) => Err(match which {
             Api::Epayment => api(e),
             Api::Ecom => ecom_api(e),
