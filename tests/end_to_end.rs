@@ -509,8 +509,15 @@ async fn ecom_cancel_after_opening_and_withdrawal_leave_nothing_open() {
         |s| matches!(s, State::Scanned { payment, .. } if payment.opened),
     )
     .await;
-    // The customer taps Cancel on the kiosk: a fresh QR (a new payment) follows.
+    // Cancel tapped while the payment is open in the app: not cancelled under the customer (an
+    // approval under way would be voided); once they close it there, a fresh QR follows.
     lane.feed(Input::CancelTapped).await;
+    for _ in 0..20 {
+        lane.feed(Input::Tick).await;
+    }
+    let state = lane.machine.state();
+    assert!(!waiting_qr(state), "{state:?}");
+    assert!(lane.sim.phone(&first, PhoneAction::Reject), "still open");
     lane.run_until("a fresh QR", |s| {
         waiting_qr(s) && !matches!(s, State::Waiting { payment, .. } if payment.reference == first)
     })

@@ -1,12 +1,15 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup step should stop a test loudly
 //! Every answer the simulator gives, checked against the official OpenAPI specs in
 //! `../shared/vipps-api/` (copied into `tests/fixtures/vipps-api/`): the response schema for
-//! the endpoint, method and status, with `$ref`s followed.
+//! the endpoint, method and status, with `$ref`s followed; and every request body the kiosk
+//! sends, against the request schema (`schemas/requests.rs`), with `pattern`s and no
+//! properties the schema does not define.
 //!
 //! The validator covers the parts of JSON Schema these specs use: `type`, `required`,
 //! `properties`, `additionalProperties: false`, `items`, `enum`, `allOf`/`oneOf`/`anyOf`,
-//! `nullable`, `minLength`/`maxLength`, `minimum`/`maximum`. Not checked: `pattern` and
-//! `format` (the simulator's references and URLs are checked by its own tests). A `required`
+//! `nullable`, `minLength`/`maxLength`, `minimum`/`maximum`, `minItems`/`maxItems`; for the
+//! kiosk's requests also `pattern`. Not checked: `format`, and in answers `pattern` (the
+//! simulator's references and URLs are checked by its own tests). A `required`
 //! name that the schema's own `properties` never define is reported as a defect of the spec
 //! and skipped (ePayment's PaymentEvent requires `paymentAction` but defines `name`).
 
@@ -15,6 +18,8 @@ use std::time::Duration;
 use vipps_kiosk::sim::backend::PhoneAction;
 
 mod common;
+#[path = "schemas/requests.rs"]
+mod requests;
 #[path = "schemas/validator.rs"]
 mod validator;
 

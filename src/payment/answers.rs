@@ -37,6 +37,7 @@ impl Machine {
             Err(e) => e,
         };
         p.failures += 1;
+        p.verify = e.status != Some(429);
         tracing::warn!(reference = %p.reference, error = %e.message, "capture failed");
         if !e.transient {
             p.refusals += 1;
@@ -86,6 +87,7 @@ impl Machine {
             }
             Err(e) => {
                 p.failures += 1;
+                p.verify = e.status != Some(429);
                 tracing::warn!(reference = %p.reference, error = %e.message, "cancel failed");
                 if !e.transient {
                     p.refusals += 1;

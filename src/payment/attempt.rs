@@ -57,6 +57,10 @@ pub struct Payment {
     pub(super) last_read_at: Option<Instant>,
     /// Definitive refusals of its change calls so far: bounded, then given up.
     pub(super) refusals: u32,
+    /// A change call failed in a way that may have taken effect (a lost answer, a refusal to
+    /// check): the payment is read while the call waits to be sent again. Not after a 429:
+    /// that was not carried out, and reading would only spend the budget the retry needs.
+    pub(super) verify: bool,
 }
 
 /// Reads of one payment are at least this far apart: Vipps allows 120 a minute per reference,
@@ -157,6 +161,7 @@ impl Payment {
             started_at: now,
             last_read_at: None,
             refusals: 0,
+            verify: false,
         }
     }
 

@@ -45,6 +45,13 @@ impl Machine {
                     fx.push(payment.send(Op::Cancel));
                 }
             }
+            Err(e) if e.status == Some(429) => {
+                // Not carried out (Vipps' limit, or the client's budget for the payment): the
+                // same create again once the wait is over.
+                p.failures += 1;
+                let wait = backoff(&self.config, p.failures).max(e.retry_after.unwrap_or_default());
+                p.call = Call::Retry(Op::Create, now + wait);
+            }
             Err(e) if e.transient || e.unreadable => {
                 // The payment may exist (the answer was lost, or could not be read): read it
                 // before anything else; only a 404 sends the create again, with the same key.
@@ -74,7 +81,10 @@ impl Machine {
                     }
                     _ => FailureReason::ServiceTrouble,
                 };
-                if reason == FailureReason::ServiceTrouble {
+                // Vipps refusing the request (a 4xx) would refuse it again; anything else (a
+                // payment the driver replaced, a server's error) is not counted.
+                let refused = e.status.is_some_and(|s| (400..500).contains(&s));
+                if reason == FailureReason::ServiceTrouble && refused {
                     // Not the customer's doing: the same refusal would come again. Bounded.
                     self.stats.create_refusals += 1;
                     if self.stats.create_refusals >= MAX_CREATE_REFUSALS {

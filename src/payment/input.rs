@@ -24,9 +24,12 @@ pub struct ApiError {
 }
 
 impl From<&crate::vipps::Error> for ApiError {
+    /// A request the client's budget held back reads as Vipps' own 429: nothing was carried
+    /// out, send it again (same key) after `retry_after`.
     fn from(e: &crate::vipps::Error) -> Self {
+        let throttled = matches!(e, crate::vipps::Error::Throttled { .. });
         ApiError {
-            status: e.status(),
+            status: e.status().or(throttled.then_some(429)),
             code: e.code(),
             transient: e.is_transient(),
             retry_after: e.retry_after(),

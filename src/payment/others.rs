@@ -247,6 +247,7 @@ impl Machine {
         match result {
             Ok(o) => {
                 p.failures = 0;
+                p.verify = false;
                 p.next_poll = now + interval;
                 self.on_other_observed(i, o, now, fx);
             }
@@ -283,6 +284,7 @@ impl Machine {
             }
             Err(e) => {
                 p.failures += 1;
+                p.verify = e.status != Some(429);
                 let wait = backoff(&self.config, p.failures).max(e.retry_after.unwrap_or_default());
                 if e.transient {
                     p.call = Call::Retry(Op::Cancel, now + wait);
@@ -338,6 +340,7 @@ impl Machine {
             }
             if p.at_vipps != AtVipps::NotCreated
                 && !p.read.in_flight()
+                && (p.call == Call::Idle || p.verify)
                 && now >= p.next_poll.max(p.earliest_read(now))
             {
                 fx.push(p.poll(now));

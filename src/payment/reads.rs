@@ -58,6 +58,7 @@ impl Machine {
             return;
         };
         p.failures = 0;
+        p.verify = false;
         if p.webhook_seen
             && p.webhook_changes == 0
             && !matches!(

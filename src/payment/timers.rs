@@ -92,7 +92,7 @@ impl Machine {
         if p.at_vipps != AtVipps::NotCreated
             && !p.read.in_flight()
             && now >= p.next_poll.max(p.earliest_read(now))
-            && (waiting_for_customer || p.failures > 0)
+            && (waiting_for_customer || p.verify)
         {
             fx.push(p.poll(now));
         }

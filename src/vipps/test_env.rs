@@ -21,7 +21,11 @@ impl Client {
             Some(c) => serde_json::json!({ "customer": c }),
             None => serde_json::json!({}),
         };
-        let _: Option<serde_json::Value> = self.call(Method::POST, &path, Some(&body), &[]).await?;
+        // Not a change the merchant makes (the customer's approval, played), so outside the
+        // payment's budget of changes.
+        let _: Option<serde_json::Value> = self
+            .call(Method::POST, &path, Some(&body), &[], None)
+            .await?;
         Ok(())
     }
 }
