@@ -294,6 +294,7 @@ async fn per_payment_rate_limits_are_respected() {
             window_ms: 1000,
             reads: 6,
             changes: 1,
+            ecom_creates: 1,
         });
         // The customer takes a second to approve: the kiosk polls 20 times a second.
         pay_both_ways_with(
