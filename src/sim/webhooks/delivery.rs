@@ -18,7 +18,7 @@ use crate::{
     sim::rng::Rng,
     sync::lock,
     vipps::model::PaymentEvent,
-    webhooks::{EPAYMENT_EVENTS, Event, event_type, sign},
+    webhooks::{EPAYMENT_EVENTS, Event, event_type, sign, signed_parts},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -394,15 +394,7 @@ impl Webhooks {
         let Ok(url) = reqwest::Url::parse(&r.url) else {
             return false;
         };
-        let host = match (url.host_str(), url.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_string(),
-            _ => String::new(),
-        };
-        let path_and_query = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
+        let (host, path_and_query) = signed_parts(&url);
         let signed = sign(&r.secret, &path_and_query, &host, body, SystemTime::now());
         let sent = self
             .http
