@@ -24,7 +24,8 @@ use super::backend::Reply;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct ApiFault {
-    /// `token`, `create`, `get`, `events`, `capture`, `cancel`, `webhooks`, or `*` for all.
+    /// `token`, `create`, `get`, `events`, `capture`, `cancel`, `refund`, `approve`,
+    /// `exchange`, `qr`, `webhooks`, or `*` for all.
     pub endpoint: String,
     /// Every matching call waits this long first.
     pub latency_ms: u64,

@@ -1,13 +1,17 @@
-//! An embedded Vipps MobilePay simulator (axum, 127.0.0.1): the access token and ePayment
-//! endpoints the kiosk uses, with the official field names, states, problem+json errors,
-//! idempotency and expiry; and a control API under `/_sim/` that plays the customer's phone.
+//! An embedded Vipps MobilePay simulator (axum, 127.0.0.1), as strict as Vipps' test
+//! environment: the access token, ePayment (with the test environment's force approve), eCom,
+//! QR and Webhooks endpoints the kiosk uses, with the official field names, states, each
+//! family's error shape and declared content types, idempotency, expiry, rate limits and
+//! links in Vipps' shapes (`backend::links`); and a control API under `/_sim/` that plays the
+//! customer's phone.
 //!
 //! Each API family has its HTTP layer in a file of its own and its state and rules in
 //! [`backend`]: `auth` (the access token and the checks every call passes), `epayment`, `ecom`,
 //! `qr` (exchange, one-time QR, QR images, landing page) and [`webhooks`]. Around them:
 //! `faults` (`/_sim/faults`), `limits` (`/_sim/limits`), `control` (the phone and the
-//! settings); `shared` holds the state they share, `http` turns replies into responses,
-//! `endpoint` names the calls, and `rng` is the one source of chance.
+//! settings); `shared` holds the state they share, `http` turns replies into responses (the
+//! content types, each family's error shape), `endpoint` names the calls, and `rng` is the one
+//! source of chance.
 
 mod auth;
 pub mod backend;
