@@ -120,3 +120,24 @@ async fn act(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::url_to_register;
+
+    #[test]
+    fn register_uses_public_url_unless_told_otherwise() {
+        let url = "https://lane3.store.example/vipps/webhooks";
+        let public = Some(url);
+        assert_eq!(url_to_register(None, public), Ok(url));
+        assert_eq!(
+            url_to_register(Some("https://relay.example/v"), public),
+            Ok("https://relay.example/v")
+        );
+        assert_eq!(
+            url_to_register(Some("https://relay.example/v"), None),
+            Ok("https://relay.example/v")
+        );
+        assert!(url_to_register(None, None).is_err());
+    }
+}
