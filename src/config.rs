@@ -125,8 +125,12 @@ pub struct JournalSection {
 pub struct WebhooksSection {
     /// Where the receiver listens, e.g. `0.0.0.0:8443` behind the store's TLS proxy. None: off.
     pub listen: Option<String>,
-    /// The path the registered URL points at.
+    /// The path the receiver serves (what the proxy in front forwards to).
     pub path: String,
+    /// The full URL registered with Vipps, e.g. `https://kiosk.example.com/vipps/webhooks`:
+    /// deliveries are signed with its host and path, which a proxy may rewrite on the way in.
+    /// `vipps-kiosk webhooks register` registers it. None: the receiver's own host and path.
+    pub public_url: Option<String>,
     /// The secret Vipps returned at registration. Better `VIPPS_WEBHOOK_SECRET` or
     /// `secret_file`.
     pub secret: Option<String>,
@@ -141,6 +145,7 @@ impl Default for WebhooksSection {
         WebhooksSection {
             listen: None,
             path: "/vipps/webhooks".into(),
+            public_url: None,
             secret: None,
             secret_file: None,
             poll_interval_ms: 3000,
@@ -341,6 +346,7 @@ impl Config {
         if !w.path.starts_with('/') {
             return Err(bad("webhooks.path", "a path starting with /"));
         }
+        self.webhook_public_url()?;
         if !(self.vipps.poll_interval_ms..=10_000).contains(&w.poll_interval_ms) {
             return Err(bad(
                 "webhooks.poll_interval_ms",
@@ -487,6 +493,44 @@ impl Config {
             .map(Secret::new)
     }
 
+    /// `[webhooks] public_url`, checked: an https URL (plain http only to this machine, for a
+    /// simulator) with a host, no user or password, no fragment.
+    pub fn webhook_public_url(&self) -> Result<Option<reqwest::Url>, ConfigError> {
+        let Some(text) = &self.webhooks.public_url else {
+            return Ok(None);
+        };
+        let key = "webhooks.public_url";
+        let url = reqwest::Url::parse(text).map_err(|e| {
+            bad(
+                key,
+                format!("not a URL ({e}): the full https URL with its path"),
+            )
+        })?;
+        let host = url.host_str().unwrap_or_default();
+        let loopback = host == "localhost"
+            || host
+                .trim_matches(|c| c == '[' || c == ']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => {
+                return Err(bad(
+                    key,
+                    "an https:// URL, as Vipps delivers only over HTTPS",
+                ));
+            }
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad(key, "a URL with a host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+            return Err(bad(key, "a URL without user, password or #fragment"));
+        }
+        Ok(Some(url))
+    }
+
     /// The webhook receiver, when `[webhooks] listen` is set: `Err` names what is missing.
     pub fn webhook_receiver(
         &self,
@@ -523,6 +567,7 @@ impl Config {
         Ok(Some(crate::webhooks::ReceiverSetup {
             listen,
             path: w.path.clone(),
+            public_url: self.webhook_public_url()?,
             secret: Secret::new(secret),
         }))
     }

@@ -373,6 +373,7 @@ async fn per_payment_rate_limits_are_respected() {
         window_ms: 1000,
         reads,
         changes: 1,
+        ecom_creates: 1,
     };
     let budget = vipps_kiosk::vipps::budget::Limits {
         window: Duration::from_secs(1),

@@ -70,8 +70,9 @@ pub enum WebhookAction {
     /// Register URL for the ePayment events; the secret goes to --secret-file (mode 0600).
     Register {
         /// Where Vipps delivers: the kiosk's receiver, or a store backend relaying to it.
+        /// Default: `[webhooks] public_url`.
         #[arg(long)]
-        url: String,
+        url: Option<String>,
         /// The secret Vipps returns is shown once: it is written here, never printed.
         #[arg(long)]
         secret_file: PathBuf,

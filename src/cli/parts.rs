@@ -188,6 +188,13 @@ pub fn connect(
             let sim_config = SimConfig {
                 currency: Some(config.market.currency()),
                 auto_approve_after: config.sim.auto_approve_after_ms.map(Duration::from_millis),
+                // The kiosk fetches Vipps' QR images itself: from a simulator, only the
+                // simulator's own address reaches them.
+                links: if config.qr_image() {
+                    crate::sim::Links::Local
+                } else {
+                    crate::sim::Links::Vipps
+                },
                 ..SimConfig::default()
             };
             let started = runtime

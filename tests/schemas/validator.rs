@@ -53,8 +53,8 @@ impl Spec {
         }
     }
 
-    /// The response schema for `method path` answering `status`.
-    fn response_schema(&self, path: &str, method: &str, status: u16) -> &Value {
+    /// The response documented for `method path` answering `status`.
+    fn response(&self, path: &str, method: &str, status: u16) -> &Value {
         let op = &self.doc["paths"][path][method];
         assert!(op.is_object(), "{}: no {method} {path}", self.name);
         // eCom documents its errors once, as `default`.
@@ -70,6 +70,12 @@ impl Spec {
             "{}: {method} {path} documents no {status}",
             self.name
         );
+        response
+    }
+
+    /// The response schema for `method path` answering `status`.
+    fn response_schema(&self, path: &str, method: &str, status: u16) -> &Value {
+        let response = self.response(path, method, status);
         let content = response["content"].as_object().expect("content");
         let (_, media) = content.iter().next().expect("a media type");
         &media["schema"]
@@ -238,6 +244,40 @@ impl Spec {
             "{} request {method} {path}: {errors:#?}\nbody: {body:#}",
             self.name
         );
+    }
+
+    /// The media types documented for `method path` answering `status` (none: no body).
+    pub(super) fn media_types(&self, path: &str, method: &str, status: u16) -> Vec<String> {
+        self.response(path, method, status)["content"]
+            .as_object()
+            .map(|c| c.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// `validate`, and the answer's content type is one the spec declares for it.
+    pub(super) fn validate_typed(
+        &self,
+        path: &str,
+        method: &str,
+        status: u16,
+        content_type: &str,
+        body: &Value,
+    ) {
+        let declared = self.media_types(path, method, status);
+        if declared.is_empty() {
+            assert!(
+                content_type.is_empty() && body.is_null(),
+                "{} {method} {path} {status} documents no body: {content_type:?} {body}",
+                self.name
+            );
+            return;
+        }
+        assert!(
+            declared.iter().any(|m| m == content_type),
+            "{} {method} {path} {status}: content type {content_type:?}, declared {declared:?}",
+            self.name
+        );
+        self.validate(path, method, status, body);
     }
 
     pub(super) fn validate(&self, path: &str, method: &str, status: u16, body: &Value) {
