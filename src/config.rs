@@ -435,6 +435,15 @@ impl Config {
         Ok(ApiTarget::Url(url.trim_end_matches('/').to_string()))
     }
 
+    /// The state directory: the journal's (the install's fingerprint key lives there too).
+    pub fn state_dir(&self) -> Option<std::path::PathBuf> {
+        let journal = self.journal.path.as_ref()?;
+        Some(match journal.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        })
+    }
+
     /// The lane's language: the configured one, or the market's own.
     pub fn language(&self) -> Lang {
         self.language.unwrap_or(self.market.language())

@@ -49,7 +49,14 @@ impl App {
     /// What the customer sees: the screens' own elements, which speak `ui::Msg`.
     fn customer_view(&self) -> ui::Element<'_> {
         let ctx = self.ctx();
-        let body = match &self.out_of_service {
+        // A journal that cannot record puts an idle lane out of service (the payment under
+        // way, if any, is carried on first).
+        let out_of_service = self.out_of_service.as_deref().or_else(|| {
+            matches!(self.machine().state(), State::Idle)
+                .then(|| self.lane.trouble())
+                .flatten()
+        });
+        let body = match out_of_service {
             Some(reason) => screen::out_of_service(ctx, reason),
             None => self.payment_screen(ctx),
         };

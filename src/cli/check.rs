@@ -77,9 +77,7 @@ fn vipps(
     };
     match runtime.block_on(client.access_token()) {
         Ok(_) => {
-            let left = runtime
-                .block_on(client.token_expires_in())
-                .map(|d| d.as_secs() / 60);
+            let left = client.token_expires_in().map(|d| d.as_secs() / 60);
             report.line(
                 true,
                 format!(

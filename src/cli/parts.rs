@@ -53,6 +53,7 @@ fn load(cli: &Cli) -> (Config, Option<ReceiverSetup>, Option<String>) {
 pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
     let demo_mode = cli.config.is_none();
     let (config, webhooks, problem) = load(cli);
+    key_fingerprints(&config);
     let mut sim = None;
     let client = match problem {
         Some(p) => Err(p),
@@ -105,6 +106,17 @@ pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
         sim,
         design,
         fullscreen,
+    }
+}
+
+/// Keys the log's fingerprints with this install's key, kept in the state directory (beside
+/// the journal). Without a journal, a key of this run.
+fn key_fingerprints(config: &Config) {
+    let Some(dir) = config.state_dir() else {
+        return;
+    };
+    if let Err(e) = crate::redact::use_install_key(&dir) {
+        tracing::warn!(dir = %dir.display(), error = %e, "no install key for log fingerprints; using one of this run");
     }
 }
 

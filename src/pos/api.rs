@@ -148,7 +148,7 @@ async fn submit(State(api): State<Api>, body: Bytes) -> Response {
         return invalid(&e.field, &e.reason);
     }
     if api.hub.get(&order.order_id).is_some() {
-        return invalid("orderId", "this orderId was already used on this lane");
+        return invalid("orderId", REUSED);
     }
     let id = order.order_id.clone();
     match ask(&api, |reply| Command::Submit(Box::new(order), reply)).await {
@@ -163,8 +163,28 @@ async fn submit(State(api): State<Api>, body: Bytes) -> Response {
             StatusCode::CONFLICT,
             "another order is being paid on this lane",
         ),
+        Err(Refusal::Reused) => invalid("orderId", REUSED),
+        Err(Refusal::Unrecorded) => unrecorded(&api, "the order was not taken"),
         Err(_) => out_of_service(),
     }
+}
+
+const REUSED: &str = "this orderId was already used on this lane";
+
+/// The journal could not record a command, so nothing was done: 503, with the journal's
+/// trouble as the reason.
+fn unrecorded(api: &Api, what: &str) -> Response {
+    let journal = api.hub.health().journal.unwrap_or_default();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({
+            "error": format!("{what}: the lane's journal could not record it"),
+            "reason": "journalFailing",
+            "journal": journal,
+            "retry": "send it again once the lane's health says the journal is ok",
+        })),
+    )
+        .into_response()
 }
 
 async fn status(State(api): State<Api>, Path(order_id): Path<String>) -> Response {
@@ -186,6 +206,7 @@ async fn cancel(State(api): State<Api>, Path(order_id): Path<String>) -> Respons
             "the customer has paid; refund instead",
         ),
         Err(Refusal::NotActive) => error(StatusCode::CONFLICT, "the order has already ended"),
+        Err(Refusal::Unrecorded) => unrecorded(&api, "the order was not withdrawn"),
         Err(_) => out_of_service(),
     }
 }
@@ -254,6 +275,7 @@ async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Byte
             None => error(StatusCode::INTERNAL_SERVER_ERROR, "the order vanished"),
         },
         Err(RefundRefused::OutOfService) => out_of_service(),
+        Err(RefundRefused::Unrecorded) => unrecorded(&api, "nothing was refunded"),
         Err(RefundRefused::Vipps { status, code }) => {
             let conflict = status.is_some_and(|s| (400..500).contains(&s));
             let mut body = json!({
@@ -303,11 +325,12 @@ async fn events(State(api): State<Api>) -> impl IntoResponse {
 }
 
 async fn health(State(api): State<Api>) -> Response {
-    let client = api.hub.client();
-    let token_left = match client {
-        Some(c) => c.token_expires_in().await.map(|d| d.as_secs()),
-        None => None,
-    };
+    // Only what is known: never a call to Vipps, nor a wait for one.
+    let token_left = api
+        .hub
+        .client()
+        .and_then(|c| c.token_expires_in())
+        .map(|d| d.as_secs());
     let h = api.hub.health();
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),

@@ -91,6 +91,10 @@ pub enum Refusal {
     AlreadyPaid,
     /// The lane cannot take payments (out of service).
     OutOfService,
+    /// The journal knows this order id already (the order, or that it was once used).
+    Reused,
+    /// The journal could not record it, so nothing was done (health says why).
+    Unrecorded,
 }
 
 /// Why a staff refund did not happen.
@@ -103,6 +107,8 @@ pub enum RefundRefused {
     },
     /// The lane cannot take payments (out of service).
     OutOfService,
+    /// The journal could not record it, so it was not sent (health says why).
+    Unrecorded,
 }
 
 /// A one-shot reply that can travel in a `Clone` message.

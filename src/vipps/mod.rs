@@ -16,7 +16,6 @@ pub use webhooks::Webhook;
 pub use error::{Error, RetryPolicy};
 
 use std::{fmt, sync::Arc, time::Duration};
-use tokio::sync::Mutex;
 
 /// A value that must never show in logs or Debug output.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -108,7 +107,7 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     config: ClientConfig,
-    token: Mutex<Option<token::CachedToken>>,
+    token: token::TokenCache,
 }
 
 impl fmt::Debug for Client {
@@ -164,7 +163,7 @@ impl Client {
                     base_url: config.base_url.trim_end_matches('/').to_string(),
                     ..config
                 },
-                token: Mutex::new(None),
+                token: token::TokenCache::default(),
             }),
         })
     }

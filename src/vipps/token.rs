@@ -1,11 +1,14 @@
 //! The access token: fetched when missing, refreshed a minute before it expires, and shared by
-//! every call.
+//! every call. One fetch at a time (callers that need a token wait for it); the token itself is
+//! read under a short lock that is never held across a call, so whoever only wants to know
+//! about it (health) never waits on Vipps.
 
 use super::{
     Client, Error, Secret,
     http::{decode, transport_error},
     model::AccessTokenResponse,
 };
+use crate::sync::lock;
 use std::time::{Duration, Instant};
 
 /// How long before expiry a token is refreshed.
@@ -17,16 +20,35 @@ pub(super) struct CachedToken {
     expires_at: Instant,
 }
 
+/// The token in use, and the right to fetch the next one.
+#[derive(Default)]
+pub(super) struct TokenCache {
+    current: std::sync::Mutex<Option<CachedToken>>,
+    /// Held while a token is fetched: one fetch at a time.
+    fetching: tokio::sync::Mutex<()>,
+}
+
 impl Client {
+    /// The cached token, unless it is due for a refresh.
+    fn fresh_token(&self) -> Option<Secret> {
+        lock(&self.inner.token.current)
+            .as_ref()
+            .filter(|t| Instant::now() < t.refresh_at)
+            .map(|t| t.value.clone())
+    }
+
     /// A valid access token, fetched or refreshed when missing or about to expire.
     pub async fn access_token(&self) -> Result<Secret, Error> {
-        let mut cached = self.inner.token.lock().await;
-        if let Some(t) = cached.as_ref()
-            && Instant::now() < t.refresh_at
-        {
-            return Ok(t.value.clone());
+        if let Some(t) = self.fresh_token() {
+            return Ok(t);
+        }
+        let _fetching = self.inner.token.fetching.lock().await;
+        // Another call may have fetched it while this one waited.
+        if let Some(t) = self.fresh_token() {
+            return Ok(t);
         }
         let fresh = self.fetch_token().await;
+        let mut cached = lock(&self.inner.token.current);
         match fresh {
             Ok(t) => {
                 let value = t.value.clone();
@@ -44,16 +66,16 @@ impl Client {
         }
     }
 
-    /// When the cached token expires, if there is one (for health reports).
-    pub async fn token_expires_in(&self) -> Option<Duration> {
-        let cached = self.inner.token.lock().await;
-        cached
+    /// When the cached token expires, if there is one (for health reports). Never waits,
+    /// also while a token is being fetched.
+    pub fn token_expires_in(&self) -> Option<Duration> {
+        lock(&self.inner.token.current)
             .as_ref()
             .map(|t| t.expires_at.saturating_duration_since(Instant::now()))
     }
 
     pub(super) async fn drop_token(&self) {
-        *self.inner.token.lock().await = None;
+        *lock(&self.inner.token.current) = None;
     }
 
     pub(super) async fn fetch_token(&self) -> Result<CachedToken, Error> {
