@@ -347,26 +347,49 @@ async fn health(State(api): State<Api>) -> Response {
     .into_response()
 }
 
-/// Serves the POS API on `listen` in the background; its commands arrive on the receiver.
-/// The server stops when the receiver is dropped.
+/// Serves the POS API on `listen` in the background, over TLS when `tls` is given; its
+/// commands arrive on the receiver. The server stops when the receiver is dropped.
 pub async fn serve(
     listen: std::net::SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
     hub: Arc<Hub>,
     token: Secret,
     currency: Currency,
 ) -> std::io::Result<mpsc::Receiver<Command>> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!(%listen, "POS API listening");
+    serve_on(listener, tls, hub, token, currency)
+}
+
+/// `serve`, on a listener already bound.
+pub fn serve_on(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    hub: Arc<Hub>,
+    token: Secret,
+    currency: Currency,
+) -> std::io::Result<mpsc::Receiver<Command>> {
+    let listen = listener.local_addr()?;
+    tracing::info!(%listen, tls = tls.is_some(), "POS API listening");
     let (tx, rx) = mpsc::channel(16);
     let closed = tx.clone();
     let app = router(hub, token, currency, tx);
-    tokio::spawn(async move {
-        let stopped = axum::serve(listener, app).with_graceful_shutdown(async move {
-            closed.closed().await;
-        });
-        if let Err(e) = stopped.await {
-            tracing::error!(error = %e, "the POS API stopped");
+    let stop = async move { closed.closed().await };
+    match tls {
+        None => {
+            let server = axum::serve(listener, app).with_graceful_shutdown(stop);
+            tokio::spawn(async move { stopped(server.await) });
         }
-    });
+        Some(config) => {
+            let listener = super::tls::TlsListener::new(listener, config)?;
+            let server = axum::serve(listener, app).with_graceful_shutdown(stop);
+            tokio::spawn(async move { stopped(server.await) });
+        }
+    }
     Ok(rx)
+}
+
+fn stopped(result: std::io::Result<()>) {
+    if let Err(e) = result {
+        tracing::error!(error = %e, "the POS API stopped");
+    }
 }
