@@ -11,6 +11,9 @@ pub mod qr_image;
 mod token;
 mod webhooks;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 pub use webhooks::Webhook;
 
 pub use error::{Error, RetryPolicy};

@@ -16,8 +16,8 @@ const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
 pub(super) struct CachedToken {
     value: Secret,
-    refresh_at: Instant,
-    expires_at: Instant,
+    pub(super) refresh_at: Instant,
+    pub(super) expires_at: Instant,
 }
 
 /// The token in use, and the right to fetch the next one.
@@ -100,16 +100,61 @@ impl Client {
         let sent_at = Instant::now();
         let resp = req.send().await.map_err(transport_error)?;
         let body: AccessTokenResponse = decode(resp).await?;
+        CachedToken::from_answer(body, sent_at)
+    }
+}
+
+/// Longest token lifetime believed: Vipps issues tokens for an hour or a day. A larger
+/// `expires_in` (a broken answer) is cut to this rather than overflowing the clock.
+const MAX_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
+impl CachedToken {
+    /// The token of an answer to a request sent at `sent_at`.
+    pub(super) fn from_answer(
+        body: AccessTokenResponse,
+        sent_at: Instant,
+    ) -> Result<CachedToken, Error> {
         let lifetime: u64 = body.expires_in.trim().parse().map_err(|_| {
             Error::Decode(format!("expires_in is not a number: {:?}", body.expires_in))
         })?;
-        let lifetime = Duration::from_secs(lifetime);
+        let lifetime = Duration::from_secs(lifetime).min(MAX_LIFETIME);
         let margin = TOKEN_MARGIN.min(lifetime / 2);
         tracing::debug!(lifetime_s = lifetime.as_secs(), "fetched access token");
+        let expires_at = sent_at.checked_add(lifetime).unwrap_or(sent_at);
         Ok(CachedToken {
             value: Secret::new(body.access_token),
-            refresh_at: sent_at + lifetime - margin,
-            expires_at: sent_at + lifetime,
+            refresh_at: expires_at.checked_sub(margin).unwrap_or(sent_at),
+            expires_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(expires_in: &str) -> AccessTokenResponse {
+        AccessTokenResponse {
+            token_type: "Bearer".into(),
+            expires_in: expires_in.into(),
+            ext_expires_in: "0".into(),
+            expires_on: "0".into(),
+            not_before: "0".into(),
+            resource: "r".into(),
+            access_token: "t".into(),
+        }
+    }
+
+    /// Found by the fuzzer (`vipps::fuzz_tests`): `"expires_in": "18446744073709551615"`
+    /// overflowed the clock (`Instant + Duration` panics).
+    #[test]
+    fn an_absurd_token_lifetime_is_cut_not_a_panic() {
+        let now = Instant::now();
+        let t = CachedToken::from_answer(answer(&u64::MAX.to_string()), now).expect("a token");
+        assert_eq!(t.expires_at, now + MAX_LIFETIME);
+        assert!(t.refresh_at < t.expires_at);
+        let t = CachedToken::from_answer(answer("3600"), now).expect("a token");
+        assert_eq!(t.expires_at - t.refresh_at, TOKEN_MARGIN);
+        assert!(CachedToken::from_answer(answer("-1"), now).is_err());
     }
 }
