@@ -8,6 +8,12 @@ use crate::{
 use serde::Deserialize;
 use std::{fmt, path::Path, time::Duration};
 
+mod pos;
+mod secret_files;
+
+pub use pos::{PosSection, PosTransport};
+pub use secret_files::{open_to_others, read_secret_file};
+
 /// Where the scanner is, seen from the screen: the screen points the customer at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -90,24 +96,6 @@ impl Default for VippsSection {
 pub struct DemoSection {
     /// Feed the sample orders from `assets/demo-orders.json`, one after another.
     pub orders: bool,
-}
-
-/// The POS API: where it listens and the bearer token the POS must send.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PosSection {
-    pub listen: String,
-    /// Better from the environment (`KIOSK_POS_TOKEN`) than in the file.
-    pub token: Option<String>,
-}
-
-impl Default for PosSection {
-    fn default() -> Self {
-        PosSection {
-            listen: "127.0.0.1:7878".into(),
-            token: None,
-        }
-    }
 }
 
 /// The crash-safe journal of orders and payment requests.
@@ -193,6 +181,9 @@ pub struct Config {
     pub pos: PosSection,
     pub journal: JournalSection,
     pub webhooks: WebhooksSection,
+    /// The file this was read from (`load`).
+    #[serde(skip)]
+    pub source: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -211,6 +202,7 @@ impl Default for Config {
             pos: PosSection::default(),
             journal: JournalSection::default(),
             webhooks: WebhooksSection::default(),
+            source: None,
         }
     }
 }
@@ -256,7 +248,10 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| bad("(file)", format!("cannot read {}: {e}", path.display())))?;
-        Self::parse(&text)
+        Ok(Config {
+            source: Some(path.to_path_buf()),
+            ..Self::parse(&text)?
+        })
     }
 
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
@@ -322,10 +317,7 @@ impl Config {
             return Err(bad("vipps.request_timeout_ms", "1000-60000"));
         }
         self.ecom_checks()?;
-        self.pos_listen()?;
-        if self.pos.token.as_deref().is_some_and(|t| t.len() < 16) {
-            return Err(bad("pos.token", "at least 16 characters"));
-        }
+        self.pos_checks()?;
         if self
             .journal
             .path
@@ -448,6 +440,15 @@ impl Config {
         Ok(ApiTarget::Url(url.trim_end_matches('/').to_string()))
     }
 
+    /// The state directory: the journal's (the install's fingerprint key lives there too).
+    pub fn state_dir(&self) -> Option<std::path::PathBuf> {
+        let journal = self.journal.path.as_ref()?;
+        Some(match journal.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        })
+    }
+
     /// The lane's language: the configured one, or the market's own.
     pub fn language(&self) -> Lang {
         self.language.unwrap_or(self.market.language())
@@ -477,20 +478,6 @@ impl Config {
 
     pub fn walk_away_after(&self) -> Option<Duration> {
         (self.walk_away_after_s != 0).then(|| Duration::from_secs(self.walk_away_after_s))
-    }
-
-    pub fn pos_listen(&self) -> Result<std::net::SocketAddr, ConfigError> {
-        self.pos
-            .listen
-            .parse()
-            .map_err(|_| bad("pos.listen", "an address and port, such as 127.0.0.1:7878"))
-    }
-
-    /// The POS token: `KIOSK_POS_TOKEN`, else `[pos] token`. None: the POS API stays off.
-    pub fn pos_token(&self, env: Env<'_>) -> Option<Secret> {
-        env("KIOSK_POS_TOKEN")
-            .or_else(|| self.pos.token.clone())
-            .map(Secret::new)
     }
 
     /// `[webhooks] public_url`, checked: an https URL (plain http only to this machine, for a
@@ -545,14 +532,9 @@ impl Config {
             .map_err(|_| bad("webhooks.listen", "an address and port"))?;
         let secret = match (env("VIPPS_WEBHOOK_SECRET"), &w.secret_file, &w.secret) {
             (Some(s), _, _) => s,
-            (None, Some(file), _) => std::fs::read_to_string(file)
-                .map(|s| s.trim().to_string())
-                .map_err(|e| {
-                    bad(
-                        "webhooks.secret_file",
-                        format!("cannot read {}: {e}", file.display()),
-                    )
-                })?,
+            (None, Some(file), _) => {
+                read_secret_file(file).map_err(|reason| bad("webhooks.secret_file", reason))?
+            }
             (None, None, Some(s)) => s.clone(),
             (None, None, None) => {
                 return Err(bad(

@@ -127,6 +127,104 @@ fn pos_keys() {
 }
 
 #[test]
+fn the_pos_api_beyond_this_machine_only_over_tls_or_in_as_many_words() {
+    let parse = |t: &str| Config::parse(t).map_err(|e| e.key);
+    let beyond = "[pos]\nlisten = \"0.0.0.0:7878\"\n";
+    assert_eq!(parse(beyond).map(|_| ()), Err("pos.listen".into()));
+    let e = Config::parse(beyond).expect_err("plain beyond loopback");
+    assert!(e.reason.contains("allow_plain_http_beyond_loopback"), "{e}");
+    let allowed = parse(&format!(
+        "{beyond}allow_plain_http_beyond_loopback = true\n"
+    ))
+    .expect("said in as many words");
+    assert_eq!(allowed.pos_transport(), PosTransport::PlainBeyondLoopback);
+    let tls = parse(&format!(
+        "{beyond}tls_cert = \"/etc/k/pos.crt\"\ntls_key = \"/etc/k/pos.key\"\n"
+    ))
+    .expect("over TLS");
+    assert_eq!(
+        tls.pos_transport(),
+        PosTransport::Tls {
+            client_certificates: false
+        }
+    );
+    assert_eq!(
+        Config::default().pos_transport(),
+        PosTransport::Loopback,
+        "the default stays on this machine"
+    );
+    assert_eq!(
+        parse("[pos]\nlisten = \"[::]:7878\"").map(|_| ()),
+        Err("pos.listen".into())
+    );
+    assert_eq!(
+        parse("[pos]\ntls_cert = \"/etc/k/pos.crt\"").map(|_| ()),
+        Err("pos.tls_key".into())
+    );
+    assert_eq!(
+        parse("[pos]\ntls_key = \"/etc/k/pos.key\"").map(|_| ()),
+        Err("pos.tls_cert".into())
+    );
+    assert_eq!(
+        parse("[pos]\nclient_ca = \"/etc/k/ca.pem\"").map(|_| ()),
+        Err("pos.client_ca".into())
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn secret_files_others_can_read_are_refused_or_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("vipps-kiosk-secrets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let secret = dir.join("webhook-secret");
+    std::fs::write(&secret, "s3cret\n").expect("write");
+    let mode = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+    };
+    mode(&secret, 0o640);
+    let c = Config::parse(&format!(
+        "[webhooks]\nlisten = \"127.0.0.1:0\"\nsecret_file = \"{}\"\n",
+        secret.display()
+    ))
+    .expect("valid");
+    let none = |_: &str| None;
+    let e = c.webhook_receiver(&none).expect_err("readable by group");
+    assert_eq!(e.key, "webhooks.secret_file");
+    assert!(
+        e.reason.contains("mode 0640") && e.reason.contains("chmod 600"),
+        "{e}"
+    );
+    mode(&secret, 0o600);
+    let w = c.webhook_receiver(&none).expect("private").expect("on");
+    assert_eq!(w.secret.expose(), "s3cret");
+
+    // A configuration file with a token in it is reported when others can read it.
+    let file = dir.join("kiosk.toml");
+    std::fs::write(&file, "[pos]\ntoken = \"0123456789abcdef\"\n").expect("write");
+    mode(&file, 0o644);
+    let c = Config::load(&file).expect("valid");
+    let problem = c.secrets_open_to_others().expect("reported");
+    assert!(
+        problem.contains("pos.token") && problem.contains("0644"),
+        "{problem}"
+    );
+    mode(&file, 0o600);
+    assert_eq!(
+        Config::load(&file).expect("valid").secrets_open_to_others(),
+        None
+    );
+    std::fs::write(&file, "lane_id = \"lane-2\"\n").expect("write");
+    mode(&file, 0o644);
+    assert_eq!(
+        Config::load(&file).expect("valid").secrets_open_to_others(),
+        None,
+        "no secret in it, nothing to hide"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn scanner_ids_take_hex() {
     let c = Config::parse("[scanner]\nvendor_id = 0x0c2e\nproduct_id = 0x1007").expect("valid");
     assert_eq!(

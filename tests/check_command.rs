@@ -4,6 +4,11 @@
 use std::process::Command;
 
 fn check(config: &str) -> (i32, String) {
+    check_with_mode(config, None)
+}
+
+/// `check` with the configuration file's permission bits set to `mode`.
+fn check_with_mode(config: &str, mode: Option<u32>) -> (i32, String) {
     let dir = std::env::temp_dir().join(format!(
         "kiosk-check-{}-{}",
         std::process::id(),
@@ -12,6 +17,11 @@ fn check(config: &str) -> (i32, String) {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("kiosk.toml");
     std::fs::write(&path, config).unwrap();
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_vipps-kiosk"))
         .args(["check", "--config"])
         .arg(&path)
@@ -49,6 +59,10 @@ fn a_lane_against_the_simulator_reports_each_part() {
     assert!(out.contains("ok      journal"), "{out}");
     assert!(out.contains("accepted the keys"), "{out}");
     assert!(out.contains("ok      POS API can listen"), "{out}");
+    assert!(
+        out.contains("ok      POS API over plain HTTP, on this machine only"),
+        "{out}"
+    );
     // No scanner is plugged into this machine: that is a problem, said plainly.
     assert!(out.contains("PROBLEM no scanner found"), "{out}");
     assert_eq!(code, 1, "{out}");
@@ -110,4 +124,39 @@ fn check_says_whether_the_sales_unit_takes_the_currency_and_may_push() {
         "{out}"
     );
     assert_eq!(code, 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn plain_http_beyond_this_machine_and_a_secret_others_can_read_are_problems() {
+    // A documentation address: nothing is bound or sent beyond this machine.
+    let beyond = "[vipps]\nrequest_timeout_ms = 1000\n[pos]\nlisten = \"192.0.2.1:7878\"\n\
+                  token = \"0123456789abcdef\"\n";
+    let (code, out) = check_with_mode(
+        &format!("{beyond}allow_plain_http_beyond_loopback = true\n"),
+        Some(0o644),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("PROBLEM POS API over plain HTTP beyond this machine"),
+        "{out}"
+    );
+    assert!(
+        out.contains("holds pos.token but group or others can read it (mode 0644)"),
+        "{out}"
+    );
+    let (_, out) = check_with_mode(
+        &format!("{beyond}allow_plain_http_beyond_loopback = true\n"),
+        Some(0o600),
+    );
+    assert!(!out.contains("group or others"), "{out}");
+    // Without the words, the configuration itself is refused, naming the key.
+    let (code, out) = check(beyond);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(
+            "PROBLEM configuration: pos.listen: 192.0.2.1:7878 is reachable beyond this machine"
+        ),
+        "{out}"
+    );
 }

@@ -49,12 +49,17 @@ impl App {
     /// What the customer sees: the screens' own elements, which speak `ui::Msg`.
     fn customer_view(&self) -> ui::Element<'_> {
         let ctx = self.ctx();
+        // Out of service for staff to see why: a broken configuration, or (when idle) a journal
+        // that cannot record, or Vipps refusing the lane's payments (the payment under way, if
+        // any, is carried on first).
         let idle = matches!(self.machine().state(), State::Idle);
-        let body = match (&self.out_of_service, self.machine().out_of_service()) {
-            (Some(reason), _) => screen::out_of_service(ctx, reason),
-            // Vipps keeps refusing the lane's payments: staff see why.
-            (None, Some(reason)) if idle => screen::out_of_service(ctx, reason),
-            (None, _) => self.payment_screen(ctx),
+        let out_of_service = self.out_of_service.as_deref().or_else(|| {
+            idle.then(|| self.lane.trouble().or(self.machine().out_of_service()))
+                .flatten()
+        });
+        let body = match out_of_service {
+            Some(reason) => screen::out_of_service(ctx, reason),
+            None => self.payment_screen(ctx),
         };
         // With a broken configuration the market (and so the brand) is not known.
         let mut col = if self.out_of_service.is_some() {

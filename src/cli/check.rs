@@ -77,9 +77,7 @@ fn vipps(
     };
     match runtime.block_on(client.access_token()) {
         Ok(_) => {
-            let left = runtime
-                .block_on(client.token_expires_in())
-                .map(|d| d.as_secs() / 60);
+            let left = client.token_expires_in().map(|d| d.as_secs() / 60);
             report.line(
                 true,
                 format!(
@@ -103,6 +101,7 @@ fn vipps(
 }
 
 fn pos(config: &Config, report: &mut Report) {
+    use config::PosTransport;
     match (config.pos_listen(), config.pos_token(&config::process_env)) {
         (Ok(listen), Some(_)) => match std::net::TcpListener::bind(listen) {
             Ok(_) => report.line(true, format!("POS API can listen on {listen}")),
@@ -113,6 +112,31 @@ fn pos(config: &Config, report: &mut Report) {
             "POS API: no token (set KIOSK_POS_TOKEN or [pos] token); the POS cannot send orders",
         ),
         (Err(e), _) => report.line(false, format!("POS API: {e}")),
+    }
+    match config.pos_transport() {
+        PosTransport::Tls {
+            client_certificates,
+        } => match config.pos_tls() {
+            Ok(_) => report.line(
+                true,
+                if client_certificates {
+                    "POS API over TLS; the POS must show a client certificate from pos.client_ca"
+                } else {
+                    "POS API over TLS (no client certificates asked for)"
+                },
+            ),
+            Err(e) => report.line(false, format!("POS API TLS: {e}")),
+        },
+        PosTransport::Loopback => {
+            report.line(true, "POS API over plain HTTP, on this machine only")
+        }
+        PosTransport::PlainBeyondLoopback => report.line(
+            false,
+            "POS API over plain HTTP beyond this machine (allow_plain_http_beyond_loopback): its token and every order cross the network in clear; set pos.tls_cert and pos.tls_key",
+        ),
+    }
+    if let Some(problem) = config.secrets_open_to_others() {
+        report.line(false, problem);
     }
 }
 

@@ -52,7 +52,16 @@ fn load(cli: &Cli) -> (Config, Option<ReceiverSetup>, Option<String>) {
 /// developer panel), else the lane the file describes.
 pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
     let demo_mode = cli.config.is_none();
-    let (config, webhooks, problem) = load(cli);
+    let (config, webhooks, mut problem) = load(cli);
+    key_fingerprints(&config);
+    let pos = match pos_setup(&config, demo_mode || config.demo.orders) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("vipps-kiosk: configuration error: {e}");
+            problem = problem.or(Some(format!("Configuration error: {e}")));
+            None
+        }
+    };
     let mut sim = None;
     let client = match problem {
         Some(p) => Err(p),
@@ -80,7 +89,7 @@ pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
     };
     let services = Services {
         journal: config.journal.path.clone(),
-        pos: pos_setup(&config, demo_mode || config.demo.orders),
+        pos,
         webhooks,
         scanner,
     };
@@ -108,6 +117,17 @@ pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
     }
 }
 
+/// Keys the log's fingerprints with this install's key, kept in the state directory (beside
+/// the journal). Without a journal, a key of this run.
+fn key_fingerprints(config: &Config) {
+    let Some(dir) = config.state_dir() else {
+        return;
+    };
+    if let Err(e) = crate::redact::use_install_key(&dir) {
+        tracing::warn!(dir = %dir.display(), error = %e, "no install key for log fingerprints; using one of this run");
+    }
+}
+
 /// The payment machine's settings.
 pub fn machine_config(config: &Config, webhooks: bool) -> payment::Config {
     payment::Config {
@@ -132,19 +152,36 @@ pub fn scanner_filter(config: &Config) -> DeviceFilter {
 }
 
 /// The POS API, when a token is set (without one it stays off; said unless this is a demo).
-fn pos_setup(config: &Config, demo: bool) -> Option<PosSetup> {
-    match (config.pos_listen(), config.pos_token(&config::process_env)) {
-        (Ok(listen), Some(token)) => Some(PosSetup {
-            listen,
-            token,
-            hub: Hub::new(),
-            rules: config.order_rules(),
-        }),
-        (_, None) if !demo => {
-            tracing::warn!("no POS token (KIOSK_POS_TOKEN or [pos] token): the POS API is off");
-            None
-        }
-        _ => None,
+/// `Err`: its TLS files are not usable.
+fn pos_setup(config: &Config, demo: bool) -> Result<Option<PosSetup>, config::ConfigError> {
+    Ok(
+        match (config.pos_listen(), config.pos_token(&config::process_env)) {
+            (Ok(listen), Some(token)) => {
+                if config.pos_transport() == config::PosTransport::PlainBeyondLoopback {
+                    tracing::warn!(%listen, "the POS API serves plain HTTP beyond this machine (allow_plain_http_beyond_loopback): its token and orders cross the network in clear");
+                }
+                warn_if_config_open(config);
+                Some(PosSetup {
+                    listen,
+                    tls: config.pos_tls()?,
+                    token,
+                    hub: Hub::new(),
+                    rules: config.order_rules(),
+                })
+            }
+            (_, None) if !demo => {
+                tracing::warn!("no POS token (KIOSK_POS_TOKEN or [pos] token): the POS API is off");
+                None
+            }
+            _ => None,
+        },
+    )
+}
+
+/// A configuration file that holds a secret should be private (`check` says so too).
+fn warn_if_config_open(config: &Config) {
+    if let Some(problem) = config.secrets_open_to_others() {
+        tracing::warn!("{problem}");
     }
 }
 

@@ -3,28 +3,44 @@
 //! is written and `fsync`ed before the requests it records go out, so after a crash the kiosk
 //! knows every payment that may exist at Vipps and finishes it (see `Lane::resume`).
 //!
-//! On open the journal is read back (a torn last line from a crash mid-write is dropped), then
+//! A batch is all or nothing: a write or sync that fails is cut back to the last good length
+//! before anything else is written, so no fragment is ever glued to the next batch. On open
+//! the journal is read back (a torn last line from a crash mid-write is cut off), then
 //! rewritten compactly: finished orders shrink to one summary line each (the newest
-//! `KEEP_FINISHED`), the unfinished order keeps its lines. The file is private to its owner: a
-//! push payment's create request holds the customer's personal QR until the order ends.
+//! `KEEP_FINISHED`; the ids of older ones are kept as 64-bit hashes, so no order id is taken
+//! twice), the unfinished order keeps its lines. The same compaction runs while the lane runs,
+//! whenever an order ends (and when the file has grown), so a push payment's personal QR or
+//! phone number leaves the disk with its order. The file is private to its owner.
+//!
+//! A journal that cannot be compacted at start (a full disk) still opens: what it holds is
+//! read back and the unfinished payment carried on, and `trouble` says what is wrong.
+
+mod disk;
+mod replay;
+
+pub use disk::{Disk, RealDisk, TestDisk};
 
 use crate::{
     clock::now_rfc3339,
-    payment::{Api, Order, OrderStatus, OrderUpdate, Resume, round_of},
+    payment::{Api, Order, OrderUpdate, Resume},
     pos::OrderRecord,
     vipps::model::{Amount, CreatePaymentRequest},
 };
+use replay::{Replay, compact, is_final, replay};
 use serde::{Deserialize, Serialize};
 use std::{
-    collections::HashMap,
     fs::{self, File, OpenOptions},
-    io::{self, Write},
+    io,
     path::{Path, PathBuf},
-    time::Duration,
+    sync::Arc,
 };
 
-/// Finished orders kept (as summaries) when the journal is compacted at start.
+/// Finished orders kept (as summaries) when the journal is compacted.
 pub const KEEP_FINISHED: usize = 1000;
+
+/// The journal is compacted when it has grown this much past twice its compacted size, even
+/// while an order is under way.
+const GROWTH_ALLOWED: u64 = 256 * 1024;
 
 /// One fact, as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +80,9 @@ pub enum Record {
     Status { update: OrderUpdate },
     /// A finished order, as the POS last saw it (written by compaction).
     Summary { record: OrderRecord },
+    /// The ids of orders dropped by compaction, as 64-bit hashes (base64 of big-endian
+    /// `u64`s): enough to refuse them again.
+    Retired { ids: String },
     /// A staff refund about to be sent.
     Refund {
         order_id: String,
@@ -167,8 +186,6 @@ pub enum JournalError {
     Open { path: PathBuf, source: io::Error },
     #[error("the journal {path} is in use by another kiosk process")]
     Locked { path: PathBuf },
-    #[error("cannot rewrite the journal {path}: {source}")]
-    Compact { path: PathBuf, source: io::Error },
 }
 
 /// What the journal held when the kiosk started.
@@ -184,252 +201,79 @@ pub struct Recovered {
     pub torn_tail: bool,
 }
 
-/// The open journal. Appends are durable when `append` returns.
-#[derive(Debug)]
+/// The open journal. Appends are durable when `append` returns `Ok`, and leave nothing
+/// behind when it returns `Err`.
 pub struct Journal {
     file: File,
     path: PathBuf,
+    disk: Arc<dyn Disk>,
+    /// The bytes of the file that hold whole, synced batches.
+    good_len: u64,
+    /// A failed write may have left bytes past `good_len`: they are cut before the next one.
+    dirty: bool,
+    /// What the file says, kept up as it is written: for compaction while running, and for
+    /// the order ids it knows.
+    state: Replay,
+    /// The file's length after the last compaction.
+    compacted_len: u64,
+    /// An order ended (or the file grew) since the last compaction.
+    compaction_due: bool,
+    /// Why the last write failed, until one succeeds.
+    write_failure: Option<String>,
+    /// Why the last compaction failed, until one succeeds.
+    compact_failure: Option<String>,
 }
 
-fn age_of(at: &str) -> Duration {
-    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| time::OffsetDateTime::now_utc() - t)
-        .and_then(|d| Duration::try_from(d).ok())
-        .unwrap_or_default()
-}
-
-/// An order as the journal tells it.
-struct Entry {
-    order: Option<Order>,
-    record: OrderRecord,
-    /// Attempt, key, request and time of the last create.
-    create: Option<(u32, Box<CreatePaymentRequest>, String, Api)>,
-    withdrawn: bool,
-    capture_round: u32,
-    cancel_round: u32,
-    /// The lines to keep while the order is unfinished.
-    lines: Vec<String>,
-}
-
-impl Entry {
-    fn finished(&self) -> bool {
-        matches!(
-            self.record.status,
-            OrderStatus::Captured | OrderStatus::Cancelled | OrderStatus::Expired
-        )
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.path)
+            .field("good_len", &self.good_len)
+            .finish_non_exhaustive()
     }
 }
 
-impl Entry {
-    fn new(order: Option<Order>, record: OrderRecord) -> Entry {
-        Entry {
-            order,
-            record,
-            create: None,
-            withdrawn: false,
-            capture_round: 1,
-            cancel_round: 1,
-            lines: Vec::new(),
-        }
+/// Opens `path` for reading and appending (creating it, private to its owner), locked.
+fn open_locked(path: &Path) -> Result<File, JournalError> {
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(|source| JournalError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if file.try_lock().is_err() {
+        return Err(JournalError::Locked {
+            path: path.to_path_buf(),
+        });
     }
-
-    /// Folds one of the order's records (written at `at`) into what is known of it.
-    fn apply(&mut self, record: Record, at: String) {
-        match record {
-            // A refund is known from its outcome (`Refunded`); Vipps keeps the truth.
-            Record::Order { .. }
-            | Record::Summary { .. }
-            | Record::Refund { .. }
-            | Record::Settled { .. } => {}
-            Record::Create {
-                attempt,
-                request,
-                api,
-                ..
-            } => {
-                self.create = Some((attempt, request, at, api));
-                self.capture_round = 1;
-                self.cancel_round = 1;
-            }
-            Record::Capture {
-                idempotency_key, ..
-            } => {
-                self.capture_round = self
-                    .capture_round
-                    .max(round_of(&idempotency_key, "capture").unwrap_or(1));
-            }
-            Record::Cancel {
-                transaction_only,
-                idempotency_key,
-                ..
-            } => {
-                if !transaction_only {
-                    self.cancel_round = self
-                        .cancel_round
-                        .max(round_of(&idempotency_key, "cancel").unwrap_or(1));
-                }
-            }
-            Record::Withdrawn { .. } => self.withdrawn = true,
-            Record::Status { update } => self.record.apply(&update, at),
-            Record::Refunded { total, .. } => {
-                self.record.refunded_amount = Some(total);
-                self.record.updated_at = at;
-            }
-        }
-    }
+    Ok(file)
 }
 
-/// Journal text read back into orders, each keeping its lines for compaction.
-#[derive(Default)]
-struct Replay {
-    entries: Vec<Entry>,
-    /// Orders by id, and by the references of their payments (captures and cancels name
-    /// only the reference).
-    index: HashMap<String, usize>,
-    by_reference: HashMap<String, usize>,
-    unreadable: usize,
-}
-
-impl Replay {
-    /// The order a record belongs to; `None` for a capture or cancel of an unknown payment.
-    fn order_id(&self, record: &Record) -> Option<String> {
-        Some(match record {
-            Record::Order { order } => order.order_id.clone(),
-            Record::Create { order_id, .. }
-            | Record::Withdrawn { order_id }
-            | Record::Refund { order_id, .. }
-            | Record::Refunded { order_id, .. }
-            | Record::Status {
-                update: OrderUpdate { order_id, .. },
-            } => order_id.clone(),
-            Record::Summary { record } => record.order_id.clone(),
-            Record::Capture { reference, .. }
-            | Record::Cancel { reference, .. }
-            | Record::Settled { reference } => {
-                let &i = self.by_reference.get(reference)?;
-                self.entries[i].record.order_id.clone()
-            }
-        })
-    }
-
-    fn line(&mut self, raw: &str) {
-        let line: Line = match serde_json::from_str(raw) {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::error!(error = %e, "unreadable journal line skipped");
-                self.unreadable += 1;
-                return;
-            }
+fn text_of(records: &[Record]) -> io::Result<String> {
+    let at = now_rfc3339();
+    let mut text = String::new();
+    for record in records {
+        let line = Line {
+            at: at.clone(),
+            record: record.clone(),
         };
-        let Some(order_id) = self.order_id(&line.record) else {
-            self.unreadable += 1;
-            return;
-        };
-        let at = line.at;
-        let i = match (self.index.get(&order_id), &line.record) {
-            (Some(&i), _) => i,
-            (None, Record::Order { order }) => {
-                let record = OrderRecord::new(order, at.clone());
-                self.entries.push(Entry::new(Some(order.clone()), record));
-                self.index.insert(order_id, self.entries.len() - 1);
-                self.entries.len() - 1
-            }
-            (None, Record::Summary { record }) => {
-                self.entries.push(Entry::new(None, record.clone()));
-                self.index.insert(order_id, self.entries.len() - 1);
-                return;
-            }
-            (None, _) => {
-                tracing::error!(order = %order_id, "journal line for an unknown order skipped");
-                self.unreadable += 1;
-                return;
-            }
-        };
-        if let Record::Create { request, .. } = &line.record {
-            self.by_reference.insert(request.reference.clone(), i);
-        }
-        let e = &mut self.entries[i];
-        e.lines.push(raw.to_string());
-        e.apply(line.record, at);
+        text.push_str(&serde_json::to_string(&line).map_err(io::Error::other)?);
+        text.push('\n');
     }
-}
-
-/// Reads journal text back into orders, keeping each order's lines for compaction: the
-/// orders, the count of unreadable lines, and whether the last line was torn.
-fn replay(text: &str) -> (Vec<Entry>, usize, bool) {
-    let torn_tail = !text.is_empty() && !text.ends_with('\n');
-    let mut lines: Vec<&str> = text.split('\n').collect();
-    // `split` leaves the text after the last newline: empty, or the torn line.
-    lines.pop();
-    let mut replay = Replay::default();
-    for raw in lines {
-        if !raw.trim().is_empty() {
-            replay.line(raw);
-        }
-    }
-    (replay.entries, replay.unreadable, torn_tail)
-}
-
-/// What a compacted journal keeps of `entries`: the lines to write back, every order as the POS
-/// last saw it, and the payment to resume. The newest unfinished order with a payment is
-/// carried on; an unfinished order without one never reached Vipps (its create line comes in
-/// the same write) and is forgotten. Finished orders shrink to one summary each.
-fn compact(entries: Vec<Entry>) -> (Vec<Line>, Vec<OrderRecord>, Option<Resume>) {
-    let mut resume = None;
-    let mut orders = Vec::new();
-    let mut keep = Vec::new();
-    let finished: Vec<usize> = (0..entries.len())
-        .filter(|&i| entries[i].finished())
-        .collect();
-    let keep_from = finished.len().saturating_sub(KEEP_FINISHED);
-    let kept_finished: std::collections::HashSet<usize> =
-        finished[keep_from..].iter().copied().collect();
-    let last_unfinished = (0..entries.len())
-        .rev()
-        .find(|&i| !entries[i].finished() && entries[i].create.is_some());
-    for (i, e) in entries.into_iter().enumerate() {
-        if kept_finished.contains(&i) {
-            keep.push(Line {
-                at: e.record.updated_at.clone(),
-                record: Record::Summary {
-                    record: e.record.clone(),
-                },
-            });
-            orders.push(e.record);
-        } else if Some(i) == last_unfinished {
-            if let (Some(order), Some((attempt, request, at, api))) = (e.order, e.create) {
-                resume = Some(Resume {
-                    order,
-                    attempt,
-                    api,
-                    request: *request,
-                    age: age_of(&at),
-                    withdrawn: e.withdrawn,
-                    capture_round: e.capture_round,
-                    cancel_round: e.cancel_round,
-                });
-            }
-            orders.push(e.record);
-            keep.extend(
-                e.lines
-                    .iter()
-                    .filter_map(|l| serde_json::from_str::<Line>(l).ok()),
-            );
-        } else if !e.finished() && e.create.is_some() {
-            // Payments run one after another, so an older order cannot hold money; said
-            // loudly all the same.
-            tracing::error!(order = %e.record.order_id, "an older unfinished order in the journal; reported as it stands");
-            orders.push(e.record);
-        }
-    }
-    (keep, orders, resume)
+    Ok(text)
 }
 
 impl Journal {
     /// Opens (creating) the journal at `path`, reads what it holds and compacts it. Only one
     /// process may have it open.
     pub fn open(path: &Path) -> Result<(Journal, Recovered), JournalError> {
+        Journal::open_on(path, Arc::new(RealDisk))
+    }
+
+    /// `open`, writing through `disk` (tests make it fail).
+    pub fn open_on(path: &Path, disk: Arc<dyn Disk>) -> Result<(Journal, Recovered), JournalError> {
         let open_err = |source| JournalError::Open {
             path: path.to_path_buf(),
             source,
@@ -437,100 +281,195 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(open_err)?;
         }
-        let mut options = OpenOptions::new();
-        options.read(true).append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(path).map_err(open_err)?;
-        if file.try_lock().is_err() {
-            return Err(JournalError::Locked {
-                path: path.to_path_buf(),
-            });
-        }
+        let file = open_locked(path)?;
         let bytes = fs::read(path).map_err(open_err)?;
         let text = String::from_utf8_lossy(&bytes);
-        let (entries, unreadable, torn_tail) = replay(&text);
-        if torn_tail {
-            tracing::warn!(path = %path.display(), "the journal's last line was cut short by a crash; dropped");
-        }
-
-        let (keep, orders, resume) = compact(entries);
+        let (state, torn_tail, whole) = replay(&text);
         let mut journal = Journal {
             file,
             path: path.to_path_buf(),
+            disk,
+            good_len: whole as u64,
+            dirty: false,
+            state,
+            compacted_len: 0,
+            compaction_due: false,
+            write_failure: None,
+            compact_failure: None,
         };
-        journal.rewrite(&keep)?;
-        Ok((
-            journal,
-            Recovered {
-                orders,
-                resume,
-                unreadable,
-                torn_tail,
-            },
-        ))
+        if torn_tail {
+            tracing::warn!(path = %path.display(), "the journal's last line was cut short by a crash; dropped");
+            journal.dirty = true;
+        }
+        let compacted = compact(&journal.state).map_err(|e| open_err(e.into()))?;
+        let recovered = Recovered {
+            orders: compacted.orders,
+            resume: compacted.resume,
+            unreadable: journal.state.unreadable,
+            torn_tail,
+        };
+        match journal.rewrite(&compacted.text) {
+            Ok(()) => {}
+            Err(RewriteError::Locked) => {
+                return Err(JournalError::Locked {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(RewriteError::Io(e)) => {
+                // A full disk: carry on with the file as it is (cut back to its whole lines).
+                tracing::error!(path = %path.display(), error = %e, "cannot compact the journal at start; carrying on with it as it is");
+                let why = format!("cannot compact at start: {e}");
+                journal.write_failure = Some(why.clone());
+                journal.compact_failure = Some(why);
+                journal.compaction_due = true;
+                journal.cut_back();
+            }
+        }
+        Ok((journal, recovered))
     }
 
-    /// Replaces the file with `lines`, atomically (write aside, fsync, rename, fsync the
-    /// directory), and keeps appending to the new file.
-    fn rewrite(&mut self, lines: &[Line]) -> Result<(), JournalError> {
-        let path = self.path.clone();
-        let err = |source| JournalError::Compact {
-            path: path.clone(),
-            source,
-        };
-        let mut aside = path.clone().into_os_string();
+    /// Cuts what a failed write left past the last good length.
+    fn cut_back(&mut self) {
+        if self.dirty && self.disk.truncate(&self.file, self.good_len).is_ok() {
+            self.dirty = false;
+        }
+    }
+
+    /// Replaces the file with `text`, atomically (write aside, fsync, rename, fsync the
+    /// directory), and keeps appending to the new file. The aside file is locked before it
+    /// takes the journal's name, so no other process can open it in between.
+    fn rewrite(&mut self, text: &str) -> Result<(), RewriteError> {
+        let mut aside = self.path.clone().into_os_string();
         aside.push(".new");
         let aside = PathBuf::from(aside);
-        let mut text = String::new();
-        for l in lines {
-            text.push_str(&serde_json::to_string(l).map_err(|e| err(e.into()))?);
-            text.push('\n');
+        let _ = fs::remove_file(&aside);
+        let mut new = match open_locked(&aside) {
+            Ok(f) => f,
+            Err(JournalError::Locked { .. }) => return Err(RewriteError::Locked),
+            Err(JournalError::Open { source, .. }) => return Err(RewriteError::Io(source)),
+        };
+        let written = self
+            .disk
+            .write(&mut new, text.as_bytes())
+            .and_then(|()| self.disk.sync(&new))
+            .and_then(|()| fs::rename(&aside, &self.path));
+        if let Err(e) = written {
+            drop(new);
+            let _ = fs::remove_file(&aside);
+            return Err(RewriteError::Io(e));
         }
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut new = options.open(&aside).map_err(err)?;
-        new.write_all(text.as_bytes()).map_err(err)?;
-        new.sync_all().map_err(err)?;
-        drop(new);
-        fs::rename(&aside, &path).map_err(err)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
+        self.file = new;
+        self.good_len = text.len() as u64;
+        self.dirty = false;
+        self.compacted_len = self.good_len;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // The rename is done; a directory that cannot be synced is said, not undone.
+            if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+                tracing::warn!(error = %e, "cannot sync the journal's directory");
+            }
         }
-        let mut options = OpenOptions::new();
-        options.read(true).append(true);
-        let file = options.open(&path).map_err(err)?;
-        if file.try_lock().is_err() {
-            return Err(JournalError::Locked { path });
-        }
-        self.file = file;
         Ok(())
     }
 
-    /// Writes `records` as one batch and waits until they are on disk.
+    /// Writes `records` as one batch and waits until they are on disk. On `Err` nothing of
+    /// the batch counts: what reached the file is cut off before the next write.
     pub fn append(&mut self, records: &[Record]) -> io::Result<()> {
         if records.is_empty() {
             return Ok(());
         }
-        let at = now_rfc3339();
-        let mut text = String::new();
-        for record in records {
-            let line = Line {
-                at: at.clone(),
-                record: record.clone(),
-            };
-            text.push_str(&serde_json::to_string(&line).map_err(io::Error::other)?);
-            text.push('\n');
+        let text = text_of(records)?;
+        if let Err(e) = self.write_batch(&text) {
+            self.write_failure = Some(e.to_string());
+            return Err(e);
         }
-        self.file.write_all(text.as_bytes())?;
-        self.file.sync_data()
+        self.write_failure = None;
+        self.good_len += text.len() as u64;
+        for raw in text.lines() {
+            self.state.line(raw);
+        }
+        let ended = records.iter().any(|r| match r {
+            Record::Status { update } => is_final(update.status),
+            _ => false,
+        });
+        let grown = self.good_len > self.compacted_len.saturating_mul(2) + GROWTH_ALLOWED;
+        if ended || grown {
+            self.compaction_due = true;
+        }
+        if self.compaction_due {
+            self.compact_now();
+        }
+        Ok(())
+    }
+
+    fn write_batch(&mut self, text: &str) -> io::Result<()> {
+        if self.dirty {
+            self.disk.truncate(&self.file, self.good_len)?;
+            self.dirty = false;
+        }
+        let written = self
+            .disk
+            .write(&mut self.file, text.as_bytes())
+            .and_then(|()| self.disk.sync(&self.file));
+        if written.is_err() {
+            self.dirty = true;
+            self.cut_back();
+        }
+        written
+    }
+
+    /// Rewrites the file compactly; a failure is kept in `trouble` and tried again later.
+    fn compact_now(&mut self) {
+        let result = match compact(&self.state) {
+            Ok(c) => self.rewrite(&c.text).map(|()| c.text),
+            Err(e) => Err(RewriteError::Io(e.into())),
+        };
+        match result {
+            Ok(text) => {
+                self.state = replay(&text).0;
+                self.compaction_due = false;
+                self.compact_failure = None;
+            }
+            Err(e) => {
+                let e = match e {
+                    RewriteError::Locked => "the new file is locked by another process".into(),
+                    RewriteError::Io(e) => e.to_string(),
+                };
+                tracing::error!(path = %self.path.display(), error = %e, "cannot compact the journal; trying again after the next write");
+                self.compact_failure = Some(e);
+            }
+        }
+    }
+
+    /// Whether the journal knows this order id (it is, or was once, in the file).
+    pub fn knows(&self, order_id: &str) -> bool {
+        self.state.knows(order_id)
+    }
+
+    /// What is wrong with the journal, if anything: the last write failed (nothing can be
+    /// recorded), or it cannot be compacted (it grows, and personal data stays on disk).
+    pub fn trouble(&self) -> Option<String> {
+        match (&self.write_failure, &self.compact_failure) {
+            (Some(w), _) => Some(format!("cannot write: {w}")),
+            (None, Some(c)) => Some(format!(
+                "cannot compact: {c} (personal data of ended orders stays on disk until it can)"
+            )),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether the last write failed.
+    pub fn failing(&self) -> bool {
+        self.write_failure.is_some()
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+enum RewriteError {
+    Locked,
+    Io(io::Error),
 }
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
 use super::*;
-use crate::payment::{Config, Effect, Input, Machine, Method, order::tests::order};
-use std::{sync::atomic::AtomicU32, time::Instant};
+use crate::payment::{Config, Effect, Input, Machine, Method, OrderStatus, order::tests::order};
+use std::{
+    io::Write,
+    sync::atomic::AtomicU32,
+    time::{Duration, Instant},
+};
 
 /// A fresh directory under the system's temp dir, removed when dropped.
 pub(crate) struct TempDir(pub PathBuf);
@@ -74,7 +78,7 @@ fn push_payment_records(id: &str) -> (Vec<Record>, CreatePaymentRequest) {
     (records, request)
 }
 
-fn finished(id: &str, status: OrderStatus) -> Vec<Record> {
+pub(crate) fn finished(id: &str, status: OrderStatus) -> Vec<Record> {
     let o = order(id);
     vec![
         Record::Order { order: o.clone() },
@@ -205,7 +209,8 @@ fn a_damaged_line_in_the_middle_is_skipped_and_counted() {
 #[test]
 fn finished_orders_shrink_to_summaries_and_the_personal_qr_leaves_the_file() {
     let dir = TempDir::new("compact");
-    let (mut records, request) = push_payment_records("order-0005");
+    let (first, request) = push_payment_records("order-0005");
+    let mut records = Vec::new();
     records.push(Record::Status {
         update: OrderUpdate {
             order_id: "order-0005".into(),
@@ -217,12 +222,15 @@ fn finished_orders_shrink_to_summaries_and_the_personal_qr_leaves_the_file() {
         },
     });
     records.extend(finished("order-0006", OrderStatus::Cancelled));
-    Journal::open(&dir.file())
-        .expect("open")
-        .0
-        .append(&records)
-        .expect("append");
+    let (mut j, _) = Journal::open(&dir.file()).expect("open");
+    j.append(&first).expect("append");
     assert!(fs::read_to_string(dir.file()).expect("read").contains(QR));
+    // The order that ends takes its personal QR off the disk at once, without a restart.
+    j.append(&records).expect("append");
+    let text = fs::read_to_string(dir.file()).expect("read");
+    assert!(!text.contains("qr.vipps.no"), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    drop(j);
     let (_j, recovered) = Journal::open(&dir.file()).expect("reopen");
     assert!(recovered.resume.is_none());
     let statuses: Vec<_> = recovered
@@ -335,4 +343,147 @@ fn a_refund_is_known_again_after_restarts_and_compaction() {
             "the latest total, also once compacted into the summary"
         );
     }
+}
+
+/// A journal at `dir` on a test disk.
+fn on(dir: &TempDir, disk: &Arc<TestDisk>) -> (Journal, Recovered) {
+    Journal::open_on(&dir.file(), disk.clone()).expect("open")
+}
+
+fn every_line_whole(dir: &TempDir) -> usize {
+    let text = fs::read_to_string(dir.file()).expect("read");
+    assert!(text.is_empty() || text.ends_with('\n'), "{text}");
+    for line in text.lines() {
+        serde_json::from_str::<Line>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+    text.lines().count()
+}
+
+#[test]
+fn a_write_cut_short_by_a_full_disk_leaves_no_fragment_for_the_retry_to_glue_to() {
+    let dir = TempDir::new("fragment");
+    let disk = Arc::new(TestDisk::default());
+    let (records, request) = push_payment_records("order-0101");
+    let (mut j, _) = on(&dir, &disk);
+    let before = fs::metadata(dir.file()).expect("meta").len();
+    // Room for half the batch: a fragment reaches the file, and the write fails.
+    let batch_len = text_of(&records).expect("text").len() as u64;
+    disk.set_room(batch_len / 2);
+    assert!(j.append(&records).is_err());
+    assert_eq!(fs::metadata(dir.file()).expect("meta").len(), before);
+    // Room again: the same batch, retried, reads back whole.
+    disk.set_room(u64::MAX);
+    j.append(&records).expect("the retry");
+    assert_eq!(every_line_whole(&dir), records.len());
+    drop(j);
+    let (_j, recovered) = on(&dir, &disk);
+    assert_eq!(recovered.unreadable, 0);
+    let r = recovered
+        .resume
+        .expect("the order and its payment are known");
+    assert_eq!(r.request, request);
+}
+
+#[test]
+fn a_failed_sync_counts_as_not_written_and_is_cut_off() {
+    let dir = TempDir::new("sync");
+    let disk = Arc::new(TestDisk::default());
+    let (records, _) = push_payment_records("order-0102");
+    let (mut j, _) = on(&dir, &disk);
+    disk.fail_next_syncs(1);
+    let e = j.append(&records).expect_err("the sync failed");
+    assert!(e.to_string().contains("sync"), "{e}");
+    assert!(j.failing() && j.trouble().is_some_and(|t| t.contains("cannot write")));
+    assert_eq!(fs::read_to_string(dir.file()).expect("read"), "");
+    j.append(&records).expect("the retry");
+    assert!(!j.failing() && j.trouble().is_none());
+    assert_eq!(every_line_whole(&dir), records.len());
+}
+
+#[test]
+fn a_fragment_that_cannot_be_cut_at_once_is_cut_before_the_next_write() {
+    let dir = TempDir::new("cut-later");
+    let (records, _) = push_payment_records("order-0103");
+    Journal::open(&dir.file())
+        .expect("open")
+        .0
+        .append(&records)
+        .expect("append");
+    // A crash left a fragment, and the disk is full at start: no compaction, but the
+    // fragment is cut (which needs no room) and the next batch reads back whole.
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(dir.file())
+        .expect("file");
+    f.write_all(br#"{"at":"2026-11-22T10:00:00Z","kind":"capture","refer"#)
+        .expect("write");
+    drop(f);
+    let disk = Arc::new(TestDisk::with_room(0));
+    let (mut j, recovered) = on(&dir, &disk);
+    assert!(recovered.torn_tail);
+    assert!(j.trouble().is_some_and(|t| t.contains("compact")));
+    disk.set_room(u64::MAX);
+    j.append(&records[..1]).expect("append");
+    assert_eq!(every_line_whole(&dir), records.len() + 1);
+}
+
+#[test]
+fn a_full_disk_at_start_still_opens_and_gives_back_the_unfinished_payment() {
+    let dir = TempDir::new("full-start");
+    let (records, request) = push_payment_records("order-0104");
+    Journal::open(&dir.file())
+        .expect("open")
+        .0
+        .append(&records)
+        .expect("append");
+    let text = fs::read_to_string(dir.file()).expect("read");
+    let disk = Arc::new(TestDisk::with_room(0));
+    let (mut j, recovered) = on(&dir, &disk);
+    assert_eq!(recovered.resume.expect("resume").request, request);
+    assert_eq!(recovered.orders.len(), 1);
+    let trouble = j.trouble().expect("trouble");
+    assert!(trouble.contains("No space left"), "{trouble}");
+    assert!(j.failing());
+    // The file is left as it was, and nothing was left aside.
+    assert_eq!(fs::read_to_string(dir.file()).expect("read"), text);
+    assert!(!dir.0.join("journal.jsonl.new").exists());
+    // Room again: the next write succeeds and the compaction due is done.
+    disk.set_room(u64::MAX);
+    j.append(&[Record::Withdrawn {
+        order_id: "order-0104".into(),
+    }])
+    .expect("append");
+    assert!(j.trouble().is_none(), "{:?}", j.trouble());
+}
+
+#[test]
+fn an_order_id_is_known_for_as_long_as_the_journal_knows_it() {
+    let dir = TempDir::new("known");
+    let mut records = Vec::new();
+    for i in 0..KEEP_FINISHED + 5 {
+        records.extend(finished(&format!("order-{i:05}"), OrderStatus::Captured));
+    }
+    let (mut j, _) = Journal::open(&dir.file()).expect("open");
+    j.append(&records).expect("append");
+    // Five more, one by one: each end compacts, and the file stays bounded.
+    for i in 0..5 {
+        j.append(&finished(&format!("late-{i}"), OrderStatus::Cancelled))
+            .expect("append");
+    }
+    assert_eq!(
+        every_line_whole(&dir),
+        KEEP_FINISHED + 1,
+        "a retired line and the summaries"
+    );
+    assert!(j.knows("order-00000") && j.knows("late-4"));
+    assert!(!j.knows("order-99999"));
+    drop(j);
+    let (j, recovered) = Journal::open(&dir.file()).expect("reopen");
+    assert_eq!(recovered.orders.len(), KEEP_FINISHED);
+    assert!(
+        j.knows("order-00000"),
+        "an order dropped from the file is still known"
+    );
+    assert!(j.knows("order-00009") && j.knows("late-0"));
+    assert!(!j.knows("order-99999"));
 }

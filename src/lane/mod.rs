@@ -5,9 +5,14 @@
 //! of the journal, the POS API, webhooks and the scanner that both use.
 //!
 //! Every step's effects are journaled (one `fsync`ed batch) before its requests are handed out,
-//! so no create, capture, cancel or refund reaches Vipps unrecorded. A failed write holds the
-//! requests back and tells the machine they failed transiently: it tries again later, journal
-//! first.
+//! so no create or refund reaches Vipps unrecorded. A failed write holds those back and tells
+//! the machine they failed transiently: it tries again later, journal first. A capture or
+//! cancel of a payment whose create is on disk still goes out (said loudly): it only moves
+//! the money the way it must go, its key derives from what is on disk, and holding it back
+//! would leave the customer's money reserved while the disk is full.
+//!
+//! A POS command is all or nothing: when its records cannot be written, the machine is put
+//! back as it was and the POS hears why (503); it hears 201/202 only once they are on disk.
 
 pub mod driver;
 pub mod journal;
@@ -16,7 +21,7 @@ mod services;
 pub use services::{Feed, Inputs, PosSetup, ScanEvent, ScannerSource, Services, run};
 
 use crate::{
-    lane::journal::{Journal, Record},
+    lane::journal::{Disk, Journal, RealDisk, Record},
     payment::{self, ApiError, Effect, Input, Machine, Resume},
     pos::{Command, Hub, RefundRefused, Refusal, Reply},
     vipps::model::Amount,
@@ -64,6 +69,10 @@ pub struct Lane {
     unfinished: Option<Resume>,
     /// Staff refunds under way, by idempotency key: who is waiting for each.
     refunds: HashMap<String, Vec<Reply<Result<(), RefundRefused>>>>,
+    /// A withdrawal whose record is not on disk yet: it goes with every batch until it is.
+    withdrawn: Option<String>,
+    /// Why the journal cannot record (for the staff line).
+    trouble: Option<String>,
     freeze: Freeze,
 }
 
@@ -108,31 +117,48 @@ impl Lane {
             hub,
             unfinished: None,
             refunds: HashMap::new(),
+            withdrawn: None,
+            trouble: None,
             freeze: Freeze::from_env(),
         }
     }
 
     /// A lane with the journal at `path`: reads it back (the POS learns the orders it holds)
-    /// and keeps the unfinished payment for `resume`. `Err` says why the lane cannot run.
+    /// and keeps the unfinished payment for `resume`. `Err` says why the lane cannot run. A
+    /// journal that opens in trouble (a full disk) still gives a lane, which carries on the
+    /// payment under way and says what is wrong (`trouble`, health).
     pub fn open(
         config: payment::Config,
         path: &Path,
         hub: Option<Arc<Hub>>,
     ) -> Result<Lane, String> {
+        Lane::open_on(config, path, Arc::new(RealDisk), hub)
+    }
+
+    /// `open`, with the journal writing through `disk` (tests make it fail).
+    pub fn open_on(
+        config: payment::Config,
+        path: &Path,
+        disk: Arc<dyn Disk>,
+        hub: Option<Arc<Hub>>,
+    ) -> Result<Lane, String> {
         let mut lane = Lane::new(config, hub);
-        match Journal::open(path) {
+        match Journal::open_on(path, disk) {
             Ok((journal, recovered)) => {
-                if let Some(h) = &lane.hub {
-                    h.restore(recovered.orders);
-                    h.set_journal(match recovered.unreadable {
-                        0 => "ok".to_string(),
-                        n => format!("ok ({n} unreadable lines skipped at start)"),
-                    });
-                }
                 tracing::info!(path = %path.display(), unfinished = recovered.resume.is_some(), "journal open");
                 lane.journaled_order = recovered.resume.as_ref().map(|r| r.order.order_id.clone());
                 lane.unfinished = recovered.resume;
                 lane.journal = Some(journal);
+                lane.journal_state();
+                if let Some(h) = &lane.hub {
+                    h.restore(recovered.orders);
+                    if recovered.unreadable > 0 && lane.trouble.is_none() {
+                        h.set_journal(format!(
+                            "ok ({} unreadable lines skipped at start)",
+                            recovered.unreadable
+                        ));
+                    }
+                }
                 Ok(lane)
             }
             Err(e) => {
@@ -141,6 +167,30 @@ impl Lane {
                 }
                 Err(e.to_string())
             }
+        }
+    }
+
+    /// What staff must fix for the lane to take orders: its journal cannot record them.
+    pub fn trouble(&self) -> Option<&str> {
+        self.trouble.as_deref()
+    }
+
+    /// Follows the journal's state into `trouble` and the health report.
+    fn journal_state(&mut self) {
+        let Some(j) = &self.journal else { return };
+        self.trouble = j.failing().then(|| {
+            format!(
+                "The journal {} {}: no new orders until it can record them",
+                j.path().display(),
+                j.trouble().unwrap_or_default()
+            )
+        });
+        if let Some(h) = &self.hub {
+            h.set_journal(match (j.trouble(), j.failing()) {
+                (Some(t), true) => format!("failing: {t}"),
+                (Some(t), false) => format!("ok, but {t}"),
+                (None, _) => "ok".into(),
+            });
         }
     }
 
@@ -194,12 +244,29 @@ impl Lane {
                     }));
                     return Vec::new();
                 }
-                if let Some(h) = &self.hub {
-                    h.accepted(&order);
+                if self
+                    .journal
+                    .as_ref()
+                    .is_some_and(|j| j.knows(&order.order_id))
+                {
+                    reply.send(Err(Refusal::Reused));
+                    return Vec::new();
                 }
-                let calls = self.step(Input::OrderReceived(*order), now);
-                reply.send(Ok(()));
-                calls
+                let accepted = (*order).clone();
+                match self.step_recorded(Input::OrderReceived(*order), now, |lane| {
+                    if let Some(h) = &lane.hub {
+                        h.accepted(&accepted);
+                    }
+                }) {
+                    Ok(calls) => {
+                        reply.send(Ok(()));
+                        calls
+                    }
+                    Err(refusal) => {
+                        reply.send(Err(refusal));
+                        Vec::new()
+                    }
+                }
             }
             Command::Cancel(order_id, reply) => {
                 let active = self.machine.order().is_some_and(|o| o.order_id == order_id);
@@ -213,23 +280,69 @@ impl Lane {
                     (true, false, false) => Ok(()),
                     _ => Err(Refusal::NotActive),
                 };
-                let calls = match answer {
-                    Ok(()) => self.step(Input::OrderWithdrawn(order_id), now),
-                    Err(_) => Vec::new(),
+                let (answer, calls) = match answer {
+                    Ok(()) => {
+                        match self.step_recorded(Input::OrderWithdrawn(order_id), now, |_| {}) {
+                            Ok(calls) => (Ok(()), calls),
+                            Err(refusal) => (Err(refusal), Vec::new()),
+                        }
+                    }
+                    Err(refusal) => (Err(refusal), Vec::new()),
                 };
                 reply.send(answer);
                 calls
             }
             Command::Refund(r, reply) => {
                 let key = payment::refund_key(&r.reference, &r.refund_id);
-                self.refunds.entry(key).or_default().push(reply);
+                self.refunds.entry(key.clone()).or_default().push(reply);
                 let input = Input::RefundRequested {
                     order_id: r.order_id,
                     reference: r.reference,
                     amount: r.amount,
                     refund_id: r.refund_id,
                 };
-                self.step(input, now)
+                match self.step_recorded(input, now, |_| {}) {
+                    Ok(calls) => calls,
+                    Err(_) => {
+                        // Only this request hears it: an earlier one is still under way.
+                        let waiting = self.refunds.entry(key.clone()).or_default();
+                        if let Some(reply) = waiting.pop() {
+                            reply.send(Err(RefundRefused::Unrecorded));
+                        }
+                        if waiting.is_empty() {
+                            self.refunds.remove(&key);
+                        }
+                        Vec::new()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Feeds the machine a POS command's input, all or nothing: once its records are on disk,
+    /// `recorded` runs and the effects are carried out; when they cannot be written the
+    /// machine is put back as it was and nothing happened.
+    fn step_recorded(
+        &mut self,
+        input: Input,
+        now: Instant,
+        recorded: impl FnOnce(&Lane),
+    ) -> Result<Vec<Effect>, Refusal> {
+        let (before, pending) = (self.machine.clone(), self.withdrawn.clone());
+        let withdrawn = match &input {
+            Input::OrderWithdrawn(id) => Some(id.clone()),
+            _ => None,
+        };
+        let effects = self.machine.step(input, now);
+        match self.journal_effects(&effects, withdrawn) {
+            Ok(()) => {
+                recorded(self);
+                Ok(self.carry_out(effects, true, now))
+            }
+            Err(_) => {
+                self.machine = before;
+                self.withdrawn = pending;
+                Err(Refusal::Unrecorded)
             }
         }
     }
@@ -241,7 +354,14 @@ impl Lane {
         withdrawn: Option<String>,
         now: Instant,
     ) -> Vec<Effect> {
-        let written = self.journal_effects(&effects, withdrawn);
+        let written = self.journal_effects(&effects, withdrawn).is_ok();
+        self.carry_out(effects, written, now)
+    }
+
+    /// Tells the POS and the log what `effects` say, and returns the API calls that may go
+    /// out: all of them once `written`, else only reads, captures and cancels (see the module
+    /// doc); the rest are answered as not sent.
+    fn carry_out(&mut self, effects: Vec<Effect>, written: bool, now: Instant) -> Vec<Effect> {
         let mut calls = Vec::new();
         let mut held_back = Vec::new();
         for e in effects {
@@ -263,6 +383,10 @@ impl Lane {
                 } => self.refund_done(&order_id, &idempotency_key, result),
                 e @ (Effect::Poll { .. } | Effect::Exchange { .. }) => calls.push(e),
                 e if written => calls.push(e),
+                e @ (Effect::Capture { .. } | Effect::Cancel { .. }) => {
+                    tracing::error!(effect = ?e, "the journal cannot record it; sent all the same, so the money does not stay reserved");
+                    calls.push(e);
+                }
                 e => held_back.extend(not_sent(e)),
             }
         }
@@ -273,14 +397,21 @@ impl Lane {
         calls
     }
 
-    /// Writes what `effects` record (and a withdrawal) as one batch; `false` when the write
-    /// failed and the requests must be held back.
-    fn journal_effects(&mut self, effects: &[Effect], withdrawn: Option<String>) -> bool {
+    /// Writes what `effects` record (and a withdrawal not yet on disk) as one batch; `Err`
+    /// says why the write failed and the requests must be held back.
+    fn journal_effects(
+        &mut self,
+        effects: &[Effect],
+        withdrawn: Option<String>,
+    ) -> Result<(), String> {
         let mut records = Vec::new();
         let mut new_order = None;
         let refused = effects.iter().any(|e| matches!(e, Effect::Refused { .. }));
-        if let Some(order_id) = withdrawn.filter(|_| !refused) {
-            records.push(Record::Withdrawn { order_id });
+        let withdrawn = withdrawn.filter(|_| !refused).or(self.withdrawn.take());
+        if let Some(order_id) = &withdrawn {
+            records.push(Record::Withdrawn {
+                order_id: order_id.clone(),
+            });
         }
         let current = self.machine.order().zip(self.machine.attempt());
         for e in effects {
@@ -295,28 +426,27 @@ impl Lane {
             records.extend(Record::of(e, current));
         }
         let Some(journal) = &mut self.journal else {
-            return true;
+            return Ok(());
         };
         if records.is_empty() {
-            return true;
+            return Ok(());
         }
-        match journal.append(&records) {
+        let written = journal.append(&records);
+        if let Err(e) = &written {
+            tracing::error!(path = %journal.path().display(), error = %e, "journal write failed; holding the requests back");
+        }
+        self.journal_state();
+        match written {
             Ok(()) => {
                 if new_order.is_some() {
                     self.journaled_order = new_order;
                 }
-                if let Some(h) = &self.hub {
-                    h.set_journal("ok");
-                }
                 self.freeze.step("a journal write");
-                true
+                Ok(())
             }
             Err(e) => {
-                tracing::error!(path = %journal.path().display(), error = %e, "journal write failed; holding the requests back");
-                if let Some(h) = &self.hub {
-                    h.set_journal(format!("failing: {e}"));
-                }
-                false
+                self.withdrawn = withdrawn;
+                Err(e.to_string())
             }
         }
     }
@@ -378,149 +508,4 @@ fn not_sent(effect: Effect) -> Option<Input> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{
-        lane::journal::tests::TempDir,
-        payment::{Config, order::tests::order},
-        pos::Reply,
-    };
-
-    fn submit(lane: &mut Lane, id: &str) -> (Vec<Effect>, Result<(), Refusal>) {
-        let (reply, mut rx) = Reply::new();
-        let calls = lane.pos(Command::Submit(Box::new(order(id)), reply), Instant::now());
-        (calls, rx.try_recv().expect("answered"))
-    }
-
-    #[test]
-    fn the_create_is_on_disk_before_it_is_handed_out_and_comes_back_after_a_restart() {
-        let dir = TempDir::new("lane");
-        let hub = Hub::new();
-        let mut lane = Lane::open(Config::default(), &dir.file(), Some(hub.clone())).expect("open");
-        assert_eq!(hub.health().journal.as_deref(), Some("ok"));
-        let (calls, answer) = submit(&mut lane, "order-0101");
-        assert_eq!(answer, Ok(()));
-        let [
-            Effect::Create {
-                idempotency_key,
-                request,
-                ..
-            },
-        ] = calls.as_slice()
-        else {
-            panic!("one create: {calls:?}");
-        };
-        let text = std::fs::read_to_string(dir.file()).expect("journal");
-        let kinds: Vec<String> = text
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).expect("json");
-                v["kind"].as_str().unwrap_or_default().to_string()
-            })
-            .collect();
-        assert_eq!(kinds, ["order", "create", "status"]);
-        assert!(text.contains(idempotency_key.as_str()));
-        drop(lane);
-
-        // A restart: the POS still sees the order, and the payment is read back first.
-        let hub = Hub::new();
-        let mut lane =
-            Lane::open(Config::default(), &dir.file(), Some(hub.clone())).expect("reopen");
-        let record = hub.get("order-0101").expect("the order is known again");
-        assert_eq!(record.references, vec![request.reference.clone()]);
-        let calls = lane.resume(Instant::now());
-        assert_eq!(
-            calls,
-            vec![Effect::Poll {
-                reference: request.reference.clone(),
-                api: crate::payment::Api::Epayment,
-            }]
-        );
-        // It is the active order again: a second one is refused.
-        assert_eq!(submit(&mut lane, "order-0102").1, Err(Refusal::Busy));
-    }
-
-    #[test]
-    fn a_staff_refund_is_journaled_before_it_goes_out_and_answered_from_its_outcome() {
-        use crate::{
-            payment::OrderUpdate,
-            pos::{OrderRecord, RefundOrder},
-            vipps::model::{Amount, Currency},
-        };
-        let dir = TempDir::new("lane-refund");
-        let hub = Hub::new();
-        let mut lane = Lane::open(Config::default(), &dir.file(), Some(hub.clone())).expect("open");
-        let mut record = OrderRecord::new(&order("order-0201"), "2026-12-01T10:00:00Z".into());
-        record.apply(
-            &OrderUpdate {
-                order_id: "order-0201".into(),
-                status: payment::OrderStatus::Captured,
-                reference: Some("order-0201-1".into()),
-                method: None,
-                captured: Some(Amount::new(Currency::Nok, 35300)),
-                reason: None,
-            },
-            "2026-12-01T10:01:00Z".into(),
-        );
-        hub.restore([record]);
-        let refund = || RefundOrder {
-            order_id: "order-0201".into(),
-            reference: "order-0201-1".into(),
-            amount: Amount::new(Currency::Nok, 1000),
-            refund_id: "r-1".into(),
-        };
-        let (first, mut first_rx) = Reply::new();
-        let calls = lane.pos(Command::Refund(refund(), first), Instant::now());
-        let [
-            Effect::Refund {
-                idempotency_key, ..
-            },
-        ] = calls.as_slice()
-        else {
-            panic!("one refund call: {calls:?}");
-        };
-        let text = std::fs::read_to_string(dir.file()).expect("journal");
-        assert!(
-            text.contains("\"kind\":\"refund\"") && text.contains(idempotency_key.as_str()),
-            "the refund is on disk before it is handed out: {text}"
-        );
-        // The same refund sent again while it is under way waits for the same answer.
-        let (second, mut second_rx) = Reply::new();
-        assert!(
-            lane.pos(Command::Refund(refund(), second), Instant::now())
-                .is_empty()
-        );
-        let answer = Input::Refunded {
-            order_id: "order-0201".into(),
-            idempotency_key: idempotency_key.clone(),
-            result: Ok(Amount::new(Currency::Nok, 1000)),
-        };
-        assert!(lane.step(answer, Instant::now()).is_empty());
-        assert_eq!(first_rx.try_recv(), Ok(Ok(())));
-        assert_eq!(second_rx.try_recv(), Ok(Ok(())));
-        assert_eq!(
-            hub.get("order-0201").and_then(|r| r.refunded_amount),
-            Some(1000)
-        );
-        let text = std::fs::read_to_string(dir.file()).expect("journal");
-        assert!(text.contains("\"kind\":\"refunded\""), "{text}");
-    }
-
-    #[test]
-    fn without_a_journal_the_health_says_so() {
-        let hub = Hub::new();
-        let _lane = Lane::new(Config::default(), Some(hub.clone()));
-        assert_eq!(hub.health().journal.as_deref(), Some("not configured"));
-    }
-
-    #[test]
-    fn a_journal_in_use_by_another_kiosk_refuses_to_start() {
-        let dir = TempDir::new("lane-lock");
-        let _first = Lane::open(Config::default(), &dir.file(), None).expect("open");
-        let second = Lane::open(Config::default(), &dir.file(), None);
-        assert!(
-            second.as_ref().is_err_and(|e| e.contains("in use")),
-            "{second:?}"
-        );
-    }
-}
+mod tests;

@@ -41,6 +41,8 @@ pub enum ScanEvent {
 #[derive(Debug, Clone)]
 pub struct PosSetup {
     pub listen: std::net::SocketAddr,
+    /// TLS (`[pos] tls_cert`, `tls_key`, `client_ca`); `None`: plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     pub token: Secret,
     pub hub: Arc<Hub>,
     /// The orders the lane can take (currency, order ids that fit its references).
@@ -134,8 +136,14 @@ impl Services {
             hints,
         } = feed;
         if let Some(p) = &self.pos {
-            match crate::pos::serve(p.listen, p.hub.clone(), p.token.clone(), p.rules.clone()).await
-            {
+            let served = crate::pos::serve(
+                p.listen,
+                p.tls.clone(),
+                p.hub.clone(),
+                p.token.clone(),
+                p.rules.clone(),
+            );
+            match served.await {
                 Ok(rx) => forward(rx, commands, |c| c),
                 Err(e) => problems.push(format!("the POS API cannot listen on {}: {e}", p.listen)),
             }

@@ -103,7 +103,8 @@ impl Order {
             if l.total_amount_excluding_tax < 0 || l.total_tax_amount < 0 {
                 return Err(err(f("totalTaxAmount"), "amounts must not be negative"));
             }
-            if l.total_amount_excluding_tax + l.total_tax_amount != l.total_amount {
+            if l.total_amount_excluding_tax.checked_add(l.total_tax_amount) != Some(l.total_amount)
+            {
                 return Err(err(
                     f("totalAmount"),
                     "must equal totalAmountExcludingTax + totalTaxAmount",
@@ -214,6 +215,15 @@ pub(crate) mod tests {
             receipt_number: Some("R-1001".into()),
             pos_id: Some("lane-1".into()),
         }
+    }
+
+    #[test]
+    fn amounts_that_overflow_are_refused_not_a_panic() {
+        let mut o = order("order-0001");
+        o.lines[0].total_amount_excluding_tax = i64::MAX;
+        o.lines[0].total_tax_amount = 1;
+        let e = o.validate(Currency::Nok).expect_err("refused");
+        assert_eq!(e.field, "lines[0].totalAmount");
     }
 
     #[test]

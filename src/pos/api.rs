@@ -145,7 +145,7 @@ async fn submit(State(api): State<Api>, body: Bytes) -> Response {
         return invalid(&e.field, &e.reason);
     }
     if api.hub.get(&order.order_id).is_some() {
-        return invalid("orderId", "this orderId was already used on this lane");
+        return invalid("orderId", REUSED);
     }
     let id = order.order_id.clone();
     match ask(&api, |reply| Command::Submit(Box::new(order), reply)).await {
@@ -160,8 +160,28 @@ async fn submit(State(api): State<Api>, body: Bytes) -> Response {
             StatusCode::CONFLICT,
             "another order is being paid on this lane",
         ),
+        Err(Refusal::Reused) => invalid("orderId", REUSED),
+        Err(Refusal::Unrecorded) => unrecorded(&api, "the order was not taken"),
         Err(_) => out_of_service(),
     }
+}
+
+const REUSED: &str = "this orderId was already used on this lane";
+
+/// The journal could not record a command, so nothing was done: 503, with the journal's
+/// trouble as the reason.
+fn unrecorded(api: &Api, what: &str) -> Response {
+    let journal = api.hub.health().journal.unwrap_or_default();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({
+            "error": format!("{what}: the lane's journal could not record it"),
+            "reason": "journalFailing",
+            "journal": journal,
+            "retry": "send it again once the lane's health says the journal is ok",
+        })),
+    )
+        .into_response()
 }
 
 async fn status(State(api): State<Api>, Path(order_id): Path<String>) -> Response {
@@ -183,6 +203,7 @@ async fn cancel(State(api): State<Api>, Path(order_id): Path<String>) -> Respons
             "the customer has paid; refund instead",
         ),
         Err(Refusal::NotActive) => error(StatusCode::CONFLICT, "the order has already ended"),
+        Err(Refusal::Unrecorded) => unrecorded(&api, "the order was not withdrawn"),
         Err(_) => out_of_service(),
     }
 }
@@ -251,6 +272,7 @@ async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Byte
             None => error(StatusCode::INTERNAL_SERVER_ERROR, "the order vanished"),
         },
         Err(RefundRefused::OutOfService) => out_of_service(),
+        Err(RefundRefused::Unrecorded) => unrecorded(&api, "nothing was refunded"),
         Err(RefundRefused::Vipps { status, code }) => {
             let conflict = status.is_some_and(|s| (400..500).contains(&s));
             let mut body = json!({
@@ -300,11 +322,12 @@ async fn events(State(api): State<Api>) -> impl IntoResponse {
 }
 
 async fn health(State(api): State<Api>) -> Response {
-    let client = api.hub.client();
-    let token_left = match client {
-        Some(c) => c.token_expires_in().await.map(|d| d.as_secs()),
-        None => None,
-    };
+    // Only what is known: never a call to Vipps, nor a wait for one.
+    let token_left = api
+        .hub
+        .client()
+        .and_then(|c| c.token_expires_in())
+        .map(|d| d.as_secs());
     let h = api.hub.health();
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
@@ -321,26 +344,49 @@ async fn health(State(api): State<Api>) -> Response {
     .into_response()
 }
 
-/// Serves the POS API on `listen` in the background; its commands arrive on the receiver.
-/// The server stops when the receiver is dropped.
+/// Serves the POS API on `listen` in the background, over TLS when `tls` is given; its
+/// commands arrive on the receiver. The server stops when the receiver is dropped.
 pub async fn serve(
     listen: std::net::SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
     hub: Arc<Hub>,
     token: Secret,
     rules: OrderRules,
 ) -> std::io::Result<mpsc::Receiver<Command>> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!(%listen, "POS API listening");
+    serve_on(listener, tls, hub, token, rules)
+}
+
+/// `serve`, on a listener already bound.
+pub fn serve_on(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    hub: Arc<Hub>,
+    token: Secret,
+    rules: OrderRules,
+) -> std::io::Result<mpsc::Receiver<Command>> {
+    let listen = listener.local_addr()?;
+    tracing::info!(%listen, tls = tls.is_some(), "POS API listening");
     let (tx, rx) = mpsc::channel(16);
     let closed = tx.clone();
     let app = router(hub, token, rules, tx);
-    tokio::spawn(async move {
-        let stopped = axum::serve(listener, app).with_graceful_shutdown(async move {
-            closed.closed().await;
-        });
-        if let Err(e) = stopped.await {
-            tracing::error!(error = %e, "the POS API stopped");
+    let stop = async move { closed.closed().await };
+    match tls {
+        None => {
+            let server = axum::serve(listener, app).with_graceful_shutdown(stop);
+            tokio::spawn(async move { stopped(server.await) });
         }
-    });
+        Some(config) => {
+            let listener = super::tls::TlsListener::new(listener, config)?;
+            let server = axum::serve(listener, app).with_graceful_shutdown(stop);
+            tokio::spawn(async move { stopped(server.await) });
+        }
+    }
     Ok(rx)
+}
+
+fn stopped(result: std::io::Result<()>) {
+    if let Err(e) = result {
+        tracing::error!(error = %e, "the POS API stopped");
+    }
 }

@@ -1,5 +1,6 @@
 //! The POS API: the lane's POS hands over orders and learns outcomes over local HTTP (axum,
-//! 127.0.0.1 by default, bearer token).
+//! 127.0.0.1 by default, bearer token), or over TLS (`tls`) when it listens beyond this
+//! machine.
 //!
 //! The payment machine stays the only owner of payment state: the API sends `Command`s to the
 //! app (one-shot replies), and the app writes every status change into the `Hub`, which the
@@ -7,8 +8,9 @@
 
 mod api;
 mod hub;
+pub mod tls;
 
-pub use api::{router, serve};
+pub use api::{router, serve, serve_on};
 pub use hub::{Health, Hub, WebhookHealth};
 
 use crate::{
@@ -136,6 +138,10 @@ pub enum Refusal {
     AlreadyPaid,
     /// The lane cannot take payments (out of service).
     OutOfService,
+    /// The journal knows this order id already (the order, or that it was once used).
+    Reused,
+    /// The journal could not record it, so nothing was done (health says why).
+    Unrecorded,
 }
 
 /// Why a staff refund did not happen.
@@ -148,6 +154,8 @@ pub enum RefundRefused {
     },
     /// The lane cannot take payments (out of service).
     OutOfService,
+    /// The journal could not record it, so it was not sent (health says why).
+    Unrecorded,
 }
 
 /// A one-shot reply that can travel in a `Clone` message.

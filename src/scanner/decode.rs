@@ -236,7 +236,9 @@ impl WedgeDecoder {
                 ENTER | KEYPAD_ENTER | TAB => {
                     done = Some(self.finish());
                 }
-                _ => match us_char(key, shift) {
+                // Escape and Backspace are in the table but are no part of a scan: the
+                // scan is garbage, as a control character in a HID POS scan is.
+                _ => match us_char(key, shift).filter(|c| !c.is_control()) {
                     Some(c) => self.push(c),
                     None => self.garbage = true,
                 },
@@ -406,6 +408,22 @@ mod tests {
             out,
             vec![Ok("htps:/qr.vips.no/p/AbC-123_xyz?v=2".to_string())]
         );
+    }
+
+    /// Found by `tests/fuzz.rs`: Escape (and Backspace) typed into a wedge scan came out as
+    /// a control character in the text; a HID POS scan refuses those.
+    #[test]
+    fn a_wedge_scan_with_escape_or_backspace_is_garbage() {
+        for control in [0x29u8, 0x2a] {
+            let rs = [
+                [0, 0, control, 0, 0, 0, 0, 0],
+                [0, 0, 0x04, 0, 0, 0, 0, 0],
+                [0, 0, 0x28, 0, 0, 0, 0, 0],
+            ];
+            let rs: Vec<Vec<u8>> = rs.iter().map(|r| r.to_vec()).collect();
+            let out = decode_all(WedgeDecoder::default(), WedgeDecoder::feed, &rs);
+            assert_eq!(out, vec![Err(DecodeError::Binary)], "usage {control:#x}");
+        }
     }
 
     #[test]

@@ -143,9 +143,9 @@ impl TransactionDetails {
     /// after the QR was opened is the customer's (or a timeout after opening): `ABORTED`;
     /// before, nobody took the QR: `EXPIRED`. Only successful entries count.
     pub fn view(&self) -> EcomView {
-        let mut reserved = 0;
-        let mut captured = 0;
-        let mut refunded = 0;
+        let mut reserved: i64 = 0;
+        let mut captured: i64 = 0;
+        let mut refunded: i64 = 0;
         let mut voided = false;
         let mut cancelled = false;
         let mut opened = false;
@@ -164,8 +164,8 @@ impl TransactionDetails {
                     reserved = e.amount;
                     captured = e.amount;
                 }
-                Operation::Capture => captured += e.amount,
-                Operation::Refund => refunded += e.amount,
+                Operation::Capture => captured = captured.saturating_add(e.amount),
+                Operation::Refund => refunded = refunded.saturating_add(e.amount),
                 Operation::Void => voided = true,
                 Operation::Cancel if reserved == 0 => cancelled = true,
                 Operation::Cancel => voided = true,
@@ -183,7 +183,7 @@ impl TransactionDetails {
             aggregate.captured_amount = nok(captured);
             aggregate.refunded_amount = nok(refunded);
             if voided {
-                aggregate.cancelled_amount = nok(reserved - captured);
+                aggregate.cancelled_amount = nok(reserved.saturating_sub(captured));
             }
             PaymentState::Authorized
         } else if cancelled {

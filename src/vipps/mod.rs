@@ -14,12 +14,14 @@ mod test_env;
 mod token;
 mod webhooks;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 pub use webhooks::Webhook;
 
 pub use error::{Error, RetryPolicy};
 
 use std::{fmt, sync::Arc, time::Duration};
-use tokio::sync::Mutex;
 
 /// A value that must never show in logs or Debug output.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -111,7 +113,7 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     config: ClientConfig,
-    token: Mutex<Option<token::CachedToken>>,
+    token: token::TokenCache,
     budget: budget::Budget,
 }
 
@@ -179,7 +181,7 @@ impl Client {
                     base_url: config.base_url.trim_end_matches('/').to_string(),
                     ..config
                 },
-                token: Mutex::new(None),
+                token: token::TokenCache::default(),
                 budget,
             }),
         })
