@@ -201,7 +201,9 @@ fn check_receipt(r: &Receipt, currency: Currency) -> Result<(), String> {
         }
         // The spec's minimums; an unknown quantityUnit does not parse at all (4140).
         if l.discount.is_some_and(|d| d < 0) {
-            return Err(format!("receipt.orderLines[{i}].discount must be at least 0"));
+            return Err(format!(
+                "receipt.orderLines[{i}].discount must be at least 0"
+            ));
         }
         if let Some(u) = &l.unit_info {
             if u.unit_price < 0 {
