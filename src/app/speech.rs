@@ -147,7 +147,9 @@ impl App {
             return Some((format!("notice:{n:?}:{lang}"), text.into_owned()));
         }
         if let Some(left) = self.machine().walk_away_warning(self.now) {
-            let ends = i18n::ends_in(ctx.lang, &i18n::spoken_time(left.as_secs(), ctx.lang));
+            // Said once, as the warning begins: in whole seconds, rounded up.
+            let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+            let ends = i18n::ends_in(ctx.lang, &i18n::spoken_time(secs, ctx.lang));
             return Some((
                 format!("still-there:{lang}"),
                 sentences(&[
