@@ -19,7 +19,7 @@ use vipps_kiosk::{
     payment::{ApiError, Input},
     scan::RawScan,
     ui::theme,
-    vipps::{self, model::PaymentState},
+    vipps::model::PaymentState,
 };
 
 mod common;
