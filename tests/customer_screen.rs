@@ -422,3 +422,36 @@ fn the_speech_key_turns_speech_on_and_off() {
     let _ = app.update(key(keyboard::key::Named::F9));
     assert!(!app.speaking());
 }
+
+/// An order that ends without payment (the POS withdrew it) is said to end, in the
+/// customer's language, before speech goes off with the order.
+#[test]
+fn the_end_of_an_order_is_said_before_speech_goes_off() {
+    let (speaker, log) = recorder("end");
+    let mut app = waiting(
+        Setup {
+            speech: Some(speaker),
+            ..base(Lang::Nb)
+        },
+        0,
+    );
+    send(
+        &mut app,
+        [Message::LanguageChosen(Lang::Sv), Message::SpeechToggled],
+    );
+    assert!(nth_said(&log, 1).starts_with("sv|Uppläsningen är på. Att betala 353 kronor."));
+    let now = Instant::now();
+    let _ = app.step(Input::OrderWithdrawn("screen-order-0001".into()), now);
+    let r = reference(&app);
+    common::feed(
+        &mut app,
+        Input::CancelAnswered {
+            reference: r,
+            result: Ok(observed(PaymentState::Terminated, 0)),
+        },
+        now,
+    );
+    assert!(app.machine().order().is_none());
+    assert_eq!(nth_said(&log, 2), "sv|Köpet avbröts.");
+    assert!(!app.speaking());
+}

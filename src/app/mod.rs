@@ -357,11 +357,12 @@ impl App {
         let attract = self
             .idle_from
             .is_some_and(|t| now.duration_since(t) >= ATTRACT_AFTER);
-        if (self.customer.ordering && !ordering) || attract {
-            self.customer.lang = self.customer.default_lang;
-            self.customer.large_text = false;
-            self.customer.speech = false;
-            self.voice.hush();
+        if self.customer.ordering && !ordering {
+            // The outcome is said, in the customer's language, before their choices end.
+            self.speak();
+            self.end_customer(false);
+        } else if attract {
+            self.end_customer(true);
         }
         self.customer.ordering = ordering;
         match (self.machine().state(), self.idle_from) {
@@ -378,6 +379,15 @@ impl App {
                 .map(|call| Task::perform(driver::execute(client.clone(), call), Message::Executed))
                 .chain([fetch]),
         )
+    }
+
+    /// The customer's choices end: the next one starts with the lane's language, normal text
+    /// and no speech (what is being said is let finish unless `hush`).
+    fn end_customer(&mut self, hush: bool) {
+        self.customer.lang = self.customer.default_lang;
+        self.customer.large_text = false;
+        self.customer.speech = false;
+        self.voice.forget(hush);
     }
 
     fn feed_demo(&mut self, now: Instant) -> Task<Message> {

@@ -43,9 +43,11 @@ impl Voice {
         self.speaker.is_some()
     }
 
-    /// Stops speaking (the customer is gone, or turned it off).
-    pub(super) fn hush(&mut self) {
+    /// Forgets what was said (the customer is gone, or turned speech off), stopping it too
+    /// when `hush`.
+    pub(super) fn forget(&mut self, hush: bool) {
         if let Some(s) = &self.speaker
+            && hush
             && self.said.is_some()
         {
             s.hush();
@@ -86,7 +88,7 @@ impl App {
             self.voice.said = None;
             self.voice.announce = true;
         } else {
-            self.voice.hush();
+            self.voice.forget(true);
         }
     }
 

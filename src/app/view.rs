@@ -111,26 +111,7 @@ impl App {
                 Shown::Attract
             }
             State::Idle => Shown::Idle,
-            State::Waiting { order, payment, .. } => Shown::Waiting(Waiting {
-                order,
-                // Only this payment's QR: never an old one while a new image loads.
-                qr: self
-                    .qr
-                    .image()
-                    .filter(|q| payment.created && payment.qr.as_deref() == Some(q.text.as_str())),
-                refreshing: false,
-                renews_in: payment
-                    .created
-                    .then(|| {
-                        payment
-                            .deadline
-                            .checked_sub(self.machine().config().qr_renew_before)
-                    })
-                    .flatten()
-                    .map(|t| t.saturating_duration_since(now)),
-                trouble: trouble(payment),
-                scanner_ok: self.scanner_ok,
-            }),
+            State::Waiting { order, payment, .. } => Shown::Waiting(self.waiting(order, payment)),
             State::Cancelling {
                 order,
                 payment,
@@ -183,6 +164,32 @@ impl App {
                 reason: *reason,
                 ended: order.is_none(),
             },
+        }
+    }
+}
+
+impl App {
+    /// The Waiting screen's data for the payment whose QR is on screen.
+    fn waiting<'a>(&'a self, order: &'a payment::Order, payment: &payment::Payment) -> Waiting<'a> {
+        Waiting {
+            order,
+            // Only this payment's QR: never an old one while a new image loads.
+            qr: self
+                .qr
+                .image()
+                .filter(|q| payment.created && payment.qr.as_deref() == Some(q.text.as_str())),
+            refreshing: false,
+            renews_in: payment
+                .created
+                .then(|| {
+                    payment
+                        .deadline
+                        .checked_sub(self.machine().config().qr_renew_before)
+                })
+                .flatten()
+                .map(|t| t.saturating_duration_since(self.now)),
+            trouble: payment.failures >= 3,
+            scanner_ok: self.scanner_ok,
         }
     }
 }

@@ -316,10 +316,10 @@ mod tests {
         assert!(corner(Outcome::Expired) < 0.05, "a clock has no cross");
         assert!(top(Outcome::Expired) > 0.5, "the minute hand points up");
         assert!(top(Outcome::Declined) < 0.05);
-        assert!(
-            centre(Outcome::AskStaff) > centre(Outcome::Declined),
-            "a person fills the ring"
-        );
+        let head = |o| ink(&outcome_coverage(s, o), s, (0.47, 0.33, 0.53, 0.39));
+        assert!(head(Outcome::AskStaff) > 0.9, "a person's head");
+        assert!(head(Outcome::Declined) < 0.2);
+        assert!(centre(Outcome::AskStaff) > 0.1, "and shoulders");
         for o in [
             Outcome::Paid,
             Outcome::Declined,
