@@ -101,6 +101,10 @@ fn eight_order_lines_and_more_stay_in_view_at_1080x1920() {
         );
         let _ = app.update(Message::LargerTextToggled);
         let seen = fully_visible_lines(&app, &order);
+        eprintln!(
+            "{lang:?}, larger text, developer panel: {seen} of {} lines",
+            order.lines.len()
+        );
         assert!(
             seen >= 8,
             "{lang:?}, larger text, developer panel: {seen} lines"

@@ -309,3 +309,57 @@ fn check_reports_the_brand_and_the_speech_engine() {
     assert!(out.contains("ok      brand Vipps on 2027-01-12"), "{out}");
     assert!(out.contains("ok      speech engine /"), "{out}");
 }
+
+/// The simulator takes a receipt's units and discounts as Vipps does: the spec's units and a
+/// discount of at least 0; anything else is a 400.
+#[tokio::test]
+async fn the_simulator_refuses_units_and_discounts_the_spec_does_not_allow() {
+    let sim = common::simulator().await;
+    let base = sim.base_url();
+    let http = vipps_kiosk::vipps::plain_http_client();
+    let token: Value = common::request_token(&http, &base)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let receipt = serde_json::to_value(common::order("sim-receipt-1").receipt()).unwrap();
+    let create = |reference: &str, receipt: &Value| {
+        http.post(format!("{base}/epayment/v1/payments"))
+            .bearer_auth(&token)
+            .header("Ocp-Apim-Subscription-Key", "sub")
+            .header("Merchant-Serial-Number", "123456")
+            .header("Idempotency-Key", format!("k-{reference}"))
+            .json(&json!({
+                "amount": {"currency": "NOK", "value": 35300},
+                "paymentMethod": {"type": "WALLET"},
+                "reference": reference,
+                "userFlow": "QR",
+                "customerInteraction": "CUSTOMER_PRESENT",
+                "receipt": receipt,
+            }))
+            .send()
+    };
+    assert_eq!(
+        create("sim-receipt-0001", &receipt).await.unwrap().status(),
+        201
+    );
+    let mut bad_unit = receipt.clone();
+    bad_unit["orderLines"][3]["unitInfo"]["quantityUnit"] = json!("BOX");
+    assert_eq!(
+        create("sim-receipt-0002", &bad_unit)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    let mut bad_discount = receipt.clone();
+    bad_discount["orderLines"][2]["discount"] = json!(-1);
+    assert_eq!(
+        create("sim-receipt-0003", &bad_discount)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+}

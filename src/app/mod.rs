@@ -358,8 +358,11 @@ impl App {
             .idle_from
             .is_some_and(|t| now.duration_since(t) >= ATTRACT_AFTER);
         if self.customer.ordering && !ordering {
-            // The outcome is said, in the customer's language, before their choices end.
-            self.speak();
+            // An order that ends on an outcome screen (withdrawn, walked away from) is said
+            // to end, in the customer's language, before their choices end.
+            if !matches!(self.machine().state(), State::Idle) {
+                self.speak();
+            }
             self.end_customer(false);
         } else if attract {
             self.end_customer(true);
