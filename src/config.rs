@@ -2,7 +2,7 @@
 //! environment. Loading never panics: a bad file is an error that names the key.
 
 use crate::{
-    market::{Lang, Market},
+    market::{BrandChoice, Lang, Market},
     vipps::{Credentials, Secret, SystemInfo},
 };
 use serde::Deserialize;
@@ -96,6 +96,37 @@ impl Default for VippsSection {
 pub struct DemoSection {
     /// Feed the sample orders from `assets/demo-orders.json`, one after another.
     pub orders: bool,
+    /// A fixed date (`"2027-01-12"`) for the brand instead of the clock's, to try a lane
+    /// before and after the brand date.
+    pub today: Option<String>,
+}
+
+/// Speech for customers who cannot see the screen.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessibilitySection {
+    /// Offer speech at all (the control shows only when the engine is there).
+    pub speech: bool,
+    /// The speech engine: a program and its arguments, split at spaces. `{lang}` becomes the
+    /// customer's language (nb, da, fi, sv, en); the text goes in place of `{text}`, or on
+    /// standard input when no argument is `{text}`.
+    pub speech_command: String,
+    /// The key that turns speech on and off besides the on-screen control (the headphone
+    /// key of a keypad, say): `F1`-`F12`.
+    pub speech_key: String,
+}
+
+/// The speech engine a lane PC has, unless `speech_command` names another.
+pub const DEFAULT_SPEECH_COMMAND: &str = "espeak-ng -v {lang}";
+
+impl Default for AccessibilitySection {
+    fn default() -> Self {
+        AccessibilitySection {
+            speech: true,
+            speech_command: DEFAULT_SPEECH_COMMAND.into(),
+            speech_key: "F1".into(),
+        }
+    }
 }
 
 /// The crash-safe journal of orders and payment requests.
@@ -171,6 +202,14 @@ pub struct Config {
     /// The lane's language (nb, da, fi, sv, en); by default the market's.
     pub language: Option<Lang>,
     pub scanner_position: ScannerPosition,
+    /// `auto` (Vipps in Norway; MobilePay in Denmark and Finland until the brand date, then
+    /// Vipps), `vipps` or `mobilepay`.
+    pub brand: BrandChoice,
+    /// The store's name, for `payment_description`'s `{store}`.
+    pub store_name: Option<String>,
+    /// The payment's text in the app, the portal and settlement files: a template with
+    /// `{store}` and `{receipt}`. By default "<store>, receipt <number>" in the lane's language.
+    pub payment_description: Option<String>,
     /// A customer who does nothing on the payment screen this long has walked away, and the
     /// order ends (after a minute's warning with "I need more time"). 0: never.
     pub walk_away_after_s: u64,
@@ -184,6 +223,7 @@ pub struct Config {
     /// The file this was read from (`load`).
     #[serde(skip)]
     pub source: Option<std::path::PathBuf>,
+    pub accessibility: AccessibilitySection,
 }
 
 impl Default for Config {
@@ -194,6 +234,9 @@ impl Default for Config {
             store_id: None,
             language: None,
             scanner_position: ScannerPosition::Below,
+            brand: BrandChoice::Auto,
+            store_name: None,
+            payment_description: None,
             walk_away_after_s: 300,
             vipps: VippsSection::default(),
             demo: DemoSection::default(),
@@ -203,6 +246,7 @@ impl Default for Config {
             journal: JournalSection::default(),
             webhooks: WebhooksSection::default(),
             source: None,
+            accessibility: AccessibilitySection::default(),
         }
     }
 }
@@ -240,7 +284,10 @@ impl Config {
     /// The demo: Norway, the embedded simulator, sample orders.
     pub fn demo() -> Self {
         Config {
-            demo: DemoSection { orders: true },
+            demo: DemoSection {
+                orders: true,
+                ..DemoSection::default()
+            },
             ..Config::default()
         }
     }
@@ -348,6 +395,7 @@ impl Config {
         if self.walk_away_after_s != 0 && !(90..=3600).contains(&self.walk_away_after_s) {
             return Err(bad("walk_away_after_s", "0 (never), or 90-3600 seconds"));
         }
+        self.screen_checks()?;
         if self.sim.auto_approve_after_ms.is_some() && self.api_target()? != ApiTarget::EmbeddedSim
         {
             return Err(bad(
@@ -593,6 +641,10 @@ impl Config {
         })
     }
 }
+
+#[path = "config_screen.rs"]
+mod screen;
+pub use screen::{STORE_PLACEHOLDER, function_key, speech_words};
 
 #[cfg(test)]
 #[path = "config_tests.rs"]

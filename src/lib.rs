@@ -17,6 +17,7 @@ pub mod redact;
 pub mod scan;
 pub mod scanner;
 pub mod sim;
+pub mod speech;
 pub mod sync;
 pub mod ui;
 pub mod vipps;

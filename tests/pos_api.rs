@@ -396,7 +396,7 @@ async fn bad_input_gets_a_clear_4xx() {
     cases.push((o, "lines[0].totalTaxAmount"));
     let mut o = order_json("pos-bad-000003");
     o["lines"][1]["unitPrice"] = json!(-5);
-    cases.push((o, "lines[1].totalAmount"));
+    cases.push((o, "lines[1].unitPrice"));
     let mut o = order_json("pos-bad-000004");
     o["currency"] = json!("DKK");
     cases.push((o, "currency"));

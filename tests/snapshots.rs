@@ -14,12 +14,12 @@ use std::{
     time::{Duration, Instant},
 };
 use vipps_kiosk::{
-    app::{App, Message},
-    market::Lang,
+    app::{App, DevPanel, Message, Setup},
+    market::{Lang, Market, Today},
     payment::{ApiError, Input},
     scan::RawScan,
     ui::theme,
-    vipps::{self, model::PaymentState},
+    vipps::model::PaymentState,
 };
 
 mod common;
@@ -32,12 +32,16 @@ const SIZES: [(&str, Size); 3] = [
 ];
 
 /// Screens whose review PNGs are committed (in both orientations).
-const REVIEWED: [&str; 5] = [
+const REVIEWED: [&str; 9] = [
     "waiting",
     "scanned",
     "approved",
     "failed-cancelled-in-app",
     "failed-not-found",
+    "dk-before-brand-date",
+    "dk-after-brand-date",
+    "order-list",
+    "waiting-speech",
 ];
 
 const ORDER_ID: &str = "snap-order-0001";
@@ -49,9 +53,9 @@ struct Lane {
 }
 
 impl Lane {
-    fn new(lang: Lang, size: Size, client: Result<vipps::Client, String>) -> Lane {
+    fn new(setup: Setup) -> Lane {
         Lane {
-            app: common::app_with(lang, size, client),
+            app: App::new(setup).0,
             t0: Instant::now(),
         }
     }
@@ -89,11 +93,22 @@ fn updating() -> bool {
 
 /// Renders `name` in every language and size, and compares each with its committed hash.
 fn check(name: &str, setup: impl Fn(&mut Lane)) {
+    check_in(name, &Lang::ALL, &SIZES, |s| s, setup);
+}
+
+/// `check` in `langs` and `sizes`, the lane's setup changed by `lane`.
+fn check_in(
+    name: &str,
+    langs: &[Lang],
+    sizes: &[(&str, Size)],
+    lane: impl Fn(Setup) -> Setup,
+    setup: impl Fn(&mut Lane),
+) {
     let settings = common::render_settings();
     let scratch = std::env::temp_dir().join(format!("kiosk-snap-{}-{name}", std::process::id()));
     let mut failures = Vec::new();
-    for lang in Lang::ALL {
-        for (size_name, size) in SIZES {
+    for &lang in langs {
+        for &(size_name, size) in sizes {
             let key = format!("{name}-{}-{size_name}", lang.code());
             let client = if name == "out-of-service" {
                 Err(
@@ -103,7 +118,7 @@ fn check(name: &str, setup: impl Fn(&mut Lane)) {
             } else {
                 Ok(common::idle_client())
             };
-            let mut lane = Lane::new(lang, size, client);
+            let mut lane = Lane::new(lane(common::setup(lang, size, client)));
             setup(&mut lane);
             let mut ui = Simulator::with_size(settings.clone(), logical(size), lane.app.view());
             let snap = ui.snapshot(&theme::app_theme()).expect("snapshot");
@@ -318,4 +333,102 @@ fn scanner_missing() {
 #[test]
 fn out_of_service() {
     check("out-of-service", |_| {});
+}
+
+/// A Danish lane on its Waiting screen, the day before MobilePay becomes Vipps and the day it
+/// does.
+fn danish(today: Today) -> impl Fn(Setup) -> Setup {
+    move |s| Setup {
+        market: Market::Denmark,
+        today,
+        ..s
+    }
+}
+
+fn danish_waiting(l: &mut Lane) {
+    let mut o = order(ORDER_ID);
+    o.currency = vipps_kiosk::vipps::model::Currency::Dkk;
+    let _ = l.app.step(Input::OrderReceived(o), l.t0);
+    let r = l.reference();
+    l.input(Input::Created {
+        reference: r,
+        result: Ok(Some(common::QR_TARGET.into())),
+        valid_for: None,
+    });
+}
+
+#[test]
+fn dk_before_brand_date() {
+    check_in(
+        "dk-before-brand-date",
+        &[Lang::Da, Lang::En],
+        &SIZES[..2],
+        danish(Today::Fixed(time::macros::date!(2027 - 01 - 11))),
+        danish_waiting,
+    );
+}
+
+#[test]
+fn dk_after_brand_date() {
+    check_in(
+        "dk-after-brand-date",
+        &[Lang::Da, Lang::En],
+        &SIZES[..2],
+        danish(Today::Fixed(time::macros::date!(2027 - 01 - 12))),
+        danish_waiting,
+    );
+}
+
+/// The demo's ten-line order (weighed, discounted, counted lines) at 1080×1920 with larger
+/// text and the developer panel: the hardest case for the order list.
+#[test]
+fn order_list() {
+    check_in(
+        "order-list",
+        &Lang::ALL,
+        &SIZES[..1],
+        |s| Setup {
+            dev: Some(DevPanel {
+                sim_url: "http://127.0.0.1:9".into(),
+                unknown_customer_qr: "https://qr.vipps.no/p/notfound-x".into(),
+            }),
+            ..s
+        },
+        |l| {
+            let mut o =
+                vipps_kiosk::app::demo::orders(vipps_kiosk::vipps::model::Currency::Nok, "snap")
+                    .unwrap()[2]
+                    .clone();
+            o.order_id = ORDER_ID.into();
+            let _ = l.app.step(Input::OrderReceived(o), l.t0);
+            let r = l.reference();
+            l.input(Input::Created {
+                reference: r,
+                result: Ok(Some(common::QR_TARGET.into())),
+                valid_for: None,
+            });
+            l.send(Message::LargerTextToggled);
+        },
+    );
+}
+
+/// The Waiting screen with speech on (an engine that says nothing stands in).
+#[test]
+fn waiting_speech() {
+    check_in(
+        "waiting-speech",
+        &Lang::ALL,
+        &SIZES[..2],
+        |s| {
+            let quiet = vipps_kiosk::speech::Engine::new(vec!["true".into()]).unwrap();
+            Setup {
+                speech: Some(vipps_kiosk::speech::Speaker::start(quiet).unwrap()),
+                ..s
+            }
+        },
+        |l| {
+            l.waiting();
+            l.send(Message::SpeechToggled);
+        },
+    );
 }

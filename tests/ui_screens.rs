@@ -70,7 +70,7 @@ fn waiting_shows_lines_total_qr_and_personal_qr_hint_in_every_layout() {
             "Bærenett",
             "Å betale",
             "kr\u{a0}353,00",
-            "Skann koden med appen",
+            "Skann og betal med Vipps",
             "eller hold din personlige QR-kode fra appen mot skanneren",
         ] {
             assert!(has(&mut ui, text), "{text:?} at {size:?}");
@@ -96,7 +96,7 @@ fn scanned_asks_for_approval_and_cancel_cancels() {
     to_scanned(&mut app);
     let messages: Vec<Message> = {
         let mut ui = ui(&app, PORTRAIT);
-        assert!(has(&mut ui, "Godkjenn i appen"));
+        assert!(has(&mut ui, "Godkjenn i Vipps"));
         assert!(has(&mut ui, "kr\u{a0}353,00"));
         assert!(has(&mut ui, "Tid igjen 5:00") || has(&mut ui, "Tid igjen 4:59"));
         ui.click("Avbryt").expect("a Cancel button");
@@ -253,7 +253,7 @@ fn garbage_scan_shows_a_notice_over_the_qr() {
         &mut ui,
         "Det er ikke en Vipps- eller MobilePay-kode. Vis den personlige QR-koden fra appen."
     ));
-    assert!(has(&mut ui, "Skann koden med appen"), "the QR stays");
+    assert!(has(&mut ui, "Skann og betal med Vipps"), "the QR stays");
 }
 
 #[test]
@@ -331,7 +331,7 @@ fn language_switch_changes_the_screen_and_resets_when_the_order_ends() {
     }
     {
         let mut ui = ui(&app, PORTRAIT);
-        assert!(has(&mut ui, "Skannaa koodi sovelluksella"));
+        assert!(has(&mut ui, "Skannaa ja maksa Vipps-sovelluksella"));
         assert!(has(&mut ui, "Maksettavaa"));
     }
     // The order is withdrawn and ends: the next customer starts in the lane's language.
@@ -358,7 +358,7 @@ fn larger_text_enlarges_the_instructions() {
     to_waiting(&mut app);
     let height = |app: &App| {
         let mut ui = ui(app, PORTRAIT);
-        ui.find("Scan the code with the app")
+        ui.find("Scan and pay with Vipps")
             .expect("title")
             .bounds()
             .height
@@ -442,12 +442,14 @@ fn instructions_are_never_cut_off() {
         for lang in [Lang::Nb, Lang::Fi] {
             let mut app = app_with(lang, size, Ok(client()));
             to_waiting(&mut app);
+            let branding = app.branding();
             let mut ui = ui(&app, size);
             for text in [
-                vipps_kiosk::ui::i18n::Text::ScanWithApp.get(lang),
-                vipps_kiosk::ui::i18n::Text::OrPersonalQr.get(lang),
-                "kr\u{a0}353,00",
+                vipps_kiosk::ui::i18n::Text::ScanWithApp.with(lang, branding),
+                vipps_kiosk::ui::i18n::Text::OrPersonalQr.with(lang, branding),
+                "kr\u{a0}353,00".into(),
             ] {
+                let text = text.as_ref();
                 let t = ui
                     .find(text)
                     .unwrap_or_else(|_| panic!("{text:?} at {size:?}"));
@@ -495,7 +497,7 @@ fn a_long_order_scrolls_and_keeps_total_and_instructions_in_view() {
         for text in [
             total.as_str(),
             "Å betale",
-            "Skann koden med appen",
+            "Skann og betal med Vipps",
             "eller hold din personlige QR-kode fra appen mot skanneren",
             "Vare nummer 0",
         ] {
@@ -619,7 +621,7 @@ fn an_opened_ecom_qr_asks_to_approve_in_the_app() {
         now + Duration::from_secs(2),
     );
     let mut ui = ui(&app, PORTRAIT);
-    assert!(has(&mut ui, "Approve in your app"));
+    assert!(has(&mut ui, "Approve in Vipps"));
     assert!(has(
         &mut ui,
         "The payment is open in the app on your phone. Approve it there."

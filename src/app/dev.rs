@@ -79,11 +79,13 @@ impl App {
         }
     }
 
+    /// A strip of small buttons (for developers, not customers: no touch-target rules), kept
+    /// low so that the customer's screen above it keeps its room.
     pub(super) fn dev_panel(&self) -> Element<'_> {
         let b = |label: &'static str, action: DevAction| {
-            button(text(label).size(30))
+            button(text(label).size(DEV_TEXT))
                 .on_press(Message::Dev(action))
-                .padding([12, 18])
+                .padding([6, 12])
                 .style(theme::dev_button)
         };
         let error = self.dev.as_ref().and_then(|d| d.status.as_ref());
@@ -94,26 +96,27 @@ impl App {
         };
         container(
             column![
-                text(status).size(28),
+                text(status).size(DEV_TEXT),
                 row![
                     b("Scan personal QR", DevAction::ScanPersonalQr),
-                    b("Scan unknown customer", DevAction::ScanUnknownCustomer),
-                    b("Scan a product barcode", DevAction::ScanGarbage),
+                    b("Scan unknown", DevAction::ScanUnknownCustomer),
+                    b("Scan barcode", DevAction::ScanGarbage),
+                    b("Open QR", DevAction::PhoneOpen),
+                    b("Approve", DevAction::PhoneApprove),
+                    b("Reject", DevAction::PhoneReject),
+                    b("POS withdraw", DevAction::PosWithdraw),
                 ]
-                .spacing(12),
-                row![
-                    b("Phone: open QR", DevAction::PhoneOpen),
-                    b("Phone: approve", DevAction::PhoneApprove),
-                    b("Phone: reject", DevAction::PhoneReject),
-                    b("POS: withdraw", DevAction::PosWithdraw),
-                ]
-                .spacing(12),
+                .spacing(8)
+                .wrap(),
             ]
-            .spacing(10),
+            .spacing(6),
         )
-        .padding(16)
+        .padding([8, 12])
         .width(Length::Fill)
         .style(theme::dev_panel)
         .into()
     }
 }
+
+/// The developer panel's text size.
+const DEV_TEXT: f32 = 20.0;

@@ -5,15 +5,17 @@
 pub mod demo;
 mod dev;
 mod qr;
+mod speech;
 mod view;
 
 pub use dev::{DEMO_PERSONAL_QR, DevAction, DevPanel};
 
 use crate::{
     lane::{Inputs, Lane, ScanEvent, Services, driver},
-    market::{Lang, Market},
+    market::{BrandChoice, Branding, Lang, Market, Today},
     payment::{self, Effect, Input, Machine, State},
     scan::RawScan,
+    speech::Speaker,
     ui::{Assets, icons::Direction, qr::QrImage},
     vipps::Client,
 };
@@ -24,6 +26,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct Setup {
     pub market: Market,
+    /// `brand = "auto" | "vipps" | "mobilepay"`, and where the date it follows comes from.
+    pub brand: BrandChoice,
+    pub today: Today,
     pub lang: Lang,
     /// `Err` holds the reason the lane is out of service (for staff).
     pub client: Result<Client, String>,
@@ -37,6 +42,10 @@ pub struct Setup {
     pub window: Size,
     /// A touch kiosk: no mouse pointer on screen.
     pub hide_cursor: bool,
+    /// The speech engine, when the lane PC has one (otherwise no speech control shows).
+    pub speech: Option<Speaker>,
+    /// The F-key (1-12) that turns speech on and off.
+    pub speech_key: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +64,9 @@ pub enum Message {
     Resized(Size),
     LanguageChosen(Lang),
     LargerTextToggled,
+    SpeechToggled,
+    /// A key on the keyboard (or a USB keypad), for the speech key.
+    Key(iced::keyboard::Event),
     MoreTimeTapped,
     /// The scanner stopped delivering (stdin closed, device gone).
     ScannerLost,
@@ -76,6 +88,7 @@ impl From<crate::ui::Msg> for Message {
             Msg::MoreTimeTapped => Message::MoreTimeTapped,
             Msg::LanguageChosen(lang) => Message::LanguageChosen(lang),
             Msg::LargerTextToggled => Message::LargerTextToggled,
+            Msg::SpeechToggled => Message::SpeechToggled,
         }
     }
 }
@@ -100,6 +113,10 @@ struct Customer {
     default_lang: Lang,
     lang: Lang,
     large_text: bool,
+    /// Speech is on for this customer.
+    speech: bool,
+    /// This customer has an order (their choices end with it).
+    ordering: bool,
 }
 
 /// The window in physical pixels, and the scale that fits the design canvas into it.
@@ -115,6 +132,9 @@ pub struct App {
     client: Option<Client>,
     out_of_service: Option<String>,
     market: Market,
+    brand: BrandChoice,
+    today: Today,
+    voice: speech::Voice,
     customer: Customer,
     scanner_ok: bool,
     /// Since when nothing is being paid (for the attract screen).
@@ -170,7 +190,12 @@ impl App {
                 default_lang: setup.lang,
                 lang: setup.lang,
                 large_text: false,
+                speech: false,
+                ordering: false,
             },
+            brand: setup.brand,
+            today: setup.today,
+            voice: speech::Voice::new(setup.speech, setup.speech_key),
             scanner_ok: true,
             idle_from: None,
             assets: Assets::new(setup.scanner_direction),
@@ -209,6 +234,17 @@ impl App {
         self.qr.image()
     }
 
+    /// The brand names the screens use today.
+    pub fn branding(&self) -> Branding {
+        self.market
+            .branding(self.brand, self.today.date(self.market))
+    }
+
+    /// Whether speech is on for the customer at the screen.
+    pub fn speaking(&self) -> bool {
+        self.customer.speech
+    }
+
     pub fn title(&self) -> String {
         "vipps-kiosk".into()
     }
@@ -225,6 +261,13 @@ impl App {
     /// `update` with the clock passed in, so tests (and snapshots) are deterministic.
     pub fn update_at(&mut self, message: Message, now: Instant) -> Task<Message> {
         self.now = now;
+        let task = self.handle(message, now);
+        // What the customer hears follows what the screen now shows.
+        self.speak();
+        task
+    }
+
+    fn handle(&mut self, message: Message, now: Instant) -> Task<Message> {
         match message {
             Message::Tick(_) => {
                 let task = self.step(Input::Tick, now);
@@ -262,6 +305,11 @@ impl App {
                 self.customer.large_text = !self.customer.large_text;
                 Task::none()
             }
+            Message::SpeechToggled => {
+                self.toggle_speech();
+                Task::none()
+            }
+            Message::Key(event) => self.key(event, now),
             Message::ScannerConnected | Message::ScannerLost => {
                 let connected = matches!(message, Message::ScannerConnected);
                 if !connected {
@@ -303,11 +351,23 @@ impl App {
             Some(fetch) => Task::perform(fetch, |(url, result)| Message::QrFetched { url, result }),
             None => Task::none(),
         };
-        // The customer's choices last as long as their order.
-        if self.machine().order().is_none() {
-            self.customer.lang = self.customer.default_lang;
-            self.customer.large_text = false;
+        // The customer's choices last as long as their order: they end with it, or when the
+        // lane has stood idle long enough to show the attract screen.
+        let ordering = self.machine().order().is_some();
+        let attract = self
+            .idle_from
+            .is_some_and(|t| now.duration_since(t) >= ATTRACT_AFTER);
+        if self.customer.ordering && !ordering {
+            // An order that ends on an outcome screen (withdrawn, walked away from) is said
+            // to end, in the customer's language, before their choices end.
+            if !matches!(self.machine().state(), State::Idle) {
+                self.speak();
+            }
+            self.end_customer(false);
+        } else if attract {
+            self.end_customer(true);
         }
+        self.customer.ordering = ordering;
         match (self.machine().state(), self.idle_from) {
             (State::Idle, None) => self.idle_from = Some(now),
             (State::Idle, Some(_)) => {}
@@ -322,6 +382,15 @@ impl App {
                 .map(|call| Task::perform(driver::execute(client.clone(), call), Message::Executed))
                 .chain([fetch]),
         )
+    }
+
+    /// The customer's choices end: the next one starts with the lane's language, normal text
+    /// and no speech (what is being said is let finish unless `hush`).
+    fn end_customer(&mut self, hush: bool) {
+        self.customer.lang = self.customer.default_lang;
+        self.customer.large_text = false;
+        self.customer.speech = false;
+        self.voice.forget(hush);
     }
 
     fn feed_demo(&mut self, now: Instant) -> Task<Message> {
@@ -349,6 +418,7 @@ impl App {
         Subscription::batch([
             iced::time::every(every).map(Message::Tick),
             iced::window::resize_events().map(|(_, size)| Message::Resized(size)),
+            iced::keyboard::listen().map(Message::Key),
             Subscription::run_with(self.services.clone(), lane_services),
         ])
     }

@@ -3,12 +3,13 @@
 
 use super::{ATTRACT_AFTER, App, Element, Message};
 use crate::{
-    payment::{self, AfterCancel, State},
+    payment::{self, AfterCancel, FailureReason, State},
     ui::{
         self as ui, i18n,
         screen::{self, Ctx, scanned::Phase, waiting::Waiting},
         theme::{self, size},
     },
+    vipps::model::Amount,
 };
 use iced::{
     Length,
@@ -19,11 +20,12 @@ impl App {
     pub(super) fn ctx(&self) -> Ctx<'_> {
         Ctx {
             lang: self.customer.lang,
-            brand: theme::brand(self.market),
+            brand: theme::brand(self.branding()),
             assets: &self.assets,
             landscape: self.window.physical.width > self.window.physical.height,
             large_text: self.customer.large_text,
             touch: theme::size::TOUCH_MIN.max(theme::size::TOUCH_MIN_PHYSICAL / self.window.scale),
+            speech: self.voice.available().then_some(self.customer.speech),
         }
     }
 
@@ -69,7 +71,10 @@ impl App {
         };
         // Notices and prompts lie over the top of the screen rather than pushing the layout.
         let overlay: Option<ui::Element<'_>> = match self.machine().notice(self.now) {
-            Some(n) => Some(screen::banner(ctx, i18n::notice(n, self.customer.lang))),
+            Some(n) => Some(screen::banner(
+                ctx,
+                i18n::notice(n, self.customer.lang, ctx.brand.branding),
+            )),
             None => self
                 .machine()
                 .walk_away_warning(self.now)
@@ -86,52 +91,44 @@ impl App {
     }
 
     fn payment_screen<'a>(&'a self, ctx: Ctx<'a>) -> ui::Element<'a> {
+        match self.shown() {
+            Shown::Attract => screen::idle::attract(ctx),
+            Shown::Idle => screen::idle::view(ctx),
+            Shown::Waiting(w) => screen::waiting::view(ctx, w),
+            Shown::Scanned {
+                amount,
+                phase,
+                trouble,
+            } => screen::scanned::view(ctx, amount, phase, trouble),
+            Shown::Approved { captured, receipt } => screen::approved::view(ctx, captured, receipt),
+            Shown::Failed { reason, ended } => screen::failed::view(ctx, reason, ended),
+        }
+    }
+
+    /// Which payment screen the machine's state shows, with its data: the one projection the
+    /// screen and the speech both follow.
+    pub(super) fn shown(&self) -> Shown<'_> {
         let now = self.now;
         let trouble = |p: &payment::Payment| p.failures >= 3;
-        let replaced = self.machine().replaced_qr();
         match self.machine().state() {
             State::Idle
                 if self
                     .idle_from
                     .is_some_and(|t| now.duration_since(t) >= ATTRACT_AFTER) =>
             {
-                screen::idle::attract(ctx)
+                Shown::Attract
             }
-            State::Idle => screen::idle::view(ctx),
-            State::Waiting { order, payment, .. } => screen::waiting::view(
-                ctx,
-                Waiting {
-                    order,
-                    // Only this payment's QR, or (while it is made) the one it replaces, marked
-                    // as refreshing: never any other.
-                    qr: self.qr.image().filter(|q| {
-                        let text = Some(q.text.as_str());
-                        (payment.created && payment.qr.as_deref() == text)
-                            || (!payment.created
-                                && replaced.is_some_and(|r| r.qr.as_deref() == text))
-                    }),
-                    refreshing: !payment.created && replaced.is_some(),
-                    renews_in: payment
-                        .created
-                        .then(|| {
-                            payment
-                                .deadline
-                                .checked_sub(self.machine().config().qr_renew_before)
-                        })
-                        .flatten()
-                        .map(|t| t.saturating_duration_since(now)),
-                    trouble: trouble(payment),
-                    scanner_ok: self.scanner_ok,
+            State::Idle => Shown::Idle,
+            State::Waiting { order, payment, .. } => Shown::Waiting(self.waiting(order, payment)),
+            State::Cancelling { payment, after, .. } => Shown::Scanned {
+                amount: payment.amount,
+                phase: if matches!(after, AfterCancel::Push(_)) {
+                    Phase::Sending
+                } else {
+                    Phase::Cancelling
                 },
-            ),
-            State::Cancelling {
-                payment,
-                after: AfterCancel::Push(_),
-                ..
-            } => screen::scanned::view(ctx, payment.amount, Phase::Sending, trouble(payment)),
-            State::Cancelling { payment, .. } => {
-                screen::scanned::view(ctx, payment.amount, Phase::Cancelling, trouble(payment))
-            }
+                trouble: trouble(payment),
+            },
             State::Scanned { payment, .. } => {
                 let time_left = payment.deadline.saturating_duration_since(now);
                 let phase = if payment.opened {
@@ -141,17 +138,77 @@ impl App {
                 } else {
                     Phase::Sending
                 };
-                screen::scanned::view(ctx, payment.amount, phase, trouble(payment))
+                Shown::Scanned {
+                    amount: payment.amount,
+                    phase,
+                    trouble: trouble(payment),
+                }
             }
-            State::Capturing { payment, .. } => {
-                screen::scanned::view(ctx, payment.amount, Phase::Completing, trouble(payment))
-            }
+            State::Capturing { payment, .. } => Shown::Scanned {
+                amount: payment.amount,
+                phase: Phase::Completing,
+                trouble: trouble(payment),
+            },
             State::Approved {
                 order, captured, ..
-            } => screen::approved::view(ctx, *captured, order.receipt_number.as_deref()),
-            State::Failed { order, reason, .. } => {
-                screen::failed::view(ctx, *reason, order.is_none())
-            }
+            } => Shown::Approved {
+                captured: *captured,
+                receipt: order.receipt_number.as_deref(),
+            },
+            State::Failed { order, reason, .. } => Shown::Failed {
+                reason: *reason,
+                ended: order.is_none(),
+            },
         }
     }
+}
+
+impl App {
+    /// The Waiting screen's data for the payment whose QR is on screen.
+    fn waiting<'a>(&'a self, order: &'a payment::Order, payment: &payment::Payment) -> Waiting<'a> {
+        let replaced = self.machine().replaced_qr();
+        Waiting {
+            order,
+            // Only this payment's QR, or (while it is made) the one it replaces, marked as
+            // refreshing: never any other.
+            qr: self.qr.image().filter(|q| {
+                let text = Some(q.text.as_str());
+                (payment.created && payment.qr.as_deref() == text)
+                    || (!payment.created && replaced.is_some_and(|r| r.qr.as_deref() == text))
+            }),
+            refreshing: !payment.created && replaced.is_some(),
+            renews_in: payment
+                .created
+                .then(|| {
+                    payment
+                        .deadline
+                        .checked_sub(self.machine().config().qr_renew_before)
+                })
+                .flatten()
+                .map(|t| t.saturating_duration_since(self.now)),
+            trouble: payment.failures >= 3,
+            scanner_ok: self.scanner_ok,
+        }
+    }
+}
+
+/// The payment screen for a state.
+pub(super) enum Shown<'a> {
+    Idle,
+    Attract,
+    Waiting(Waiting<'a>),
+    Scanned {
+        amount: Amount,
+        phase: Phase,
+        trouble: bool,
+    },
+    Approved {
+        captured: Amount,
+        receipt: Option<&'a str>,
+    },
+    Failed {
+        reason: FailureReason,
+        /// The order ended with it (withdrawn, walked away from).
+        ended: bool,
+    },
 }

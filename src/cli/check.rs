@@ -54,6 +54,7 @@ pub fn run(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
     webhooks(&config, &mut report);
     journal(&config, &mut report);
     scanner(&config, &mut report);
+    screen(&config, &mut report);
     drop(sim);
     if report.problems == 0 {
         println!("the lane is ready");
@@ -216,6 +217,35 @@ fn scanner(config: &Config, report: &mut Report) {
         None => report.line(
             false,
             "no scanner found: plug it in, set it to HID POS mode (or name it in [scanner]), and install assets/udev/70-vipps-kiosk-scanner.rules",
+        ),
+    }
+}
+
+/// What the customer sees and hears: the brand today, and whether the speech engine is there.
+fn screen(config: &Config, report: &mut Report) {
+    let today = config.today().unwrap_or_default();
+    let date = today.date(config.market);
+    let branding = config.market.branding(config.brand, date);
+    report.line(
+        true,
+        format!(
+            "brand {} on {date} (brand = {:?}; Vipps in every market from {})",
+            branding.brand.name(),
+            config.brand,
+            crate::market::VIPPS_EVERYWHERE_FROM
+        ),
+    );
+    let Some(engine) = parts::speech_engine(config) else {
+        return report.line(true, "speech: off ([accessibility] speech = false)");
+    };
+    match engine.locate() {
+        Some(path) => report.line(true, format!("speech engine {}", path.display())),
+        None => report.line(
+            false,
+            format!(
+                "speech engine {} not found: customers get no speech and the control is hidden (install espeak-ng, or set [accessibility] speech_command)",
+                engine.program()
+            ),
         ),
     }
 }

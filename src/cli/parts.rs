@@ -11,7 +11,8 @@ use crate::{
     pos::Hub,
     scanner::hid::DeviceFilter,
     sim::{SimConfig, Simulator},
-    ui::icons::Direction,
+    speech::{Engine, Speaker},
+    ui::{i18n, icons::Direction},
     vipps::{self, ClientConfig},
     webhooks::ReceiverSetup,
 };
@@ -95,6 +96,8 @@ pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
     };
     let setup = Setup {
         market: config.market,
+        brand: config.brand,
+        today: config.today().unwrap_or_default(),
         lang: config.language(),
         client,
         machine: machine_config(&config, services.webhooks.is_some()),
@@ -108,6 +111,8 @@ pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
         },
         window: physical,
         hide_cursor: fullscreen,
+        speech: speaker(&config),
+        speech_key: config::function_key(&config.accessibility.speech_key).unwrap_or(1),
     };
     Kiosk {
         setup,
@@ -139,7 +144,43 @@ pub fn machine_config(config: &Config, webhooks: bool) -> payment::Config {
         qr_image: config.qr_image(),
         relaxed_poll_interval: webhooks
             .then(|| Duration::from_millis(config.webhooks.poll_interval_ms)),
+        payment_description: payment_description(config),
         ..payment::Config::default()
+    }
+}
+
+/// The payment's text: `payment_description`, or "<store>, receipt {receipt}" in the lane's
+/// language, with the store's name filled in (the receipt number follows per order).
+pub fn payment_description(config: &Config) -> String {
+    let template = match &config.payment_description {
+        Some(t) => t.as_str(),
+        None => i18n::payment_description(config.language(), config.store_name.is_some()),
+    };
+    config.fill_store(template)
+}
+
+/// The speech engine, when speech is offered and the lane PC has the engine.
+pub fn speech_engine(config: &Config) -> Option<Engine> {
+    let a = &config.accessibility;
+    Engine::new(config::speech_words(&a.speech_command)).filter(|_| a.speech)
+}
+
+/// Starts speaking through the engine the lane PC has; without it, no speech control shows.
+fn speaker(config: &Config) -> Option<Speaker> {
+    let engine = speech_engine(config)?;
+    if engine.locate().is_none() {
+        tracing::warn!(
+            program = engine.program(),
+            "no speech engine found: the kiosk offers no speech (install espeak-ng, or set [accessibility] speech_command)"
+        );
+        return None;
+    }
+    match Speaker::start(engine) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!(error = %e, "speech could not start");
+            None
+        }
     }
 }
 
@@ -161,11 +202,17 @@ fn pos_setup(config: &Config, demo: bool) -> Result<Option<PosSetup>, config::Co
                     tracing::warn!(%listen, "the POS API serves plain HTTP beyond this machine (allow_plain_http_beyond_loopback): its token and orders cross the network in clear");
                 }
                 warn_if_config_open(config);
+                let hub = Hub::new();
+                hub.set_brand(
+                    config.market,
+                    config.brand,
+                    config.today().unwrap_or_default(),
+                );
                 Some(PosSetup {
                     listen,
                     tls: config.pos_tls()?,
                     token,
-                    hub: Hub::new(),
+                    hub,
                     rules: config.order_rules(),
                 })
             }

@@ -402,7 +402,7 @@ fn create_request(
         reference,
         user_flow,
         return_url: None,
-        payment_description: Some(config.payment_description.clone()),
+        payment_description: Some(order.description(&config.payment_description)),
         qr_format,
         receipt: Some(order.receipt()),
     }

@@ -1,6 +1,7 @@
-//! The order the POS hands over: lines, total and receipt data, in integer minor units.
+//! The order the POS hands over: lines (weighed and measured ones with their unit, discounts
+//! as the ePayment receipt defines them), total and receipt data, in integer minor units.
 
-use crate::vipps::model::{self, Amount, Currency};
+use crate::vipps::model::{self, Amount, Currency, QuantityUnit};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -10,8 +11,17 @@ pub struct Line {
     pub name: String,
     /// A decimal number as text, as the Vipps receipt wants it: "2", "0.452".
     pub quantity: String,
-    /// Unit price in minor units, tax included.
+    /// What the quantity counts (the receipt's `quantityUnit`: PCS, KG, KM, MINUTE, LITRE,
+    /// KWH). None: pieces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<QuantityUnit>,
+    /// Price per unit in minor units, tax included, discount not taken off.
     pub unit_price: i64,
+    /// The line's whole discount in minor units (≥ 0). As on the Vipps receipt, it is already
+    /// taken off `totalAmount`: `totalAmount = unitPrice × quantity − discount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<i64>,
+    /// What the customer pays for the line: tax included, discount taken off.
     pub total_amount: i64,
     pub total_amount_excluding_tax: i64,
     pub total_tax_amount: i64,
@@ -32,6 +42,111 @@ pub struct Order {
     pub pos_id: Option<String>,
 }
 
+impl Line {
+    /// `unitPrice × quantity`, rounded to the nearest minor unit: the line before its discount.
+    pub fn gross(&self) -> Option<i64> {
+        let (units, scale) = decimal(&self.quantity)?;
+        let p = 10i128.checked_pow(scale)?;
+        let gross = (i128::from(self.unit_price) * units * 2 + p) / (2 * p);
+        i64::try_from(gross).ok()
+    }
+
+    /// The discount, if there is one.
+    pub fn discount(&self) -> Option<i64> {
+        self.discount.filter(|&d| d > 0)
+    }
+
+    /// Everything about one line: `f` names its fields (`lines[2].quantity`).
+    fn check(&self, f: &dyn Fn(&str) -> String) -> Result<(), OrderError> {
+        if self.name.trim().is_empty() || self.name.chars().count() > MAX_NAME_CHARS {
+            return Err(err(f("name"), format!("1-{MAX_NAME_CHARS} characters")));
+        }
+        if self.id.trim().is_empty() {
+            return Err(err(f("id"), "must not be empty"));
+        }
+        if !valid_quantity(&self.quantity) {
+            return Err(err(
+                f("quantity"),
+                "a positive decimal number of at most 10 characters",
+            ));
+        }
+        if self.unit == Some(QuantityUnit::Pcs) && self.quantity.contains('.') {
+            return Err(err(f("quantity"), "whole pieces with unit PCS"));
+        }
+        if self.unit_price <= 0 {
+            return Err(err(f("unitPrice"), "must be positive"));
+        }
+        if self.total_amount <= 0 {
+            return Err(err(f("totalAmount"), "amounts must be positive"));
+        }
+        if self.total_amount_excluding_tax < 0 || self.total_tax_amount < 0 {
+            return Err(err(f("totalTaxAmount"), "amounts must not be negative"));
+        }
+        if self
+            .total_amount_excluding_tax
+            .checked_add(self.total_tax_amount)
+            != Some(self.total_amount)
+        {
+            return Err(err(
+                f("totalAmount"),
+                "must equal totalAmountExcludingTax + totalTaxAmount",
+            ));
+        }
+        if self.tax_rate > 10_000 {
+            return Err(err(f("taxRate"), "0-10000 (hundredths of a percent)"));
+        }
+        let expected_tax =
+            (i128::from(self.total_amount_excluding_tax) * i128::from(self.tax_rate) + 5_000)
+                / 10_000;
+        if (expected_tax - i128::from(self.total_tax_amount)).abs() > 1 {
+            return Err(err(
+                f("totalTaxAmount"),
+                format!(
+                    "does not match taxRate {} (expected about {expected_tax})",
+                    self.tax_rate
+                ),
+            ));
+        }
+        self.check_price(f)
+    }
+
+    /// A non-negative discount, and a total that is the unit price times the quantity less
+    /// the discount (to within a minor unit of rounding), as the receipt defines them.
+    fn check_price(&self, f: &dyn Fn(&str) -> String) -> Result<(), OrderError> {
+        let discount = self.discount.unwrap_or(0);
+        let gross = self
+            .gross()
+            .ok_or_else(|| err(f("unitPrice"), "too large"))?;
+        if discount < 0 {
+            return Err(err(f("discount"), "must not be negative"));
+        }
+        if discount > gross {
+            return Err(err(
+                f("discount"),
+                format!("{discount} is more than the line's {gross} before discount"),
+            ));
+        }
+        let expected = gross - discount;
+        if (expected - self.total_amount).abs() > 1 {
+            return Err(err(
+                f("totalAmount"),
+                format!(
+                    "is {} but unitPrice × quantity − discount is {expected}",
+                    self.total_amount
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A valid quantity as an integer and its number of decimals: "0.742" is (742, 3).
+fn decimal(q: &str) -> Option<(i128, u32)> {
+    let (int, frac) = q.split_once('.').unwrap_or((q, ""));
+    let digits = format!("{int}{frac}").parse::<i128>().ok()?;
+    Some((digits, u32::try_from(frac.len()).ok()?))
+}
+
 /// Why an order cannot be paid as it stands. `field` names the offending field, JSON-style.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
@@ -50,6 +165,11 @@ fn err(field: impl Into<String>, reason: impl Into<String>) -> OrderError {
 /// Longest line name the Vipps receipt shows well.
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_LINES: usize = 500;
+/// `paymentDescription`: 3-100 characters (ePayment's create request).
+pub const DESCRIPTION_MIN_CHARS: usize = 3;
+pub const DESCRIPTION_MAX_CHARS: usize = 100;
+/// Where a payment description's template takes the receipt number.
+pub const RECEIPT_PLACEHOLDER: &str = "{receipt}";
 
 impl Order {
     pub fn total(&self) -> Amount {
@@ -85,46 +205,7 @@ impl Order {
         let mut sum: i64 = 0;
         for (i, l) in self.lines.iter().enumerate() {
             let f = |name: &str| format!("lines[{i}].{name}");
-            if l.name.trim().is_empty() || l.name.chars().count() > MAX_NAME_CHARS {
-                return Err(err(f("name"), format!("1-{MAX_NAME_CHARS} characters")));
-            }
-            if l.id.trim().is_empty() {
-                return Err(err(f("id"), "must not be empty"));
-            }
-            if !valid_quantity(&l.quantity) {
-                return Err(err(
-                    f("quantity"),
-                    "a positive decimal number of at most 10 characters",
-                ));
-            }
-            if l.unit_price <= 0 || l.total_amount <= 0 {
-                return Err(err(f("totalAmount"), "amounts must be positive"));
-            }
-            if l.total_amount_excluding_tax < 0 || l.total_tax_amount < 0 {
-                return Err(err(f("totalTaxAmount"), "amounts must not be negative"));
-            }
-            if l.total_amount_excluding_tax.checked_add(l.total_tax_amount) != Some(l.total_amount)
-            {
-                return Err(err(
-                    f("totalAmount"),
-                    "must equal totalAmountExcludingTax + totalTaxAmount",
-                ));
-            }
-            if l.tax_rate > 10_000 {
-                return Err(err(f("taxRate"), "0-10000 (hundredths of a percent)"));
-            }
-            let expected_tax = (i128::from(l.total_amount_excluding_tax) * i128::from(l.tax_rate)
-                + 5_000)
-                / 10_000;
-            if (expected_tax - i128::from(l.total_tax_amount)).abs() > 1 {
-                return Err(err(
-                    f("totalTaxAmount"),
-                    format!(
-                        "does not match taxRate {} (expected about {expected_tax})",
-                        l.tax_rate
-                    ),
-                ));
-            }
+            l.check(&f)?;
             sum = sum
                 .checked_add(l.total_amount)
                 .ok_or_else(|| err("totalAmount", "too large"))?;
@@ -139,6 +220,19 @@ impl Order {
             return Err(err("totalAmount", "outside what Vipps MobilePay accepts"));
         }
         Ok(())
+    }
+
+    /// The payment's text, as the app, the portal and the settlement files show it: `template`
+    /// with `{receipt}` replaced by the receipt number (the order id when the POS sent none),
+    /// cut to Vipps' 100 characters.
+    pub fn description(&self, template: &str) -> String {
+        let receipt = self.receipt_number.as_deref().unwrap_or(&self.order_id);
+        let text = template.replace(RECEIPT_PLACEHOLDER, receipt);
+        let text = text.trim();
+        if text.chars().count() < DESCRIPTION_MIN_CHARS {
+            return format!("{text} {receipt}").trim().to_string();
+        }
+        text.chars().take(DESCRIPTION_MAX_CHARS).collect()
     }
 
     /// The order lines as the Vipps receipt.
@@ -157,9 +251,9 @@ impl Order {
                     unit_info: Some(model::UnitInfo {
                         unit_price: l.unit_price,
                         quantity: l.quantity.clone(),
-                        quantity_unit: None,
+                        quantity_unit: l.unit,
                     }),
-                    discount: None,
+                    discount: l.discount,
                 })
                 .collect(),
             bottom_line: model::BottomLine {
@@ -197,7 +291,9 @@ pub(crate) mod tests {
             id: name.to_lowercase().replace(' ', "-"),
             name: name.into(),
             quantity: qty.into(),
+            unit: None,
             unit_price: unit,
+            discount: None,
             total_amount: total,
             total_amount_excluding_tax: excl,
             total_tax_amount: total - excl,
@@ -215,6 +311,101 @@ pub(crate) mod tests {
             receipt_number: Some("R-1001".into()),
             pos_id: Some("lane-1".into()),
         }
+    }
+
+    /// Apples by weight with a discount: 0,742 kg × kr 34,90/kg = 25,90, less 5,00.
+    pub fn weighed(name: &str) -> Line {
+        Line {
+            quantity: "0.742".into(),
+            unit: Some(QuantityUnit::Kg),
+            unit_price: 3490,
+            discount: Some(500),
+            total_amount: 2090,
+            total_amount_excluding_tax: 1817,
+            total_tax_amount: 273,
+            tax_rate: 1500,
+            ..line(name, "1", 3490)
+        }
+    }
+
+    #[test]
+    fn weighed_and_discounted_lines_validate_and_reach_the_receipt() {
+        let mut o = order("order-0001");
+        o.lines.push(weighed("Epler"));
+        o.total_amount = o.lines.iter().map(|l| l.total_amount).sum();
+        assert_eq!(o.validate(Currency::Nok), Ok(()));
+        assert_eq!(o.lines[2].gross(), Some(2590));
+        let r = o.receipt();
+        let apples = &r.order_lines[2];
+        assert_eq!(apples.discount, Some(500));
+        let u = apples.unit_info.as_ref().expect("unit info");
+        assert_eq!(
+            (u.unit_price, u.quantity.as_str(), u.quantity_unit),
+            (3490, "0.742", Some(QuantityUnit::Kg))
+        );
+        let json = serde_json::to_value(apples).expect("json");
+        assert_eq!(json["unitInfo"]["quantityUnit"], "KG");
+        assert_eq!(json["discount"], 500);
+    }
+
+    #[test]
+    fn units_prices_and_discounts_are_checked_naming_the_field() {
+        let field = |f: &dyn Fn(&mut Line)| {
+            let mut o = order("order-0001");
+            f(&mut o.lines[0]);
+            o.total_amount = o.lines.iter().map(|l| l.total_amount).sum();
+            o.validate(Currency::Nok).map_err(|e| e.field)
+        };
+        assert_eq!(
+            field(&|l| l.discount = Some(-1)),
+            Err("lines[0].discount".into())
+        );
+        assert_eq!(
+            field(&|l| l.discount = Some(l.total_amount + 1)),
+            Err("lines[0].discount".into())
+        );
+        // A discount that the total does not reflect.
+        assert_eq!(
+            field(&|l| l.discount = Some(100)),
+            Err("lines[0].totalAmount".into())
+        );
+        assert_eq!(
+            field(&|l| l.unit_price = 0),
+            Err("lines[0].unitPrice".into())
+        );
+        assert_eq!(
+            field(&|l| l.unit_price += 50),
+            Err("lines[0].totalAmount".into())
+        );
+        assert_eq!(
+            field(&|l| {
+                l.unit = Some(QuantityUnit::Pcs);
+                l.quantity = "1.5".into();
+            }),
+            Err("lines[0].quantity".into())
+        );
+        // Rounding of a weighed price by one minor unit either way is the POS's to choose.
+        let mut o = order("order-0001");
+        o.lines = vec![weighed("Epler")];
+        o.lines[0].total_amount += 1;
+        o.lines[0].total_amount_excluding_tax += 1;
+        o.total_amount = o.lines[0].total_amount;
+        assert_eq!(o.validate(Currency::Nok), Ok(()));
+    }
+
+    #[test]
+    fn the_description_carries_the_receipt_number_within_vipps_limits() {
+        let mut o = order("order-0001");
+        assert_eq!(
+            o.description("Kiwi, kvittering {receipt}"),
+            "Kiwi, kvittering R-1001"
+        );
+        o.receipt_number = None;
+        assert_eq!(o.description("Kjøp {receipt}"), "Kjøp order-0001");
+        assert_eq!(o.description("Kjøp"), "Kjøp");
+        let long = format!("{} {{receipt}}", "x".repeat(98));
+        assert_eq!(o.description(&long).chars().count(), DESCRIPTION_MAX_CHARS);
+        assert!(o.description("").chars().count() >= DESCRIPTION_MIN_CHARS);
     }
 
     #[test]

@@ -336,6 +336,7 @@ async fn health(State(api): State<Api>) -> Response {
         "lastVippsOkAt": h.last_vipps_ok_at,
         "tokenExpiresInS": token_left,
         "journal": h.journal.as_deref().unwrap_or("not configured"),
+        "brand": h.brand,
         "webhooks": match &h.webhooks {
             Some(w) => serde_json::to_value(w).unwrap_or_default(),
             None => json!("off"),

@@ -4,6 +4,7 @@
 use super::OrderRecord;
 use crate::{
     clock::now_rfc3339,
+    market::{Brand, BrandChoice, Market, Today},
     payment::{Order, OrderUpdate},
     sync::lock,
 };
@@ -25,6 +26,8 @@ pub struct Health {
     pub journal: Option<String>,
     /// `None` while the lane receives no webhooks.
     pub webhooks: Option<WebhookHealth>,
+    /// The brand the lane's screens show today.
+    pub brand: Option<Brand>,
 }
 
 /// The webhook receiver's record, for `GET /v1/health`.
@@ -47,6 +50,8 @@ pub struct Hub {
     health: Mutex<Health>,
     /// For the token's expiry in health reports.
     client: Mutex<Option<crate::vipps::Client>>,
+    /// What decides the lane's brand (it changes by date).
+    brand: Mutex<Option<(Market, BrandChoice, Today)>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -62,6 +67,7 @@ impl Default for Hub {
             events: broadcast::channel(256).0,
             health: Mutex::new(Health::default()),
             client: Mutex::new(None),
+            brand: Mutex::new(None),
         }
     }
 }
@@ -174,7 +180,16 @@ impl Hub {
         lock(&self.health).journal = Some(status.into());
     }
 
+    /// The lane's market and brand setting, for the brand in health reports.
+    pub fn set_brand(&self, market: Market, choice: BrandChoice, today: Today) {
+        *lock(&self.brand) = Some((market, choice, today));
+    }
+
     pub fn health(&self) -> Health {
-        lock(&self.health).clone()
+        let brand = *lock(&self.brand);
+        Health {
+            brand: brand.map(|(m, choice, today)| m.branding(choice, today.date(m)).brand),
+            ..lock(&self.health).clone()
+        }
     }
 }

@@ -1,10 +1,15 @@
 //! Every customer-facing string, through one table. Each string is one row of five
 //! translations, indexed by language: a missing translation is an array of the wrong length,
 //! and a missing string a non-exhaustive match. Neither compiles. No fallback arm anywhere.
+//!
+//! Strings that name the app carry `{brand}` (the lane's brand) or `{brands}` (the lane's
+//! brand, and the other while both exist: "Vipps- eller MobilePay"), filled by `fill`. Brand
+//! names are never inflected: Finnish joins them to a noun ("Vipps-sovelluksella").
 
-use crate::market::Lang;
-use crate::payment::{FailureReason, Notice};
-use crate::vipps::model::{Amount, Currency};
+use crate::market::{Branding, Lang};
+use crate::payment::{FailureReason, Line, Notice};
+use crate::vipps::model::{Amount, Currency, QuantityUnit};
+use std::borrow::Cow;
 
 /// One string in every language, in the order of `Lang::ALL`.
 type Row = [&'static str; 5];
@@ -47,10 +52,17 @@ pub enum Text {
     StillThere,
     MoreTime,
     ScannerMissing,
+    Discount,
+    ReadAloud,
+    StopReading,
+    SpeechOn,
+    MoreTimeSpoken,
+    PaymentDescription,
+    PaymentDescriptionNoStore,
 }
 
 impl Text {
-    pub const ALL: [Text; 30] = [
+    pub const ALL: [Text; 37] = [
         Text::Welcome,
         Text::WelcomeBody,
         Text::AttractTitle,
@@ -81,6 +93,13 @@ impl Text {
         Text::StillThere,
         Text::MoreTime,
         Text::ScannerMissing,
+        Text::Discount,
+        Text::ReadAloud,
+        Text::StopReading,
+        Text::SpeechOn,
+        Text::MoreTimeSpoken,
+        Text::PaymentDescription,
+        Text::PaymentDescriptionNoStore,
     ];
 
     fn row(self) -> Row {
@@ -100,11 +119,11 @@ impl Text {
                 "Your purchase shows here once your items are scanned.",
             ],
             Text::AttractTitle => [
-                "Betal enkelt med appen",
-                "Betal nemt med appen",
-                "Maksa helposti sovelluksella",
-                "Betala enkelt med appen",
-                "Pay easily with the app",
+                "Betal enkelt med {brand}",
+                "Betal nemt med {brand}",
+                "Maksa helposti {brand}-sovelluksella",
+                "Betala enkelt med {brand}",
+                "Pay easily with {brand}",
             ],
             Text::AttractSteps => [
                 "Skann varene i kassen. Skann deretter koden på skjermen, eller vis din personlige QR-kode.",
@@ -121,11 +140,11 @@ impl Text {
                 "To pay",
             ],
             Text::ScanWithApp => [
-                "Skann koden med appen",
-                "Scan koden med appen",
-                "Skannaa koodi sovelluksella",
-                "Skanna koden med appen",
-                "Scan the code with the app",
+                "Skann og betal med {brand}",
+                "Scan og betal med {brand}",
+                "Skannaa ja maksa {brand}-sovelluksella",
+                "Skanna och betala med {brand}",
+                "Scan and pay with {brand}",
             ],
             Text::OrPersonalQr => [
                 "eller hold din personlige QR-kode fra appen mot skanneren",
@@ -149,11 +168,11 @@ impl Text {
                 "Making a new code …",
             ],
             Text::ApproveInApp => [
-                "Godkjenn i appen",
-                "Godkend i appen",
-                "Hyväksy sovelluksessa",
-                "Godkänn i appen",
-                "Approve in your app",
+                "Godkjenn i {brand}",
+                "Godkend i {brand}",
+                "Hyväksy {brand}-sovelluksessa",
+                "Godkänn i {brand}",
+                "Approve in {brand}",
             ],
             Text::ApproveBody => [
                 "Vi har sendt betalingen til telefonen din. Åpne appen og godkjenn.",
@@ -271,12 +290,82 @@ impl Text {
                 "Skannern fungerar inte. Betala genom att skanna koden på skärmen.",
                 "The scanner is not working. Pay by scanning the code on screen.",
             ],
+            Text::Discount => ["Rabatt", "Rabat", "Alennus", "Rabatt", "Discount"],
+            Text::ReadAloud => ["Les opp", "Læs op", "Lue ääneen", "Läs upp", "Read aloud"],
+            Text::StopReading => [
+                "Stopp opplesing",
+                "Stop oplæsning",
+                "Lopeta ääneen luku",
+                "Sluta läsa upp",
+                "Stop reading",
+            ],
+            Text::SpeechOn => [
+                "Opplesing er på.",
+                "Oplæsning er slået til.",
+                "Ääneen luku on päällä.",
+                "Uppläsningen är på.",
+                "Reading aloud is on.",
+            ],
+            Text::MoreTimeSpoken => [
+                "Trykk «Jeg trenger mer tid», eller opplesingstasten, for å fortsette.",
+                "Tryk på »Jeg har brug for mere tid« eller oplæsningstasten for at fortsætte.",
+                "Jatka painamalla »Tarvitsen lisää aikaa» tai ääneen luvun näppäintä.",
+                "Tryck på ”Jag behöver mer tid” eller uppläsningstangenten för att fortsätta.",
+                "Press “I need more time”, or the read-aloud key, to carry on.",
+            ],
+            // The payment's text in the app, the portal and settlement files (3-100 characters).
+            Text::PaymentDescription => [
+                "{store}, kvittering {receipt}",
+                "{store}, kvittering {receipt}",
+                "{store}, kuitti {receipt}",
+                "{store}, kvitto {receipt}",
+                "{store}, receipt {receipt}",
+            ],
+            Text::PaymentDescriptionNoStore => [
+                "Kjøp, kvittering {receipt}",
+                "Køb, kvittering {receipt}",
+                "Ostos, kuitti {receipt}",
+                "Köp, kvitto {receipt}",
+                "Purchase, receipt {receipt}",
+            ],
         }
     }
 
+    /// The string as written, placeholders and all.
     pub fn get(self, lang: Lang) -> &'static str {
         pick(lang, self.row())
     }
+
+    /// The string with the lane's brand names in it.
+    pub fn with(self, lang: Lang, branding: Branding) -> Cow<'static, str> {
+        fill(self.get(lang), lang, branding)
+    }
+}
+
+/// `template` with `{brand}` and `{brands}` filled in.
+pub fn fill(template: &'static str, lang: Lang, branding: Branding) -> Cow<'static, str> {
+    if !template.contains("{brand") {
+        return Cow::Borrowed(template);
+    }
+    let own = branding.brand.name();
+    let brands = match branding.also {
+        None => own.to_string(),
+        Some(other) => {
+            let or = pick(lang, ["eller", "eller", "tai", "eller", "or"]);
+            match lang {
+                // "Vipps- eller MobilePay-appen": the first name keeps its hyphen.
+                Lang::Nb | Lang::Da | Lang::Fi | Lang::Sv => {
+                    format!("{own}- {or} {}", other.name())
+                }
+                Lang::En => format!("{own} {or} {}", other.name()),
+            }
+        }
+    };
+    Cow::Owned(
+        template
+            .replace("{brands}", &brands)
+            .replace("{brand}", own),
+    )
 }
 
 /// "Tid igjen 4:05": time left to approve.
@@ -313,7 +402,11 @@ pub fn ends_in(lang: Lang, t: &str) -> String {
 }
 
 /// Title and what-to-do for a failed payment.
-pub fn failure(reason: FailureReason, lang: Lang) -> (&'static str, &'static str) {
+pub fn failure(
+    reason: FailureReason,
+    lang: Lang,
+    branding: Branding,
+) -> (Cow<'static, str>, Cow<'static, str>) {
     let (title, body): (Row, Row) = match reason {
         FailureReason::CancelledInApp => (
             [
@@ -372,11 +465,11 @@ pub fn failure(reason: FailureReason, lang: Lang) -> (&'static str, &'static str
                 "That code cannot be used",
             ],
             [
-                "Vis den personlige QR-koden fra Vipps- eller MobilePay-appen, eller skann koden på skjermen.",
-                "Vis den personlige QR-kode fra Vipps- eller MobilePay-appen, eller scan koden på skærmen.",
-                "Näytä henkilökohtainen QR-koodi Vipps- tai MobilePay-sovelluksesta tai skannaa näytön koodi.",
-                "Visa den personliga QR-koden från Vipps- eller MobilePay-appen, eller skanna koden på skärmen.",
-                "Show the personal QR code from the Vipps or MobilePay app, or scan the code on screen.",
+                "Vis den personlige QR-koden fra {brands}-appen, eller skann koden på skjermen.",
+                "Vis den personlige QR-kode fra {brands}-appen, eller scan koden på skærmen.",
+                "Näytä henkilökohtainen QR-koodi {brands}-sovelluksesta tai skannaa näytön koodi.",
+                "Visa den personliga QR-koden från {brands}-appen, eller skanna koden på skärmen.",
+                "Show the personal QR code from the {brands} app, or scan the code on screen.",
             ],
         ),
         FailureReason::CustomerNotFound => (
@@ -460,19 +553,22 @@ pub fn failure(reason: FailureReason, lang: Lang) -> (&'static str, &'static str
             ],
         ),
     };
-    (pick(lang, title), pick(lang, body))
+    (
+        fill(pick(lang, title), lang, branding),
+        fill(pick(lang, body), lang, branding),
+    )
 }
 
-pub fn notice(n: Notice, lang: Lang) -> &'static str {
-    pick(
+pub fn notice(n: Notice, lang: Lang, branding: Branding) -> Cow<'static, str> {
+    let row = pick(
         lang,
         match n {
             Notice::NotVippsCode => [
-                "Det er ikke en Vipps- eller MobilePay-kode. Vis den personlige QR-koden fra appen.",
-                "Det er ikke en Vipps- eller MobilePay-kode. Vis den personlige QR-kode fra appen.",
-                "Tämä ei ole Vipps- tai MobilePay-koodi. Näytä sovelluksen henkilökohtainen QR-koodi.",
-                "Det är inte en Vipps- eller MobilePay-kod. Visa den personliga QR-koden från appen.",
-                "That is not a Vipps or MobilePay code. Show the personal QR code from your app.",
+                "Det er ikke en {brands}-kode. Vis den personlige QR-koden fra appen.",
+                "Det er ikke en {brands}-kode. Vis den personlige QR-kode fra appen.",
+                "Tämä ei ole {brands}-koodi. Näytä sovelluksen henkilökohtainen QR-koodi.",
+                "Det är inte en {brands}-kod. Visa den personliga QR-koden från appen.",
+                "That is not a {brands} code. Show the personal QR code from your app.",
             ],
             Notice::AlreadyInProgress => [
                 "En betaling venter allerede på godkjenning i appen.",
@@ -489,7 +585,8 @@ pub fn notice(n: Notice, lang: Lang) -> &'static str {
                 "Nothing to pay yet.",
             ],
         },
-    )
+    );
+    fill(row, lang, branding)
 }
 
 /// `kr 1 298,00` (NOK), `1 298,00 kr.` (DKK), `1 298,00 €` (EUR). Integer arithmetic only.
@@ -523,6 +620,114 @@ pub fn format_quantity(q: &str, lang: Lang) -> String {
     match lang {
         Lang::En => q.to_string(),
         Lang::Nb | Lang::Da | Lang::Fi | Lang::Sv => q.replace('.', ","),
+    }
+}
+
+/// A unit's symbol after a quantity or a price ("0,742 kg", "kr 34,90/kg").
+pub fn unit_symbol(unit: QuantityUnit, lang: Lang) -> &'static str {
+    pick(
+        lang,
+        match unit {
+            QuantityUnit::Pcs => ["stk.", "stk.", "kpl", "st.", "pcs"],
+            QuantityUnit::Kg => ["kg", "kg", "kg", "kg", "kg"],
+            QuantityUnit::Km => ["km", "km", "km", "km", "km"],
+            QuantityUnit::Minute => ["min", "min.", "min", "min", "min"],
+            QuantityUnit::Litre => ["l", "l", "l", "l", "l"],
+            QuantityUnit::Kwh => ["kWh", "kWh", "kWh", "kWh", "kWh"],
+        },
+    )
+}
+
+/// What stands before a line's name: "2 ×" for pieces (nothing for one piece). Weighed and
+/// measured lines say their quantity in `measured` instead.
+pub fn quantity_prefix(line: &Line, lang: Lang) -> Option<String> {
+    match line.unit {
+        None | Some(QuantityUnit::Pcs) if line.quantity != "1" => {
+            Some(format!("{} ×", format_quantity(&line.quantity, lang)))
+        }
+        _ => None,
+    }
+}
+
+/// A weighed or measured line's quantity and price: "0,742 kg × kr 34,90/kg".
+pub fn measured(line: &Line, currency: Currency, lang: Lang) -> Option<String> {
+    let unit = line.unit.filter(|u| *u != QuantityUnit::Pcs)?;
+    let symbol = unit_symbol(unit, lang);
+    Some(format!(
+        "{}\u{a0}{symbol} × {}/{symbol}",
+        format_quantity(&line.quantity, lang),
+        format_amount(Amount::new(currency, line.unit_price))
+    ))
+}
+
+/// A line's discount: "Rabatt −kr 5,00".
+pub fn discount(line: &Line, currency: Currency, lang: Lang) -> Option<String> {
+    let d = line.discount()?;
+    Some(format!(
+        "{} −{}",
+        Text::Discount.get(lang),
+        format_amount(Amount::new(currency, d))
+    ))
+}
+
+/// An amount as it is said: "353 kroner og 50 øre", "12 euroa ja 5 senttiä".
+pub fn spoken_amount(a: Amount, lang: Lang) -> String {
+    let v = a.value.unsigned_abs();
+    let (major, minor) = (v / 100, v % 100);
+    // [one, many] of the main unit and of the hundredth, and the word for "and".
+    let (main, part): ([&str; 2], [&str; 2]) = match (a.currency, lang) {
+        (Currency::Nok | Currency::Dkk, Lang::Nb | Lang::Da) => {
+            (["krone", "kroner"], ["øre", "øre"])
+        }
+        (Currency::Nok | Currency::Dkk, Lang::Sv) => (["krona", "kronor"], ["öre", "öre"]),
+        (Currency::Nok | Currency::Dkk, Lang::Fi) => (["kruunu", "kruunua"], ["äyri", "äyriä"]),
+        (Currency::Nok | Currency::Dkk, Lang::En) => (["krone", "kroner"], ["øre", "øre"]),
+        (Currency::Eur, Lang::Fi) => (["euro", "euroa"], ["sentti", "senttiä"]),
+        (Currency::Eur, Lang::En) => (["euro", "euros"], ["cent", "cents"]),
+        (Currency::Eur, Lang::Nb | Lang::Da | Lang::Sv) => (["euro", "euro"], ["cent", "cent"]),
+    };
+    let and = pick(lang, ["og", "og", "ja", "och", "and"]);
+    let word = |n: u64, w: [&str; 2]| format!("{n} {}", if n == 1 { w[0] } else { w[1] });
+    match (major, minor) {
+        (_, 0) => word(major, main),
+        (0, _) => word(minor, part),
+        _ => format!("{} {and} {}", word(major, main), word(minor, part)),
+    }
+}
+
+/// A time as it is said inside `ends_in`: "1 minutt", "45 sekunder" (Finnish: "45 sekunnin",
+/// as "… kuluttua" wants it).
+pub fn spoken_time(secs: u64, lang: Lang) -> String {
+    let (n, unit): (u64, [&str; 2]) = if secs >= 60 && secs.is_multiple_of(60) {
+        (
+            secs / 60,
+            match lang {
+                Lang::Nb => ["minutt", "minutter"],
+                Lang::Da => ["minut", "minutter"],
+                Lang::Fi => ["minuutin", "minuutin"],
+                Lang::Sv => ["minut", "minuter"],
+                Lang::En => ["minute", "minutes"],
+            },
+        )
+    } else {
+        (
+            secs,
+            match lang {
+                Lang::Nb | Lang::Da | Lang::Sv => ["sekund", "sekunder"],
+                Lang::Fi => ["sekunnin", "sekunnin"],
+                Lang::En => ["second", "seconds"],
+            },
+        )
+    };
+    format!("{n} {}", if n == 1 { unit[0] } else { unit[1] })
+}
+
+/// The default payment text in `lang`, with the store's name or without.
+pub fn payment_description(lang: Lang, with_store: bool) -> &'static str {
+    if with_store {
+        Text::PaymentDescription.get(lang)
+    } else {
+        Text::PaymentDescriptionNoStore.get(lang)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Every colour and size of the kiosk, in one place. Call sites never build colours inline.
 
-use crate::market::Market;
+use crate::market::{self, Branding};
 use iced::{
     Background, Border, Color, Font, Shadow, Theme,
     font::Weight,
@@ -35,9 +35,11 @@ pub mod size {
     pub const PAD: f32 = 32.0;
     pub const GAP: f32 = 24.0;
     pub const RADIUS: f32 = 20.0;
-    /// The one-time QR: large enough to scan from 40 cm.
-    pub const QR: f32 = 520.0;
+    /// The one-time QR: about 12 cm on a 24" screen, large enough to scan from 40 cm.
+    pub const QR: f32 = 440.0;
     pub const QR_LANDSCAPE: f32 = 440.0;
+    /// With larger text, in portrait: about 10 cm, still scanned easily from 40 cm.
+    pub const QR_LARGE_TEXT: f32 = 360.0;
 }
 
 const fn rgb(hex: u32) -> Color {
@@ -52,29 +54,40 @@ pub const LINE: Color = rgb(0xDAD8D2);
 pub const SUCCESS: Color = rgb(0x0B6B3A);
 pub const DANGER: Color = rgb(0xA3262A);
 pub const NOTICE_BG: Color = rgb(0xFFF1C2);
+/// Time running out (the expired icon, the notice's border).
+pub const WARNING: Color = rgb(0x8A5A00);
 pub const DEV_BG: Color = rgb(0x2B2B33);
 pub const DEV_TEXT: Color = rgb(0xF2F2F2);
 
-/// The market's brand: name and colours for the payment parts of the screen.
+/// The lane's brand on screen: its names (`branding`) and colours for the payment parts of the
+/// screen. Vipps MobilePay's guidelines ask for the name in plain text in the screen's own
+/// font, never in capitals, and no imitation of their logo: the kiosk draws none.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Brand {
-    pub name: &'static str,
+    pub branding: Branding,
     /// Background of brand areas; white text on it meets 4.5:1.
     pub strong: Color,
     /// A light tint for large brand surfaces behind dark text.
     pub tint: Color,
 }
 
-pub fn brand(market: Market) -> Brand {
-    match market {
-        // Vipps orange, darkened until white text on it reads at 4.5:1.
-        Market::Norway => Brand {
-            name: "Vipps",
+impl Brand {
+    pub fn name(&self) -> &'static str {
+        self.branding.brand.name()
+    }
+}
+
+pub fn brand(branding: Branding) -> Brand {
+    match branding.brand {
+        // Vipps orange (#FF5B24), darkened until white text on it reads at 4.5:1.
+        market::Brand::Vipps => Brand {
+            branding,
             strong: rgb(0xC73E0E),
             tint: rgb(0xFFE8DE),
         },
-        Market::Denmark | Market::Finland => Brand {
-            name: "MobilePay",
+        // MobilePay blue (#5A78FF), darkened likewise.
+        market::Brand::MobilePay => Brand {
+            branding,
             strong: rgb(0x3049C9),
             tint: rgb(0xE6EBFF),
         },
@@ -89,7 +102,7 @@ pub fn app_theme() -> Theme {
             text: TEXT,
             primary: rgb(0x1B1B1F),
             success: SUCCESS,
-            warning: rgb(0x8A5A00),
+            warning: WARNING,
             danger: DANGER,
         },
     )
@@ -155,7 +168,7 @@ pub fn notice(_: &Theme) -> container::Style {
         border: Border {
             radius: size::RADIUS.into(),
             width: 3.0,
-            color: rgb(0x8A5A00),
+            color: WARNING,
         },
         ..panel_style(NOTICE_BG, TEXT)
     }
@@ -213,11 +226,15 @@ mod tests {
         assert!(contrast(TEXT, NOTICE_BG) >= 7.0);
         assert!(contrast(SUCCESS, SURFACE) >= 4.5);
         assert!(contrast(DANGER, SURFACE) >= 4.5);
-        for market in [Market::Norway, Market::Denmark, Market::Finland] {
-            let b = brand(market);
-            assert!(contrast(Color::WHITE, b.strong) >= 4.5, "{}", b.name);
-            assert!(contrast(TEXT, b.tint) >= 7.0, "{}", b.name);
+        for own in [market::Brand::Vipps, market::Brand::MobilePay] {
+            let b = brand(Branding {
+                brand: own,
+                also: None,
+            });
+            assert!(contrast(Color::WHITE, b.strong) >= 4.5, "{}", b.name());
+            assert!(contrast(TEXT, b.tint) >= 7.0, "{}", b.name());
         }
+        assert!(contrast(WARNING, SURFACE) >= 4.5);
     }
 
     #[test]

@@ -151,14 +151,27 @@ pub enum CustomerInteraction {
     CustomerNotPresent,
 }
 
+/// The receipt's units (`QuantityUnitEnum`); Vipps shows PCS when none is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum QuantityUnit {
+    Pcs,
+    Kg,
+    Km,
+    Minute,
+    Litre,
+    Kwh,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UnitInfo {
+    /// Per unit, tax included and discount not taken off.
     pub unit_price: i64,
     /// A decimal string in the spec (`^\d+(\.\d{1,8})?$`).
     pub quantity: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quantity_unit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity_unit: Option<QuantityUnit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,6 +187,7 @@ pub struct OrderLine {
     pub tax_rate: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_info: Option<UnitInfo>,
+    /// The line's whole discount in minor units, already taken off `total_amount`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<i64>,
 }

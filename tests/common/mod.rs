@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use vipps_kiosk::{
     app::{App, Message, Setup},
     lane::{ScanEvent, ScannerSource, Services},
-    market::{Lang, Market},
+    market::{Lang, Market, Today},
     payment::{self, Input, Observed, Order},
     scan::RawScan,
     ui::{icons::Direction, theme},
@@ -96,10 +96,22 @@ pub fn app_with_machine(
     machine: payment::Config,
 ) -> App {
     App::new(Setup {
+        machine,
+        ..setup(lang, window, client)
+    })
+    .0
+}
+
+/// A Norwegian lane's setup in `lang`, without services, speech or demo; on a date before the
+/// brand date, so that the screens do not change with the calendar.
+pub fn setup(lang: Lang, window: Size, client: Result<vipps::Client, String>) -> Setup {
+    Setup {
         market: Market::Norway,
+        brand: vipps_kiosk::market::BrandChoice::Auto,
+        today: Today::Fixed(time::macros::date!(2026 - 12 - 01)),
         lang,
         client,
-        machine,
+        machine: payment::Config::default(),
         demo: None,
         dev: None,
         services: Services {
@@ -111,8 +123,9 @@ pub fn app_with_machine(
         scanner_direction: Direction::Down,
         window,
         hide_cursor: false,
-    })
-    .0
+        speech: None,
+        speech_key: 1,
+    }
 }
 
 /// The layout size the app draws in a window of `physical` pixels (it scales to fit).

@@ -280,6 +280,26 @@ impl Spec {
         self.validate(path, method, status, body);
     }
 
+    /// `body` against the component schema `name` (`Receipt`, `OrderLine`, …).
+    #[allow(dead_code)] // tests/receipts.rs uses it
+    pub(super) fn validate_component(&self, name: &str, body: &Value) {
+        let schema = &self.doc["components"]["schemas"][name];
+        assert!(schema.is_object(), "{}: no schema {name}", self.name);
+        let mut errors = Vec::new();
+        self.check(schema, body, "$", &mut errors);
+        assert!(
+            errors.is_empty(),
+            "{} {name}: {errors:#?}\nbody: {body:#}",
+            self.name
+        );
+    }
+
+    /// The document itself, for its examples.
+    #[allow(dead_code)] // tests/receipts.rs uses it
+    pub(super) fn doc(&self) -> &Value {
+        &self.doc
+    }
+
     pub(super) fn validate(&self, path: &str, method: &str, status: u16, body: &Value) {
         let schema = self.response_schema(path, method, status);
         let mut errors = Vec::new();

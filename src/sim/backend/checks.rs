@@ -203,7 +203,18 @@ fn check_receipt(r: &Receipt, currency: Currency) -> Result<(), String> {
         if l.tax_rate.is_some_and(|t| t > 10_000) {
             return Err(format!("receipt.orderLines[{i}].taxRate must be 0-10000"));
         }
+        // The spec's minimums; an unknown quantityUnit does not parse at all (4140).
+        if l.discount.is_some_and(|d| d < 0) {
+            return Err(format!(
+                "receipt.orderLines[{i}].discount must be at least 0"
+            ));
+        }
         if let Some(u) = &l.unit_info {
+            if u.unit_price < 0 {
+                return Err(format!(
+                    "receipt.orderLines[{i}].unitInfo.unitPrice must be at least 0"
+                ));
+            }
             let q = &u.quantity;
             let ok = q.len() <= 10
                 && q.split_once('.').map_or(

@@ -14,6 +14,11 @@ use iced::{
     widget::{column, image, text},
 };
 
+/// "Betalt kr 353,00".
+pub fn paid(ctx: Ctx<'_>, captured: Amount) -> String {
+    format!("{} {}", ctx.t(Text::Paid), format_amount(captured))
+}
+
 pub fn view<'a>(ctx: Ctx<'a>, captured: Amount, receipt_number: Option<&'a str>) -> Element<'a> {
     let mut col = column![
         image(ctx.assets.check.clone())
@@ -22,7 +27,7 @@ pub fn view<'a>(ctx: Ctx<'a>, captured: Amount, receipt_number: Option<&'a str>)
         text(ctx.t(Text::ThankYou))
             .size(ctx.px(size::HUGE))
             .font(theme::BOLD),
-        text(format!("{} {}", ctx.t(Text::Paid), format_amount(captured)))
+        text(paid(ctx, captured))
             .size(ctx.px(size::TITLE))
             .color(theme::SUCCESS)
             .font(theme::BOLD),

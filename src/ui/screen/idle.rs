@@ -6,7 +6,7 @@ use crate::ui::{
 };
 use iced::{
     Alignment, Length,
-    widget::{column, container, image, text},
+    widget::{column, container, image, row, text},
 };
 
 pub fn view<'a>(ctx: Ctx<'a>) -> Element<'a> {
@@ -29,7 +29,7 @@ pub fn attract<'a>(ctx: Ctx<'a>) -> Element<'a> {
     centred(
         container(
             column![
-                text(ctx.brand.name)
+                text(ctx.brand.name())
                     .size(ctx.px(size::HUGE))
                     .font(theme::BOLD),
                 text(ctx.t(Text::AttractTitle))
@@ -39,9 +39,19 @@ pub fn attract<'a>(ctx: Ctx<'a>) -> Element<'a> {
                 text(ctx.t(Text::AttractSteps))
                     .size(ctx.px(size::LARGE))
                     .center(),
-                image(ctx.assets.arrow.clone())
-                    .width(Length::Fixed(120.0))
-                    .height(Length::Fixed(120.0)),
+                row![
+                    image(ctx.assets.scan_qr.clone())
+                        .width(Length::Fixed(200.0))
+                        .height(Length::Fixed(200.0)),
+                    image(ctx.assets.at_scanner.clone())
+                        .width(Length::Fixed(180.0))
+                        .height(Length::Fixed(180.0)),
+                    image(ctx.assets.arrow.clone())
+                        .width(Length::Fixed(120.0))
+                        .height(Length::Fixed(120.0)),
+                ]
+                .spacing(size::GAP * 2.0)
+                .align_y(Alignment::Center),
             ]
             .spacing(size::GAP * 2.0)
             .align_x(Alignment::Center),

@@ -14,8 +14,9 @@ use super::{
 use crate::market::Lang;
 use iced::{
     Alignment, Length,
-    widget::{Id, button, column, container, row, text},
+    widget::{Id, button, column, container, image, row, text, text::IntoFragment},
 };
+use std::borrow::Cow;
 
 /// What every screen may need besides its own data.
 #[derive(Debug, Clone, Copy)]
@@ -30,30 +31,35 @@ pub struct Ctx<'a> {
     /// The smallest touch target in layout pixels: 15 mm (90 physical pixels) whatever the
     /// scale the window is drawn at.
     pub touch: f32,
+    /// Whether speech is on; `None`: the lane has no speech engine, and no control for it.
+    pub speech: Option<bool>,
 }
 
 /// How much larger "larger text" is.
 pub const LARGE_TEXT_SCALE: f32 = 1.3;
 
 impl Ctx<'_> {
-    pub fn t(&self, t: Text) -> &'static str {
-        t.get(self.lang)
+    /// A string in the customer's language, with the lane's brand names in it.
+    pub fn t(&self, t: Text) -> Cow<'static, str> {
+        t.with(self.lang, self.brand.branding)
     }
 
-    /// A text size from the theme, enlarged when the customer asked for larger text.
+    /// A text size from the theme, enlarged when the customer asked for larger text; never
+    /// beyond the largest size, which is large enough already.
     pub fn px(&self, size: f32) -> f32 {
         if self.large_text {
-            (size * LARGE_TEXT_SCALE).round()
+            (size * LARGE_TEXT_SCALE).round().min(size.max(size::HUGE))
         } else {
             size
         }
     }
 }
 
-/// The brand strip at the top of every customer screen.
+/// The brand strip at the top of every customer screen: the name in plain text, in the
+/// screen's own font (as Vipps MobilePay's text guidelines ask), on the brand's colour.
 pub fn header<'a>(ctx: Ctx<'a>) -> Element<'a> {
-    container(text(ctx.brand.name).size(size::LARGE).font(theme::BOLD))
-        .padding([20.0, size::PAD])
+    container(text(ctx.brand.name()).size(size::LARGE).font(theme::BOLD))
+        .padding([8.0, size::PAD])
         .width(Length::Fill)
         .style(theme::brand_bar(ctx.brand))
         .into()
@@ -65,13 +71,19 @@ pub mod ids {
     pub const OK: &str = "touch-ok";
     pub const MORE_TIME: &str = "touch-more-time";
     pub const LARGER_TEXT: &str = "touch-larger-text";
+    pub const SPEECH: &str = "touch-speech";
     pub fn language(code: &str) -> String {
         format!("touch-lang-{code}")
     }
 }
 
 /// A large touch button.
-pub fn big_button<'a>(ctx: Ctx<'a>, label: &'a str, on_press: Msg, primary: bool) -> Element<'a> {
+pub fn big_button<'a>(
+    ctx: Ctx<'a>,
+    label: impl IntoFragment<'a>,
+    on_press: Msg,
+    primary: bool,
+) -> Element<'a> {
     let id = match on_press {
         Msg::CancelTapped => ids::CANCEL,
         Msg::MoreTimeTapped => ids::MORE_TIME,
@@ -151,27 +163,73 @@ pub fn access_bar<'a>(ctx: Ctx<'a>) -> Element<'a> {
             .style(theme::secondary_button),
     )
     .id(Id::new(ids::LARGER_TEXT));
+    let access = row![speech_button(ctx), larger]
+        .spacing(12.0)
+        .align_y(Alignment::Center);
     let bar: Element<'a> = if ctx.landscape {
-        row![langs, iced::widget::space::horizontal(), larger]
+        row![langs, iced::widget::space::horizontal(), access]
             .align_y(Alignment::Center)
             .into()
     } else {
-        column![langs, larger]
-            .spacing(12.0)
+        column![langs, access]
+            .spacing(8.0)
             .align_x(Alignment::Center)
             .into()
     };
     container(bar)
-        .padding([12.0, size::GAP])
+        .padding([8.0, size::GAP])
         .width(Length::Fill)
         .center_x(Length::Fill)
         .into()
+}
+
+/// "Read aloud" (or "Stop reading"), beside "Larger text" on every screen, with a speaker
+/// drawn on it; nothing where the lane has no speech engine.
+fn speech_button<'a>(ctx: Ctx<'a>) -> Option<Element<'a>> {
+    let on = ctx.speech?;
+    let label = ctx.t(if on {
+        Text::StopReading
+    } else {
+        Text::ReadAloud
+    });
+    Some(
+        container(
+            button(
+                row![
+                    image(if on {
+                        ctx.assets.speaker_on.clone()
+                    } else {
+                        ctx.assets.speaker.clone()
+                    })
+                    .width(Length::Fixed(44.0))
+                    .height(Length::Fixed(44.0)),
+                    text(label).size(size::BODY),
+                ]
+                .spacing(10.0)
+                .align_y(Alignment::Center)
+                .height(Length::Fill),
+            )
+            .on_press(Msg::SpeechToggled)
+            .padding([0.0, 18.0])
+            .height(Length::Fixed(ctx.touch))
+            .style(if on {
+                theme::primary_button
+            } else {
+                theme::secondary_button
+            }),
+        )
+        .id(Id::new(ids::SPEECH))
+        .into(),
+    )
 }
 
 /// "Are you still there?" with the time left and a button for more time.
 pub fn still_there<'a>(ctx: Ctx<'a>, left_secs: u64) -> Element<'a> {
     container(
         column![
+            image(ctx.assets.expired.clone())
+                .width(Length::Fixed(120.0))
+                .height(Length::Fixed(120.0)),
             text(ctx.t(Text::StillThere))
                 .size(ctx.px(size::TITLE))
                 .font(theme::BOLD),
@@ -189,7 +247,7 @@ pub fn still_there<'a>(ctx: Ctx<'a>, left_secs: u64) -> Element<'a> {
 }
 
 /// A banner that lies over the top of a screen.
-pub fn banner<'a>(ctx: Ctx<'a>, message: &'a str) -> Element<'a> {
+pub fn banner<'a>(ctx: Ctx<'a>, message: impl IntoFragment<'a>) -> Element<'a> {
     container(text(message).size(ctx.px(size::LARGE)))
         .padding(size::PAD)
         .width(Length::Fill)
@@ -201,6 +259,9 @@ pub fn banner<'a>(ctx: Ctx<'a>, message: &'a str) -> Element<'a> {
 pub fn out_of_service<'a>(ctx: Ctx<'a>, staff_reason: &'a str) -> Element<'a> {
     centred(
         column![
+            image(ctx.assets.ask_staff.clone())
+                .width(Length::Fixed(200.0))
+                .height(Length::Fixed(200.0)),
             text(ctx.t(Text::OutOfService))
                 .size(ctx.px(size::HUGE))
                 .font(theme::BOLD),

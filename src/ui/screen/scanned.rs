@@ -13,7 +13,7 @@ use iced::{
     Alignment,
     widget::{column, container, text},
 };
-use std::time::Duration;
+use std::{borrow::Cow, time::Duration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -32,14 +32,19 @@ pub enum Phase {
     Completing,
 }
 
-pub fn view<'a>(ctx: Ctx<'a>, amount: Amount, phase: Phase, trouble: bool) -> Element<'a> {
-    let (title, body) = match phase {
+/// Title and words of a phase.
+pub fn words(ctx: Ctx<'_>, phase: Phase) -> (Cow<'static, str>, Cow<'static, str>) {
+    match phase {
         Phase::Sending => (ctx.t(Text::ApproveInApp), ctx.t(Text::SendingToPhone)),
         Phase::Waiting { .. } => (ctx.t(Text::ApproveInApp), ctx.t(Text::ApproveBody)),
         Phase::Opened { .. } => (ctx.t(Text::ApproveInApp), ctx.t(Text::ApproveOpenedBody)),
-        Phase::Cancelling => (ctx.t(Text::Cancelling), ""),
+        Phase::Cancelling => (ctx.t(Text::Cancelling), Cow::Borrowed("")),
         Phase::Completing => (ctx.t(Text::Completing), ctx.t(Text::CompletingBody)),
-    };
+    }
+}
+
+pub fn view<'a>(ctx: Ctx<'a>, amount: Amount, phase: Phase, trouble: bool) -> Element<'a> {
+    let (title, body) = words(ctx, phase);
     let mut col = column![
         text(title)
             .size(ctx.px(size::HUGE))

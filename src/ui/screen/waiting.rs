@@ -1,14 +1,18 @@
-//! Waiting: the order, the total, the live one-time QR and the personal-QR alternative.
+//! Waiting: the order, the total, the live one-time QR and the personal-QR alternative, each
+//! way to pay with its pictogram. The order list takes the height the payment panel leaves:
+//! at 1080×1920 that is 8 lines and more, larger text and the demo's developer panel included.
 
 use super::Ctx;
 use crate::{
-    payment::Order,
+    payment::{Line, Order},
     ui::{
         Element,
-        i18n::{self, Text, format_amount, format_countdown, format_quantity},
+        i18n::{self, Text, format_amount, format_countdown},
+        icons::Direction,
         qr::QrImage,
         theme::{self, size},
     },
+    vipps::model::{Amount, Currency},
 };
 use iced::{
     Alignment, Length,
@@ -28,25 +32,39 @@ pub struct Waiting<'a> {
     pub scanner_ok: bool,
 }
 
+/// One order line: "2 ×" before the name, the total after it, and under the name what a
+/// weighed line weighs and costs a kilo, and any discount.
+fn line<'a>(ctx: Ctx<'a>, l: &'a Line, currency: Currency) -> Element<'a> {
+    let details = [
+        i18n::measured(l, currency, ctx.lang),
+        i18n::discount(l, currency, ctx.lang),
+    ];
+    let mut name = column![text(&l.name).size(ctx.px(size::BODY))];
+    for d in details.into_iter().flatten() {
+        name = name.push(text(d).size(ctx.px(size::SMALL)).color(theme::MUTED));
+    }
+    row![
+        text(i18n::quantity_prefix(l, ctx.lang).unwrap_or_default())
+            .size(ctx.px(size::BODY))
+            .color(theme::MUTED)
+            .width(Length::Fixed(ctx.px(QUANTITY_WIDTH))),
+        name.width(Length::Fill),
+        text(format_amount(Amount::new(currency, l.total_amount))).size(ctx.px(size::BODY)),
+    ]
+    .spacing(size::GAP)
+    .align_y(Alignment::Start)
+    .into()
+}
+
+/// The phone scanning the code, beside it.
+const SCAN_PICTURE: f32 = 150.0;
+
+/// Room for "0,742 ×" before a name.
+const QUANTITY_WIDTH: f32 = 130.0;
+
 pub fn lines<'a>(ctx: Ctx<'a>, order: &'a Order) -> Element<'a> {
-    let rows = order.lines.iter().map(|l| {
-        row![
-            text(format!("{} ×", format_quantity(&l.quantity, ctx.lang)))
-                .size(ctx.px(size::BODY))
-                .color(theme::MUTED)
-                .width(Length::Fixed(150.0)),
-            text(&l.name).size(ctx.px(size::BODY)).width(Length::Fill),
-            text(format_amount(crate::vipps::model::Amount::new(
-                order.currency,
-                l.total_amount
-            )))
-            .size(ctx.px(size::BODY)),
-        ]
-        .spacing(size::GAP)
-        .align_y(Alignment::Center)
-        .into()
-    });
-    scrollable(column(rows).spacing(14.0).padding([size::PAD, size::PAD]))
+    let rows = order.lines.iter().map(|l| line(ctx, l, order.currency));
+    scrollable(column(rows).spacing(8.0).padding([12.0, size::GAP]))
         .height(Length::Fill)
         .width(Length::Fill)
         .into()
@@ -67,15 +85,19 @@ pub fn total<'a>(ctx: Ctx<'a>, order: &'a Order) -> Element<'a> {
     .into()
 }
 
+/// The QR's side: its design size, a little smaller in portrait with larger text (still about
+/// 10 cm on a 24" screen), where the order needs the room more.
+fn qr_side(ctx: Ctx<'_>) -> f32 {
+    match (ctx.landscape, ctx.large_text) {
+        (true, _) => size::QR_LANDSCAPE,
+        (false, false) => size::QR,
+        (false, true) => size::QR_LARGE_TEXT,
+    }
+}
+
 /// The QR, or its place while it is prepared, sized for the display.
 fn qr_box<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
-    // Landscape displays are shorter: a smaller QR (still ~12 cm on a 24" screen) keeps the
-    // personal-QR hint in view.
-    let side = if ctx.landscape {
-        size::QR_LANDSCAPE
-    } else {
-        size::QR
-    };
+    let side = qr_side(ctx);
     // Portrait has room for the full size; landscape lets the QR give way to the text.
     let extent = if ctx.landscape {
         Length::Fill
@@ -111,29 +133,76 @@ fn qr_box<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
     }
 }
 
+/// A way to pay: its pictogram on the side of the screen it concerns, and the words.
+pub fn way_to_pay<'a>(
+    ctx: Ctx<'a>,
+    picture: &image::Handle,
+    words: impl text::IntoFragment<'a>,
+    side: Direction,
+) -> Element<'a> {
+    let picture = image(picture.clone())
+        .width(Length::Fixed(ctx.px(96.0)))
+        .height(Length::Fixed(ctx.px(96.0)));
+    let words = text(words).size(ctx.px(size::BODY)).width(Length::Fill);
+    let arrow = image(ctx.assets.arrow.clone())
+        .width(Length::Fixed(72.0))
+        .height(Length::Fixed(72.0));
+    match side {
+        Direction::Left => row![arrow, picture, words],
+        Direction::Right => row![words, picture, arrow],
+        Direction::Down => row![picture, words, arrow],
+    }
+    .spacing(size::GAP)
+    .align_y(Alignment::Center)
+    .into()
+}
+
 fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
     let qr = qr_box(ctx, w);
     let status = if w.trouble {
-        ctx.t(Text::CheckingConnection).to_string()
+        ctx.t(Text::CheckingConnection).into_owned()
     } else if w.refreshing {
-        ctx.t(Text::QrRefreshing).to_string()
+        ctx.t(Text::QrRefreshing).into_owned()
     } else {
         w.renews_in
             .map(|d| i18n::renews_in(ctx.lang, &format_countdown(d.as_secs())))
             .unwrap_or_default()
     };
-    let personal: Element<'a> = if w.scanner_ok {
-        row![
-            text(ctx.t(Text::OrPersonalQr))
-                .size(ctx.px(size::BODY))
-                .width(Length::Fill),
-            image(ctx.assets.arrow.clone())
-                .width(Length::Fixed(80.0))
-                .height(Length::Fixed(80.0)),
-        ]
+    let title = text(ctx.t(Text::ScanWithApp))
+        .size(ctx.px(size::TITLE))
+        .font(theme::BOLD)
+        .center()
+        .width(Length::Fill);
+    // Beside the code: a phone scanning it (while there is room), and when the code renews.
+    // In portrait the instruction goes there too, so the order keeps the height.
+    let picture = (!ctx.large_text || ctx.landscape).then(|| {
+        image(ctx.assets.scan_qr.clone())
+            .width(Length::Fixed(SCAN_PICTURE))
+            .height(Length::Fixed(SCAN_PICTURE))
+    });
+    let mut beside = column![]
         .spacing(size::GAP)
-        .align_y(Alignment::Center)
-        .into()
+        .align_x(Alignment::Center)
+        .width(Length::Fill);
+    let title = if ctx.landscape {
+        Some(title)
+    } else {
+        beside = beside.push(title);
+        None
+    };
+    beside = beside.push(picture).push(
+        text(status)
+            .size(ctx.px(size::SMALL))
+            .color(theme::MUTED)
+            .center(),
+    );
+    let personal: Element<'a> = if w.scanner_ok {
+        way_to_pay(
+            ctx,
+            &ctx.assets.at_scanner,
+            ctx.t(Text::OrPersonalQr),
+            ctx.assets.scanner,
+        )
     } else {
         text(ctx.t(Text::ScannerMissing))
             .size(ctx.px(size::BODY))
@@ -141,19 +210,17 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
     };
     container(
         column![
-            text(ctx.t(Text::ScanWithApp))
-                .size(ctx.px(size::TITLE))
-                .font(theme::BOLD)
-                .center(),
-            qr,
-            text(status).size(ctx.px(size::SMALL)).color(theme::MUTED),
+            title,
+            row![qr, beside]
+                .spacing(size::GAP)
+                .align_y(Alignment::Center),
             rule::horizontal(2),
             personal,
         ]
         .spacing(size::GAP)
         .align_x(Alignment::Center),
     )
-    .padding(size::PAD)
+    .padding(size::GAP)
     .width(Length::Fill)
     .height(if ctx.landscape {
         Length::Fill
@@ -171,8 +238,8 @@ pub fn view<'a>(ctx: Ctx<'a>, w: Waiting<'a>) -> Element<'a> {
             rule::horizontal(2),
             total(ctx, w.order)
         ]
-        .spacing(size::GAP)
-        .padding(iced::Padding::ZERO.bottom(size::GAP)),
+        .spacing(size::GAP / 2.0)
+        .padding(iced::Padding::ZERO.bottom(size::GAP / 2.0)),
     )
     .style(theme::card)
     .width(Length::Fill)
