@@ -129,3 +129,81 @@ async fn lost_create_answers_are_read_back_and_the_approval_seen_soon_after() {
     assert_eq!(common::payments_of(&sim, "edge-lost-0001").len(), 1);
     assert_eq!(captured(&sim, "edge-lost-0001"), vec![reference]);
 }
+
+/// A lane stopped (as by a crash) after a renewal, while the old QR is still open at Vipps;
+/// the customer approves the old one while it is down. Restarted on its journal, the lane
+/// follows the old QR again, captures it once, and cancels the fresh one.
+#[tokio::test]
+async fn after_a_restart_the_old_qr_of_a_renewed_order_is_still_followed() {
+    use std::sync::{Arc, Mutex};
+    use vipps_kiosk::lane::{self, Inputs, Lane};
+    let sim = common::simulator().await;
+    let client = common::client_for(&sim.base_url());
+    let dir = std::env::temp_dir().join(format!("kiosk-edges-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("journal.jsonl");
+    let config = payment::Config {
+        qr_window: Duration::from_secs(3),
+        qr_renew_before: Duration::from_secs(2),
+        walk_away_after: None,
+        ..quick()
+    };
+    let start = |config: payment::Config| {
+        let lane = Arc::new(Mutex::new(
+            Lane::open(config, &path, None).expect("journal"),
+        ));
+        let (feed, inputs) = Inputs::channel();
+        let task = tokio::spawn(lane::run(
+            lane.clone(),
+            client.clone(),
+            inputs,
+            Duration::from_millis(20),
+        ));
+        (lane, feed, task)
+    };
+    let state = |lane: &Arc<Mutex<Lane>>| lane.lock().unwrap().machine().state().clone();
+    let (first, feed, task) = start(config.clone());
+    let (reply, answer) = vipps_kiosk::pos::Reply::new();
+    feed.commands
+        .send(vipps_kiosk::pos::Command::Submit(
+            Box::new(common::order("edge-restart-0001")),
+            reply,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(answer.await.unwrap(), Ok(()));
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while !matches!(state(&first), State::Waiting { attempt: 2, ref payment, .. } if payment.created)
+    {
+        assert!(Instant::now() < deadline, "renewed: {:?}", state(&first));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The crash.
+    task.abort();
+    let _ = task.await;
+    drop(feed);
+    drop(first);
+    assert!(sim.phone("lane-1-edge-restart-0001-1", PhoneAction::Approve));
+    // The restart.
+    let (second, _feed, _task) = start(config);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !matches!(state(&second), State::Approved { .. }) {
+        assert!(Instant::now() < deadline, "captured: {:?}", state(&second));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let payments = common::payments_of(&sim, "edge-restart-0001");
+        if payments.get(1).is_some_and(|p| p["state"] == "TERMINATED") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{payments:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        captured(&sim, "edge-restart-0001"),
+        vec!["lane-1-edge-restart-0001-1".to_string()]
+    );
+    common::assert_nothing_left_authorized(&common::payments_of(&sim, "edge-restart-0001"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

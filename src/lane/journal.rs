@@ -195,6 +195,8 @@ pub struct Recovered {
     pub orders: Vec<OrderRecord>,
     /// The payment that was under way, to be finished.
     pub resume: Option<Resume>,
+    /// Payments of ended orders not known to have ended: followed again, and released.
+    pub loose: Vec<crate::payment::Followed>,
     /// Lines that could not be read (not counting a torn last line).
     pub unreadable: usize,
     /// The last line was cut short by a crash mid-write, and dropped.
@@ -305,6 +307,7 @@ impl Journal {
         let recovered = Recovered {
             orders: compacted.orders,
             resume: compacted.resume,
+            loose: compacted.loose,
             unreadable: journal.state.unreadable,
             torn_tail,
         };

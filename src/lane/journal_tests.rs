@@ -487,3 +487,95 @@ fn an_order_id_is_known_for_as_long_as_the_journal_knows_it() {
     assert!(j.knows("order-00009") && j.knows("late-0"));
     assert!(!j.knows("order-99999"));
 }
+
+/// An order whose one-time QR was renewed (attempts 1 and 2 both open at Vipps), in records.
+fn renewed_records(id: &str) -> Vec<Record> {
+    let mut m = Machine::new(Config {
+        walk_away_after: None,
+        ..Config::default()
+    });
+    let mut now = Instant::now();
+    let mut records = vec![Record::Order { order: order(id) }];
+    let fx = m.step(Input::OrderReceived(order(id)), now);
+    records.extend(records_of(&m, &fx));
+    let reference = m.payment().expect("payment").reference.clone();
+    m.step(
+        Input::Created {
+            reference,
+            result: Ok(Some("https://qr.vipps.no/abc".into())),
+            valid_for: None,
+        },
+        now,
+    );
+    now += Config::default().qr_window - Config::default().qr_renew_before;
+    let fx = m.step(Input::Tick, now);
+    records.extend(records_of(&m, &fx));
+    assert_eq!(m.attempt(), Some(2), "renewed");
+    records
+}
+
+#[test]
+fn a_renewed_qr_still_open_comes_back_followed_and_after_the_order_ends_released() {
+    let dir = TempDir::new("followed");
+    let id = "order-0021";
+    {
+        let (mut j, _) = Journal::open(&dir.file()).expect("open");
+        j.append(&renewed_records(id)).expect("append");
+    }
+    let (j, recovered) = Journal::open(&dir.file()).expect("reopen");
+    let r = recovered.resume.expect("the order is carried on");
+    assert_eq!(r.attempt, 2);
+    assert_eq!(
+        r.followed
+            .iter()
+            .map(|f| (f.request.reference.as_str(), f.release))
+            .collect::<Vec<_>>(),
+        vec![("order-0021-1", false)],
+        "the old QR is followed again: it may still be approved"
+    );
+    drop(j);
+
+    // The order is captured with attempt 2; attempt 1 has not been seen to end.
+    {
+        let (mut j, _) = Journal::open(&dir.file()).expect("open");
+        j.append(&[Record::Status {
+            update: OrderUpdate {
+                order_id: id.into(),
+                status: OrderStatus::Captured,
+                reference: Some(format!("{id}-2")),
+                method: Some(Method::OneTimeQr),
+                captured: Some(order(id).total()),
+                reason: None,
+            },
+        }])
+        .expect("append");
+    }
+    for _ in 0..2 {
+        // Twice: compaction keeps it.
+        let (_j, recovered) = Journal::open(&dir.file()).expect("reopen");
+        assert!(recovered.resume.is_none());
+        assert_eq!(
+            recovered
+                .loose
+                .iter()
+                .map(|f| (
+                    f.request.reference.as_str(),
+                    f.release,
+                    f.request.customer.is_none()
+                ))
+                .collect::<Vec<_>>(),
+            vec![("order-0021-1", true, true)],
+            "released after a restart, its customer not kept"
+        );
+    }
+    // Once it is seen to end, it is not brought back.
+    {
+        let (mut j, _) = Journal::open(&dir.file()).expect("open");
+        j.append(&[Record::Settled {
+            reference: format!("{id}-1"),
+        }])
+        .expect("append");
+    }
+    let (_j, recovered) = Journal::open(&dir.file()).expect("reopen");
+    assert!(recovered.loose.is_empty(), "{:?}", recovered.loose);
+}

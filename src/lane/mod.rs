@@ -67,6 +67,9 @@ pub struct Lane {
     hub: Option<Arc<Hub>>,
     /// The payment found unfinished in the journal, until `resume` picks it up.
     unfinished: Option<Resume>,
+    /// Payments of ended orders the journal does not know to have ended, until `resume`
+    /// follows them again.
+    loose: Vec<payment::Followed>,
     /// Staff refunds under way, by idempotency key: who is waiting for each.
     refunds: HashMap<String, Vec<Reply<Result<(), RefundRefused>>>>,
     /// A withdrawal whose record is not on disk yet: it goes with every batch until it is.
@@ -116,6 +119,7 @@ impl Lane {
             journaled_order: None,
             hub,
             unfinished: None,
+            loose: Vec::new(),
             refunds: HashMap::new(),
             withdrawn: None,
             trouble: None,
@@ -148,6 +152,7 @@ impl Lane {
                 tracing::info!(path = %path.display(), unfinished = recovered.resume.is_some(), "journal open");
                 lane.journaled_order = recovered.resume.as_ref().map(|r| r.order.order_id.clone());
                 lane.unfinished = recovered.resume;
+                lane.loose = recovered.loose;
                 lane.journal = Some(journal);
                 lane.journal_state();
                 if let Some(h) = &lane.hub {
@@ -205,12 +210,22 @@ impl Lane {
         }
     }
 
-    /// Carries on with the payment the journal found unfinished, if any.
+    /// Carries on with the payment the journal found unfinished, if any, and follows again
+    /// the payments of ended orders that may still be live (they are released).
     pub fn resume(&mut self, now: Instant) -> Vec<Effect> {
-        match self.unfinished.take() {
+        let mut calls = match self.unfinished.take() {
             Some(r) => self.step(Input::Resume(Box::new(r)), now),
             None => Vec::new(),
+        };
+        let loose = std::mem::take(&mut self.loose);
+        if !loose.is_empty() {
+            tracing::info!(
+                payments = loose.len(),
+                "following payments of ended orders again"
+            );
+            calls.extend(self.step(Input::Follow(loose), now));
         }
+        calls
     }
 
     /// Feeds the machine; returns the API calls to make (already journaled).

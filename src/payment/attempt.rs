@@ -237,6 +237,34 @@ impl Payment {
         payment
     }
 
+    /// A payment followed again after a restart: whether it exists is unknown until it is read.
+    pub(super) fn followed(config: &Config, f: &super::input::Followed, now: Instant) -> Payment {
+        let method = match f.request.user_flow {
+            UserFlow::PushMessage => Method::PersonalQr,
+            _ => Method::OneTimeQr,
+        };
+        let window = match (method, f.api) {
+            (Method::OneTimeQr, Api::Ecom) => ECOM_QR_WINDOW,
+            (Method::OneTimeQr, _) => config.qr_window,
+            _ => config.push_window,
+        };
+        let deadline = now + window.saturating_sub(f.age);
+        let mut payment = Payment::new(
+            f.request.clone(),
+            method,
+            f.api,
+            AtVipps::Unknown,
+            deadline,
+            now,
+            now,
+        );
+        payment.cancel_round = f.cancel_round.max(1);
+        if f.release {
+            payment.cancel_transaction_only = true;
+        }
+        payment
+    }
+
     /// Its QR is a link to an image Vipps renders, not text to draw.
     pub fn shows_vipps_image(&self) -> bool {
         self.request

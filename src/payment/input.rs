@@ -65,6 +65,27 @@ pub struct Resume {
     /// The rounds of the last capture and full cancel sent, so their keys are reused.
     pub capture_round: u32,
     pub cancel_round: u32,
+    /// The order's earlier payments that were still followed (an old QR after a renewal, one
+    /// being released): followed again.
+    pub followed: Vec<Followed>,
+}
+
+/// A payment the journal knows that is not known to have ended: followed again after a
+/// restart (read first), until Vipps says it is final. Its order may be the one resumed (an
+/// earlier QR of it may still be approved) or one that has ended (it is released).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Followed {
+    pub order_id: String,
+    pub attempt: u32,
+    pub api: Api,
+    /// The create request as sent (the customer scrubbed once its order ended).
+    pub request: CreatePaymentRequest,
+    /// How long ago it was created.
+    pub age: Duration,
+    /// The round of the last full cancel sent for it.
+    pub cancel_round: u32,
+    /// Its order has ended (or was withdrawn): it is released, never captured.
+    pub release: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +143,9 @@ pub enum Input {
     },
     /// Carry on with a payment found unfinished in the journal (only from Idle).
     Resume(Box<Resume>),
+    /// Payments of ended orders the journal does not know to have ended: followed again, and
+    /// released.
+    Follow(Vec<Followed>),
     /// A verified webhook event: something happened to `reference`. Never moves money by
     /// itself; it makes the machine read the payment now.
     Webhook {

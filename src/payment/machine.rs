@@ -186,6 +186,7 @@ impl Machine {
                 }
             }
             Input::Resume(r) => self.on_resume(*r, now, &mut fx),
+            Input::Follow(followed) => self.follow(followed, now),
             Input::Exchanged { reference, result } => {
                 if self.is_current(&reference) {
                     self.on_exchanged(result, now, &mut fx);
@@ -321,7 +322,7 @@ impl Machine {
 use {
     super::{
         config::Api,
-        input::{ApiError, Observed, Resume},
+        input::{ApiError, Followed, Observed, Resume},
         keys::{key, reference_fits, reference_for, round_of},
         others::Role,
         reason::FailureReason,

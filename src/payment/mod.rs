@@ -53,7 +53,7 @@ mod timers;
 
 pub use config::{Api, Config, ECOM_QR_WINDOW, Method, PushTo};
 pub use effect::{Effect, OrderStatus, OrderUpdate};
-pub use input::{ApiError, Input, Observed, Resume};
+pub use input::{ApiError, Followed, Input, Observed, Resume};
 pub use keys::{ECOM_ORDER_ID_MAX, EPAYMENT_REFERENCE_MAX, reference_fits, round_of};
 pub use machine::{AfterCancel, Machine, Payment, State};
 pub use order::{Line, Order, OrderError};

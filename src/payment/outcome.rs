@@ -48,6 +48,10 @@ impl Machine {
             return;
         }
         if let Some(active) = self.state.take_active(false) {
+            // Final at Vipps (or never made): the journal need not bring it back.
+            fx.push(Effect::Settled {
+                reference: active.payment.reference.clone(),
+            });
             self.proceed(active, reason, now, fx);
         }
     }

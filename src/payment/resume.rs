@@ -4,6 +4,7 @@ use super::attempt::{Op, Payment};
 use super::effect::Effect;
 use super::input::Resume;
 use super::machine::Machine;
+use super::others::{Other, Role};
 use super::state::{AfterCancel, State};
 use std::time::Instant;
 
@@ -21,11 +22,13 @@ impl Machine {
         }
         let withdrawn = r.withdrawn;
         let (order, attempt) = (r.order.clone(), r.attempt);
+        let followed = r.followed.clone();
         self.stats = super::limits::OrderStats {
             max_attempt: attempt,
             ..Default::default()
         };
         let mut payment = Payment::resumed(&self.config, r, now);
+        self.follow(followed, now);
         let method = payment.method;
         tracing::info!(reference = %payment.reference, ?method, withdrawn, "resuming a payment from the journal");
         self.notice = None;
@@ -42,5 +45,31 @@ impl Machine {
         }
         fx.push(payment.poll(now));
         self.state = State::awaiting(method, order, attempt, payment);
+    }
+
+    /// Payments the journal brought back besides the current one: followed (read first) until
+    /// Vipps says they are final; those of ended or withdrawn orders are released.
+    pub(super) fn follow(&mut self, followed: Vec<super::input::Followed>, now: Instant) {
+        for f in followed {
+            if self.other_index(&f.request.reference).is_some()
+                || self
+                    .payment()
+                    .is_some_and(|p| p.reference == f.request.reference)
+            {
+                continue;
+            }
+            let role = if f.release {
+                Role::Release
+            } else {
+                Role::Trailing
+            };
+            let payment = Payment::followed(&self.config, &f, now);
+            tracing::info!(reference = %payment.reference, ?role, "following a payment from the journal again");
+            if self.order().is_some_and(|o| o.order_id == f.order_id) {
+                self.stats.max_attempt = self.stats.max_attempt.max(f.attempt);
+            }
+            self.others
+                .push(Other::new(&f.order_id, f.attempt, payment, role));
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{KEEP_FINISHED, Line, Record};
 use crate::{
-    payment::{Api, Order, OrderStatus, OrderUpdate, Resume, round_of},
+    payment::{Api, Followed, Order, OrderStatus, OrderUpdate, Resume, round_of},
     pos::OrderRecord,
     vipps::model::CreatePaymentRequest,
 };
@@ -64,7 +64,22 @@ pub(super) struct Entry {
     cancel_round: u32,
     /// The lines to keep while the order is unfinished.
     lines: Vec<String>,
+    /// Every create of the order, oldest first.
+    creates: Vec<Created>,
+    /// Payments of the order known to have ended (`Settled`).
+    settled: HashSet<String>,
+    /// The round of the last full cancel of each payment.
+    cancel_rounds: HashMap<String, u32>,
+    /// The payment that was captured, once one was.
+    captured: Option<String>,
 }
+
+/// One create of an order: attempt, request, when (RFC 3339), API, idempotency key.
+type Created = (u32, Box<CreatePaymentRequest>, String, Api, String);
+
+/// Payments older than this are not followed again after a restart: Vipps ended them long
+/// ago, or (approved and never released) they are past what a lane can still put right.
+const FOLLOW_AT_MOST: Duration = Duration::from_secs(24 * 3600);
 
 pub(super) fn is_final(status: OrderStatus) -> bool {
     matches!(
@@ -87,7 +102,54 @@ impl Entry {
             capture_round: 1,
             cancel_round: 1,
             lines: Vec::new(),
+            creates: Vec::new(),
+            settled: HashSet::new(),
+            cancel_rounds: HashMap::new(),
+            captured: None,
         }
+    }
+
+    /// The order's payments that may still be live: created, not known to have ended, not
+    /// the captured one, and not `except` (the one resumed as current).
+    fn unsettled(&self, except: Option<&str>) -> Vec<(&Created, Duration)> {
+        self.creates
+            .iter()
+            .filter(|c| {
+                let r = c.1.reference.as_str();
+                !self.settled.contains(r)
+                    && self.captured.as_deref() != Some(r)
+                    && except != Some(r)
+            })
+            .map(|c| (c, age_of(&c.2)))
+            .filter(|(_, age)| *age <= FOLLOW_AT_MOST)
+            .collect()
+    }
+
+    /// Those payments, to be followed again (`release`: their order no longer takes them).
+    fn followed(&self, except: Option<&str>, release: bool) -> Vec<Followed> {
+        self.unsettled(except)
+            .into_iter()
+            .map(|((attempt, request, _, api, _), age)| {
+                let mut request = (**request).clone();
+                if release {
+                    // Its order has ended: whom it was pushed to is not needed any more.
+                    request.customer = None;
+                }
+                Followed {
+                    order_id: self.record.order_id.clone(),
+                    attempt: *attempt,
+                    api: *api,
+                    cancel_round: self
+                        .cancel_rounds
+                        .get(&request.reference)
+                        .copied()
+                        .unwrap_or(1),
+                    request,
+                    age,
+                    release,
+                }
+            })
+            .collect()
     }
 
     /// Folds one of the order's records (written at `at`) into what is known of it.
@@ -97,14 +159,19 @@ impl Entry {
             Record::Order { .. }
             | Record::Summary { .. }
             | Record::Refund { .. }
-            | Record::Settled { .. }
             | Record::Retired { .. } => {}
+            Record::Settled { reference } => {
+                self.settled.insert(reference);
+            }
             Record::Create {
                 attempt,
                 request,
                 api,
+                idempotency_key,
                 ..
             } => {
+                self.creates
+                    .push((attempt, request.clone(), at.clone(), api, idempotency_key));
                 self.create = Some((attempt, request, at, api));
                 self.capture_round = 1;
                 self.cancel_round = 1;
@@ -117,18 +184,24 @@ impl Entry {
                     .max(round_of(&idempotency_key, "capture").unwrap_or(1));
             }
             Record::Cancel {
+                reference,
                 transaction_only,
                 idempotency_key,
-                ..
             } => {
                 if !transaction_only {
-                    self.cancel_round = self
-                        .cancel_round
-                        .max(round_of(&idempotency_key, "cancel").unwrap_or(1));
+                    let round = round_of(&idempotency_key, "cancel").unwrap_or(1);
+                    self.cancel_round = self.cancel_round.max(round);
+                    let r = self.cancel_rounds.entry(reference).or_insert(1);
+                    *r = (*r).max(round);
                 }
             }
             Record::Withdrawn { .. } => self.withdrawn = true,
-            Record::Status { update } => self.record.apply(&update, at),
+            Record::Status { update } => {
+                if update.status == OrderStatus::Captured {
+                    self.captured = update.reference.clone();
+                }
+                self.record.apply(&update, at);
+            }
             Record::Refunded { total, .. } => {
                 self.record.refunded_amount = Some(total);
                 self.record.updated_at = at;
@@ -253,6 +326,8 @@ pub(super) struct Compacted {
     pub orders: Vec<OrderRecord>,
     /// The payment to carry on.
     pub resume: Option<Resume>,
+    /// Payments of ended orders not known to have ended: followed again, and released.
+    pub loose: Vec<Followed>,
 }
 
 fn summary_line(record: &OrderRecord) -> Result<String, serde_json::Error> {
@@ -281,10 +356,31 @@ pub(super) fn compact(replay: &Replay) -> Result<Compacted, serde_json::Error> {
         .find(|&i| !entries[i].finished() && entries[i].create.is_some());
     let mut retired = replay.retired.clone();
     let (mut resume, mut orders, mut lines) = (None, Vec::new(), Vec::new());
+    let mut loose = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         if kept_finished.contains(&i) {
             lines.push(summary_line(&e.record)?);
             orders.push(e.record.clone());
+            // Its payments still followed (being released) are kept, the customer scrubbed.
+            for f in e.followed(None, true) {
+                let key = e
+                    .creates
+                    .iter()
+                    .find(|c| c.1.reference == f.request.reference)
+                    .map(|c| c.4.clone())
+                    .unwrap_or_default();
+                lines.push(serde_json::to_string(&Line {
+                    at: crate::clock::now_rfc3339(),
+                    record: Record::Create {
+                        order_id: f.order_id.clone(),
+                        attempt: f.attempt,
+                        idempotency_key: key,
+                        request: Box::new(f.request.clone()),
+                        api: f.api,
+                    },
+                })?);
+                loose.push(f);
+            }
         } else if Some(i) == last_unfinished {
             if let (Some(order), Some((attempt, request, at, api))) = (&e.order, &e.create) {
                 resume = Some(Resume {
@@ -296,6 +392,7 @@ pub(super) fn compact(replay: &Replay) -> Result<Compacted, serde_json::Error> {
                     withdrawn: e.withdrawn,
                     capture_round: e.capture_round,
                     cancel_round: e.cancel_round,
+                    followed: e.followed(Some(&request.reference), e.withdrawn),
                 });
             }
             orders.push(e.record.clone());
@@ -328,5 +425,6 @@ pub(super) fn compact(replay: &Replay) -> Result<Compacted, serde_json::Error> {
         text,
         orders,
         resume,
+        loose,
     })
 }

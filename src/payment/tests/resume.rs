@@ -15,6 +15,7 @@ fn journaled_request(h: &mut H, personal: bool) -> CreatePaymentRequest {
 
 fn resume(request: CreatePaymentRequest, withdrawn: bool) -> Input {
     Input::Resume(Box::new(Resume {
+        followed: Vec::new(),
         order: order("order-0001"),
         api: Api::Epayment,
         attempt: if request.user_flow == UserFlow::PushMessage {
@@ -218,4 +219,84 @@ fn a_failed_first_read_after_a_restart_is_tried_again() {
         1,
         "still treated as the first read: {fx:?}"
     );
+}
+
+/// The old QR of a renewed order, followed again after a restart: approved meanwhile, it is
+/// the one captured, and the resumed payment is released.
+#[test]
+fn an_old_qr_followed_again_after_a_restart_is_captured_if_approved() {
+    let mut first = h();
+    first.waiting();
+    let old = first.m.payment().cloned().expect("attempt 1").request;
+    let mut renewed = old.clone();
+    renewed.reference = "order-0001-2".into();
+    let mut h = h();
+    let Input::Resume(mut r) = resume(renewed, false) else {
+        unreachable!()
+    };
+    r.attempt = 2;
+    r.followed = vec![Followed {
+        order_id: "order-0001".into(),
+        attempt: 1,
+        api: Api::Epayment,
+        request: old,
+        age: Duration::from_secs(570),
+        cancel_round: 1,
+        release: false,
+    }];
+    h.step(Input::Resume(r));
+    assert!(
+        h.m.others()
+            .iter()
+            .any(|o| o.payment.reference == "order-0001-1" && o.role == Role::Trailing)
+    );
+    h.polled(Ok(observed(PaymentState::Created, 0, 0)));
+    let fx = h.other_polled("order-0001-1", Ok(observed(PaymentState::Authorized, 0, 0)));
+    assert_eq!(
+        captures(&fx).first().map(|c| c.0.as_str()),
+        Some("order-0001-1")
+    );
+    assert_eq!(
+        cancels(&fx).first().map(|c| (c.0.as_str(), c.1)),
+        Some(("order-0001-2", true))
+    );
+}
+
+/// A payment of an ended order, followed again after a restart: released, never captured.
+#[test]
+fn payments_of_ended_orders_followed_again_are_released() {
+    let mut first = h();
+    first.waiting();
+    let request = first.m.payment().cloned().expect("a payment").request;
+    let mut h = h();
+    h.step(Input::Follow(vec![Followed {
+        order_id: "order-0001".into(),
+        attempt: 1,
+        api: Api::Epayment,
+        request,
+        age: Duration::from_secs(60),
+        cancel_round: 1,
+        release: true,
+    }]));
+    let fx = h.other_polled("order-0001-1", Ok(observed(PaymentState::Authorized, 0, 0)));
+    assert!(captures(&fx).is_empty());
+    assert_eq!(
+        cancels(&fx).first().map(|c| (c.0.as_str(), c.1)),
+        Some(("order-0001-1", false))
+    );
+    // A 404 (it never reached Vipps) ends the following too.
+    let mut h2 = self::h();
+    let mut gone = first.m.payment().cloned().expect("a payment").request;
+    gone.reference = "order-0009-1".into();
+    h2.step(Input::Follow(vec![Followed {
+        order_id: "order-0009".into(),
+        attempt: 1,
+        api: Api::Epayment,
+        request: gone,
+        age: Duration::from_secs(60),
+        cancel_round: 1,
+        release: true,
+    }]));
+    let fx = h2.other_polled("order-0009-1", Err(api_err(404, None, false)));
+    assert!(matches!(fx.as_slice(), [Effect::Settled { .. }]), "{fx:?}");
 }
