@@ -158,6 +158,26 @@ pub struct ScannerSection {
     pub product_id: Option<u16>,
 }
 
+/// Prometheus metrics at `GET /metrics`, without a token: on this machine unless the operator
+/// points them elsewhere.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// Where `/metrics` is served, or `"off"`. A non-loopback address only when set here.
+    pub listen: String,
+}
+
+/// Where the metrics are served unless `[metrics] listen` says otherwise.
+pub const METRICS_LISTEN: &str = "127.0.0.1:9477";
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        MetricsSection {
+            listen: METRICS_LISTEN.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SimSection {
@@ -185,6 +205,7 @@ pub struct Config {
     pub pos: PosSection,
     pub journal: JournalSection,
     pub webhooks: WebhooksSection,
+    pub metrics: MetricsSection,
 }
 
 impl Default for Config {
@@ -202,6 +223,7 @@ impl Default for Config {
             pos: PosSection::default(),
             journal: JournalSection::default(),
             webhooks: WebhooksSection::default(),
+            metrics: MetricsSection::default(),
         }
     }
 }
@@ -236,10 +258,13 @@ pub fn process_env(name: &str) -> Option<String> {
 }
 
 impl Config {
-    /// The demo: Norway, the embedded simulator, sample orders.
+    /// The demo: Norway, the embedded simulator, sample orders, no metrics endpoint.
     pub fn demo() -> Self {
         Config {
             demo: DemoSection { orders: true },
+            metrics: MetricsSection {
+                listen: "off".into(),
+            },
             ..Config::default()
         }
     }
@@ -331,6 +356,7 @@ impl Config {
                 "an address and port, such as 127.0.0.1:8443",
             ));
         }
+        self.metrics_listen()?;
         if !w.path.starts_with('/') {
             return Err(bad("webhooks.path", "a path starting with /"));
         }
@@ -449,6 +475,19 @@ impl Config {
             .listen
             .parse()
             .map_err(|_| bad("pos.listen", "an address and port, such as 127.0.0.1:7878"))
+    }
+
+    /// Where `/metrics` is served; `None` when `[metrics] listen = "off"`.
+    pub fn metrics_listen(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        match self.metrics.listen.trim() {
+            "off" => Ok(None),
+            listen => listen.parse().map(Some).map_err(|_| {
+                bad(
+                    "metrics.listen",
+                    "an address and port, such as 127.0.0.1:9477, or \"off\"",
+                )
+            }),
+        }
     }
 
     /// The POS token: `KIOSK_POS_TOKEN`, else `[pos] token`. None: the POS API stays off.

@@ -418,6 +418,7 @@ struct Receiver {
     verifier: std::sync::Mutex<Verifier>,
     hub: Option<std::sync::Arc<crate::pos::Hub>>,
     inputs: tokio::sync::mpsc::Sender<crate::payment::Input>,
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 }
 
 /// Serves the receiver on `setup.listen` in the background. Verified events reach the lane as
@@ -426,6 +427,15 @@ struct Receiver {
 pub async fn serve(
     setup: ReceiverSetup,
     hub: Option<std::sync::Arc<crate::pos::Hub>>,
+) -> std::io::Result<tokio::sync::mpsc::Receiver<crate::payment::Input>> {
+    serve_metered(setup, hub, None).await
+}
+
+/// `serve`, counting deliveries (and keeping Vipps' time of approvals) in `metrics`.
+pub async fn serve_metered(
+    setup: ReceiverSetup,
+    hub: Option<std::sync::Arc<crate::pos::Hub>>,
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 ) -> std::io::Result<tokio::sync::mpsc::Receiver<crate::payment::Input>> {
     use axum::routing::post;
     let listener = tokio::net::TcpListener::bind(setup.listen).await?;
@@ -439,6 +449,7 @@ pub async fn serve(
         verifier: std::sync::Mutex::new(Verifier::new(setup.secret)),
         hub,
         inputs: tx,
+        metrics,
     });
     let app = axum::Router::new()
         .route(&setup.path, post(receive))
@@ -497,6 +508,13 @@ async fn receive(
                 h.webhook_verified();
             }
             let e = event.payment;
+            if let Some(m) = &r.metrics {
+                m.webhook_event(
+                    &e.reference,
+                    e.name == PaymentEventName::Authorized,
+                    &e.timestamp,
+                );
+            }
             tracing::debug!(reference = %e.reference, name = ?e.name, "webhook");
             let _ = r.inputs.try_send(crate::payment::Input::Webhook {
                 reference: e.reference,
@@ -510,6 +528,7 @@ async fn receive(
             if let Some(h) = &r.hub {
                 h.webhook_replayed();
             }
+            r.metrics.iter().for_each(|m| m.webhook("replayed"));
             (
                 StatusCode::CONFLICT,
                 axum::Json(serde_json::json!({ "error": Rejection::Replayed.to_string() })),
@@ -521,6 +540,7 @@ async fn receive(
             if let Some(h) = &r.hub {
                 h.webhook_rejected(&why.to_string());
             }
+            r.metrics.iter().for_each(|m| m.webhook("rejected"));
             let _ = r.inputs.try_send(crate::payment::Input::WebhookTrouble);
             let status = match why {
                 Rejection::Body => StatusCode::BAD_REQUEST,

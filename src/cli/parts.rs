@@ -6,7 +6,9 @@ use super::{Cli, ScannerArg};
 use crate::{
     app::{DevPanel, Setup, demo},
     config::{self, ApiTarget, Config, ScannerPosition},
-    lane::{PosSetup, ScannerSource, Services},
+    lane::{MetricsSetup, PosSetup, ScannerSource, Services},
+    market::Market,
+    metrics::{self, Metrics},
     payment,
     pos::Hub,
     scanner::hid::DeviceFilter,
@@ -15,7 +17,7 @@ use crate::{
     vipps::{self, ClientConfig},
     webhooks::ReceiverSetup,
 };
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 /// A lane as the command line and its configuration describe it.
 pub struct Kiosk {
@@ -58,6 +60,11 @@ pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
         Some(p) => Err(p),
         None => connect(&config, runtime, &mut sim),
     };
+    let metrics = metrics_setup(&config);
+    if client.is_err() {
+        metrics.metrics.out_of_service("configuration");
+    }
+    let client = client.map(|c| c.with_metrics(metrics.metrics.clone()));
     let dev = dev_panel(&config, sim.as_ref()).filter(|_| demo_mode || config.demo.orders);
     let demo = demo_orders(&config).filter(|_| client.is_ok());
     let fullscreen = cli.fullscreen || (!demo_mode && !cli.windowed);
@@ -83,6 +90,7 @@ pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
         pos: pos_setup(&config, demo_mode || config.demo.orders),
         webhooks,
         scanner,
+        metrics: Some(metrics),
     };
     let setup = Setup {
         market: config.market,
@@ -105,6 +113,36 @@ pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
         sim,
         design,
         fullscreen,
+    }
+}
+
+/// The brand the metrics' build info names. Where the brand starts to depend on the date
+/// (MobilePay becomes Vipps on 12 January 2027), this asks the same function the screens do;
+/// it is asked at every scrape, so the label changes on the day without a restart.
+pub fn brand_name(market: Market) -> String {
+    crate::ui::theme::brand(market).name.to_string()
+}
+
+fn market_code(market: Market) -> &'static str {
+    match market {
+        Market::Norway => "NO",
+        Market::Denmark => "DK",
+        Market::Finland => "FI",
+    }
+}
+
+/// The lane's metrics (`[metrics]`), served where `listen` says (validated with the file).
+pub fn metrics_setup(config: &Config) -> MetricsSetup {
+    let market = config.market;
+    let metrics = Metrics::new(metrics::Build {
+        version: env!("CARGO_PKG_VERSION"),
+        market: market_code(market),
+        lane: config.lane_id.clone(),
+        brand: Arc::new(move || brand_name(market)),
+    });
+    MetricsSetup {
+        metrics,
+        listen: config.metrics_listen().ok().flatten(),
     }
 }
 

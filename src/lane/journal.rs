@@ -501,8 +501,13 @@ impl Journal {
 
     /// Writes `records` as one batch and waits until they are on disk.
     pub fn append(&mut self, records: &[Record]) -> io::Result<()> {
+        self.append_timed(records).map(drop)
+    }
+
+    /// `append`, saying how long its `fsync` took (for the metrics).
+    pub fn append_timed(&mut self, records: &[Record]) -> io::Result<Duration> {
         if records.is_empty() {
-            return Ok(());
+            return Ok(Duration::ZERO);
         }
         let at = now_rfc3339();
         let mut text = String::new();
@@ -515,7 +520,9 @@ impl Journal {
             text.push('\n');
         }
         self.file.write_all(text.as_bytes())?;
-        self.file.sync_data()
+        let synced = std::time::Instant::now();
+        self.file.sync_data()?;
+        Ok(synced.elapsed())
     }
 
     pub fn path(&self) -> &Path {

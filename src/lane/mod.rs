@@ -11,9 +11,10 @@
 
 pub mod driver;
 pub mod journal;
+mod metered;
 mod services;
 
-pub use services::{Feed, Inputs, PosSetup, ScanEvent, ScannerSource, Services, run};
+pub use services::{Feed, Inputs, MetricsSetup, PosSetup, ScanEvent, ScannerSource, Services, run};
 
 use crate::{
     lane::journal::{Journal, Record},
@@ -65,6 +66,7 @@ pub struct Lane {
     /// Staff refunds under way, by idempotency key: who is waiting for each.
     refunds: HashMap<String, Vec<Reply<Result<(), RefundRefused>>>>,
     freeze: Freeze,
+    meter: metered::Meter,
 }
 
 impl std::fmt::Debug for Lane {
@@ -108,6 +110,7 @@ impl Lane {
             unfinished: None,
             refunds: HashMap::new(),
             freeze: Freeze::from_env(),
+            meter: metered::Meter::default(),
         }
     }
 
@@ -147,11 +150,22 @@ impl Lane {
         &self.machine
     }
 
+    /// Records what the lane does into `metrics` from now on.
+    pub fn set_metrics(&mut self, metrics: Arc<crate::metrics::Metrics>) {
+        self.meter.set(metrics);
+    }
+
+    /// The metrics the lane records into, if any.
+    pub fn metrics(&self) -> Option<&Arc<crate::metrics::Metrics>> {
+        self.meter.metrics()
+    }
+
     /// The scanner came or went (for health).
     pub fn scanner(&mut self, connected: bool) {
         if let Some(h) = &self.hub {
             h.set_scanner(connected);
         }
+        self.meter.scanner(connected);
     }
 
     /// Carries on with the payment the journal found unfinished, if any.
@@ -177,6 +191,7 @@ impl Lane {
             Input::OrderWithdrawn(id) => Some(id.clone()),
             _ => None,
         };
+        self.meter.input(&input, now);
         let effects = self.machine.step(input, now);
         self.commit(effects, withdrawn, now)
     }
@@ -237,6 +252,7 @@ impl Lane {
         withdrawn: Option<String>,
         now: Instant,
     ) -> Vec<Effect> {
+        self.meter.effects(&effects, self.machine.state(), now);
         let written = self.journal_effects(&effects, withdrawn);
         let mut calls = Vec::new();
         let mut held_back = Vec::new();
@@ -295,8 +311,12 @@ impl Lane {
         if records.is_empty() {
             return true;
         }
-        match journal.append(&records) {
-            Ok(()) => {
+        let started = Instant::now();
+        let appended = journal.append_timed(&records);
+        self.meter
+            .journal(started.elapsed(), appended.as_ref().ok().copied());
+        match appended {
+            Ok(_) => {
                 if new_order.is_some() {
                     self.journaled_order = new_order;
                 }

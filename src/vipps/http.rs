@@ -76,10 +76,12 @@ impl Client {
             if let Some(body) = body {
                 req = req.json(body);
             }
+            let sent = self.metered_send(&method, path);
             let result = match req.send().await {
                 Ok(resp) => decode(resp).await,
                 Err(e) => Err(transport_error(e)),
             };
+            self.metered_answer(&method, path, &result, sent);
             let err = match result {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
@@ -93,6 +95,7 @@ impl Client {
             match c.retry.next_delay(&err, attempt) {
                 Some(delay) => {
                     tracing::warn!(path, attempt, error = %err, "retrying Vipps call");
+                    self.metered_retry(&method, path, &err, delay);
                     tokio::time::sleep(delay).await;
                 }
                 None => return Err(err),

@@ -6,6 +6,7 @@ pub mod ecom;
 mod epayment;
 pub mod error;
 mod http;
+mod metered;
 pub mod model;
 pub mod qr_image;
 mod token;
@@ -109,6 +110,8 @@ struct Inner {
     http: reqwest::Client,
     config: ClientConfig,
     token: Mutex<Option<token::CachedToken>>,
+    /// Where requests are counted (`with_metrics`); none in tests and tools.
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl fmt::Debug for Client {
@@ -165,6 +168,7 @@ impl Client {
                     ..config
                 },
                 token: Mutex::new(None),
+                metrics: None,
             }),
         })
     }

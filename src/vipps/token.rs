@@ -75,15 +75,20 @@ impl Client {
             )
             .headers(self.system_headers())
             .header(reqwest::header::CONTENT_LENGTH, "0");
-        let sent_at = Instant::now();
-        let resp = req.send().await.map_err(transport_error)?;
-        let body: AccessTokenResponse = decode(resp).await?;
+        let sent_at = self.metered_send(&reqwest::Method::POST, "/accesstoken/get");
+        let body: Result<AccessTokenResponse, Error> = match req.send().await {
+            Ok(resp) => decode(resp).await,
+            Err(e) => Err(transport_error(e)),
+        };
+        self.metered_answer(&reqwest::Method::POST, "/accesstoken/get", &body, sent_at);
+        let body = body?;
         let lifetime: u64 = body.expires_in.trim().parse().map_err(|_| {
             Error::Decode(format!("expires_in is not a number: {:?}", body.expires_in))
         })?;
         let lifetime = Duration::from_secs(lifetime);
         let margin = TOKEN_MARGIN.min(lifetime / 2);
         tracing::debug!(lifetime_s = lifetime.as_secs(), "fetched access token");
+        self.metered_token(sent_at + lifetime);
         Ok(CachedToken {
             value: Secret::new(body.access_token),
             refresh_at: sent_at + lifetime - margin,

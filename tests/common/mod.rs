@@ -96,6 +96,7 @@ pub fn app_with_machine(
             pos: None,
             webhooks: None,
             scanner: ScannerSource::None,
+            metrics: None,
         },
         scanner_direction: Direction::Down,
         window,
