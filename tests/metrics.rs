@@ -214,3 +214,56 @@ async fn a_lane_that_paid_both_ways_serves_metrics_promtool_accepts() {
     assert!(om.text().await.unwrap().trim_end().ends_with("# EOF"));
     lane.kill();
 }
+
+/// The client's share, in process: a 429 with `Retry-After` on every read is retried with
+/// the same key until the client gives up, and the metrics count each answer, each retry and
+/// the time waited as asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_retries_and_retry_after_waits_are_counted() {
+    use vipps_kiosk::{
+        metrics::{Build, Metrics},
+        sim::{ApiFault, ApiFaults},
+    };
+    let sim = common::simulator().await;
+    let metrics = Metrics::new(Build {
+        version: "test",
+        market: "NO",
+        lane: "lane-9".into(),
+        brand: std::sync::Arc::new(|| "Vipps".into()),
+    });
+    let client = common::client_for(&sim.base_url()).with_metrics(metrics.clone());
+    sim.set_faults(ApiFaults {
+        rules: vec![ApiFault {
+            endpoint: "get".into(),
+            rate_limited: 1.0,
+            retry_after_s: 1,
+            ..ApiFault::default()
+        }],
+        expire_tokens: false,
+    });
+    let refused = client.get_payment("metrics-429-0001-1").await;
+    assert_eq!(refused.err().and_then(|e| e.status()), Some(429));
+    let text = metrics.render(false);
+    let got = |name: &str| value(&text, name).unwrap_or_else(|| panic!("no {name} in:\n{text}"));
+    let attempts = vipps_kiosk::vipps::RetryPolicy::default().max_attempts as f64;
+    assert_eq!(
+        got("vipps_kiosk_vipps_requests_total{endpoint=\"epayment_get\",class=\"429\"}"),
+        attempts
+    );
+    assert_eq!(
+        got("vipps_kiosk_vipps_rate_limited_total{endpoint=\"epayment_get\"}"),
+        attempts
+    );
+    assert_eq!(
+        got("vipps_kiosk_vipps_retries_total{endpoint=\"epayment_get\",why=\"rate_limited\"}"),
+        attempts - 1.0
+    );
+    assert_eq!(
+        got("vipps_kiosk_vipps_retry_after_wait_seconds_total"),
+        attempts - 1.0
+    );
+    assert_eq!(
+        got("vipps_kiosk_vipps_requests_total{endpoint=\"token\",class=\"2xx\"}"),
+        1.0
+    );
+}

@@ -189,3 +189,69 @@ impl Meter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Build;
+
+    fn update(
+        status: OrderStatus,
+        method: Option<Method>,
+        reason: Option<FailureReason>,
+    ) -> Effect {
+        Effect::Notify(OrderUpdate {
+            order_id: "order-0301".into(),
+            status,
+            reference: Some("order-0301-2".into()),
+            method,
+            captured: None,
+            reason,
+        })
+    }
+
+    #[test]
+    fn each_ending_is_counted_once_with_its_method_outcome_and_reason() {
+        let metrics = crate::metrics::Metrics::new(Build {
+            version: "t",
+            market: "NO",
+            lane: "l".into(),
+            brand: Arc::new(|| "Vipps".into()),
+        });
+        let mut meter = Meter::default();
+        meter.set(metrics.clone());
+        let now = Instant::now();
+        let poll = Effect::Poll {
+            reference: "order-0301-2".into(),
+            api: crate::payment::Api::Epayment,
+        };
+        meter.effects(&[poll.clone()], &State::Idle, now);
+        meter.effects(&[poll], &State::Idle, now + Duration::from_secs(1));
+        let declined = update(
+            OrderStatus::Failed,
+            Some(Method::PersonalQr),
+            Some(FailureReason::CancelledInApp),
+        );
+        meter.effects(&[declined.clone()], &State::Idle, now);
+        meter.effects(&[declined], &State::Idle, now);
+        meter.effects(
+            &[update(OrderStatus::Cancelled, None, None)],
+            &State::Idle,
+            now,
+        );
+        let text = metrics.render(false);
+        let has = |line: &str| text.lines().any(|l| l == line);
+        assert!(
+            has(
+                "vipps_kiosk_payments_total{method=\"personal_qr\",outcome=\"failed\",reason=\"cancelled_in_app\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(has(
+            "vipps_kiosk_payments_total{method=\"none\",outcome=\"withdrawn\",reason=\"none\"} 1"
+        ));
+        assert!(has("vipps_kiosk_polls_per_payment_count 1"), "{text}");
+        assert!(has("vipps_kiosk_polls_per_payment_sum 2.0"), "{text}");
+        assert!(has("vipps_kiosk_read_gap_seconds_count 1"));
+    }
+}
