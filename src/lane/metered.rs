@@ -225,14 +225,14 @@ mod tests {
             reference: "order-0301-2".into(),
             api: crate::payment::Api::Epayment,
         };
-        meter.effects(&[poll.clone()], &State::Idle, now);
+        meter.effects(std::slice::from_ref(&poll), &State::Idle, now);
         meter.effects(&[poll], &State::Idle, now + Duration::from_secs(1));
         let declined = update(
             OrderStatus::Failed,
             Some(Method::PersonalQr),
             Some(FailureReason::CancelledInApp),
         );
-        meter.effects(&[declined.clone()], &State::Idle, now);
+        meter.effects(std::slice::from_ref(&declined), &State::Idle, now);
         meter.effects(&[declined], &State::Idle, now);
         meter.effects(
             &[update(OrderStatus::Cancelled, None, None)],
