@@ -3,7 +3,9 @@
 //! simulator on loopback notes when each request line crosses it): an order from the POS to its
 //! create request, and a personal QR from the scanner to the requests it causes — first the
 //! cancel of the on-screen QR (money rule 1), then, once that is answered, the push payment's
-//! create. The simulator's own answer time is printed beside them for comparison.
+//! create. The simulator's own answer time is printed beside them for comparison. Measured
+//! twice: without a journal, and with one (each step `fsync`ed before its requests go out, as
+//! on a lane), with the ratio.
 //!
 //! `cargo bench --bench scan_to_wire [-- N]` (N payments, default 60).
 
@@ -35,7 +37,7 @@ struct Figures {
     sim_answer: Vec<Duration>,
 }
 
-async fn measure(n: usize) -> Figures {
+async fn measure(n: usize, journal: Option<&std::path::Path>) -> Figures {
     let sim = Simulator::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         SimConfig {
@@ -53,13 +55,15 @@ async fn measure(n: usize) -> Figures {
     let tap = WireTap::start(upstream).await;
     let client = vipps::Client::for_simulator(&tap.url()).expect("client");
     client.access_token().await.expect("a token first");
-    let kiosk = Arc::new(Mutex::new(Lane::new(
-        payment::Config {
-            approved_display: Duration::from_millis(20),
-            ..payment::Config::default()
-        },
-        None,
-    )));
+    let config = payment::Config {
+        approved_display: Duration::from_millis(20),
+        ..payment::Config::default()
+    };
+    let lane = match journal {
+        Some(path) => Lane::open(config, path, None).expect("journal"),
+        None => Lane::new(config, None),
+    };
+    let kiosk = Arc::new(Mutex::new(lane));
     let (feed, inputs) = lane::Inputs::channel();
     let run = kiosk.clone();
     // The headless loop's tick.
@@ -105,7 +109,7 @@ async fn measure(n: usize) -> Figures {
                 scanned,
             )
             .await;
-        let answered = tap.answer_to(&cancel).expect("answered");
+        let answered = tap.wait_answer(&cancel).await;
         let create = tap.wait("POST /epayment/v1/payments HTTP", scanned).await;
         f.scan_to_cancel.push(cancel.at - scanned);
         f.sim_answer.push(answered.at - cancel.at);
@@ -134,41 +138,52 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let mut f = rt.block_on(measure(n));
-    println!("scan → request on the wire, {n} payments, simulator on loopback behind a relay");
+    let dir = std::env::temp_dir().join(format!("kiosk-bench-wire-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("journal.jsonl");
+    let mut bare = rt.block_on(measure(n, None));
+    let mut journaled = rt.block_on(measure(n, Some(&journal)));
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("scan → request on the wire, {n} payments each, simulator on loopback behind a relay");
+    for (name, f) in [
+        ("no journal", &mut bare),
+        ("journal (fsync)", &mut journaled),
+    ] {
+        println!(" {name}:");
+        println!(
+            "{}",
+            summary("POS order → create on the wire", &mut f.order_to_create)
+        );
+        println!(
+            "{}",
+            summary(
+                "scan → cancel of on-screen QR on the wire",
+                &mut f.scan_to_cancel
+            )
+        );
+        println!(
+            "{}",
+            summary(
+                "cancel answered → push create on the wire",
+                &mut f.cancel_answer_to_create
+            )
+        );
+        println!(
+            "{}",
+            summary(
+                "scan → push create on the wire (all)",
+                &mut f.scan_to_create
+            )
+        );
+        println!(
+            "{}",
+            summary("the simulator answering the cancel", &mut f.sim_answer)
+        );
+    }
+    let median = |v: &[Duration]| ms(pct(v, 0.5));
     println!(
-        "{}",
-        summary("POS order → create on the wire", &mut f.order_to_create)
-    );
-    println!(
-        "{}",
-        summary(
-            "scan → cancel of the on-screen QR on the wire",
-            &mut f.scan_to_cancel
-        )
-    );
-    println!(
-        "{}",
-        summary(
-            "cancel answered → push create on the wire",
-            &mut f.cancel_answer_to_create
-        )
-    );
-    println!(
-        "{}",
-        summary(
-            "scan → push create on the wire (all of it)",
-            &mut f.scan_to_create
-        )
-    );
-    println!(
-        "{}",
-        summary("the simulator answering the cancel", &mut f.sim_answer)
-    );
-    println!(
-        "  local work in a scan's create (scan → cancel + answer → create): median {:.2} ms; the loopback simulator's answer is {:.1}× that",
-        ms(pct(&f.scan_to_cancel, 0.5)) + ms(pct(&f.cancel_answer_to_create, 0.5)),
-        ms(pct(&f.sim_answer, 0.5))
-            / (ms(pct(&f.scan_to_cancel, 0.5)) + ms(pct(&f.cancel_answer_to_create, 0.5)))
+        "  with / without the journal: order → create {:.1}×, scan → push create {:.1}× (medians)",
+        median(&journaled.order_to_create) / median(&bare.order_to_create),
+        median(&journaled.scan_to_create) / median(&bare.scan_to_create),
     );
 }

@@ -145,6 +145,22 @@ impl WireTap {
             .cloned()
     }
 
+    /// Waits (up to 10 s) for the answer to `req`.
+    pub async fn wait_answer(&self, req: &Crossing) -> Crossing {
+        let start = Instant::now();
+        loop {
+            if let Some(c) = self.answer_to(req) {
+                return c;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no answer to {}",
+                req.line
+            );
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+    }
+
     /// Waits (up to 10 s) for `first(prefix, after)`.
     pub async fn wait(&self, prefix: &str, after: Instant) -> Crossing {
         let start = Instant::now();
