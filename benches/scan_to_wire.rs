@@ -97,25 +97,7 @@ async fn measure(n: usize, journal: Option<&std::path::Path>) -> Figures {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-
-        let scanned = Instant::now();
-        feed.scans
-            .send(ScanEvent::Scan(RawScan(PERSONAL_QR.into())))
-            .await
-            .expect("lane runs");
-        let cancel = tap
-            .wait(
-                &format!("POST /epayment/v1/payments/{id}-1/cancel"),
-                scanned,
-            )
-            .await;
-        let answered = tap.wait_answer(&cancel).await;
-        let create = tap.wait("POST /epayment/v1/payments HTTP", scanned).await;
-        f.scan_to_cancel.push(cancel.at - scanned);
-        f.sim_answer.push(answered.at - cancel.at);
-        f.cancel_answer_to_create.push(create.at - answered.at);
-        f.scan_to_create.push(create.at - scanned);
-
+        scan(&tap, &feed, &id, &mut f).await;
         while !matches!(state(), State::Scanned { payment, .. } if payment.created) {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
@@ -125,6 +107,27 @@ async fn measure(n: usize, journal: Option<&std::path::Path>) -> Figures {
         }
     }
     f
+}
+
+/// A personal QR scanned over the live on-screen QR: its requests on the wire.
+async fn scan(tap: &WireTap, feed: &lane::Feed, id: &str, f: &mut Figures) {
+    let scanned = Instant::now();
+    feed.scans
+        .send(ScanEvent::Scan(RawScan(PERSONAL_QR.into())))
+        .await
+        .expect("lane runs");
+    let cancel = tap
+        .wait(
+            &format!("POST /epayment/v1/payments/{id}-1/cancel"),
+            scanned,
+        )
+        .await;
+    let answered = tap.wait_answer(&cancel).await;
+    let create = tap.wait("POST /epayment/v1/payments HTTP", scanned).await;
+    f.scan_to_cancel.push(cancel.at - scanned);
+    f.sim_answer.push(answered.at - cancel.at);
+    f.cancel_answer_to_create.push(create.at - answered.at);
+    f.scan_to_create.push(create.at - scanned);
 }
 
 fn main() {

@@ -134,33 +134,7 @@ fn main() {
         let took = took.lock().unwrap().clone();
         (paid.load(Ordering::SeqCst), took, tap.crossings(), elapsed)
     });
-    // The gaps between reads of each payment, on the wire; and each lane's p95 of them.
-    let mut reads: HashMap<String, Vec<Instant>> = HashMap::new();
-    for c in &crossings {
-        if let Some(rest) = c.line.strip_prefix("GET /epayment/v1/payments/") {
-            let reference = rest.split_whitespace().next().unwrap_or_default();
-            reads.entry(reference.to_string()).or_default().push(c.at);
-        }
-    }
-    let mut gaps = Vec::new();
-    let mut lane_gaps: HashMap<String, Vec<Duration>> = HashMap::new();
-    for (reference, times) in &reads {
-        let lane_name = reference.split('-').next().unwrap_or_default().to_string();
-        for w in times.windows(2) {
-            gaps.push(w[1] - w[0]);
-            lane_gaps
-                .entry(lane_name.clone())
-                .or_default()
-                .push(w[1] - w[0]);
-        }
-    }
-    for g in lane_gaps.values_mut() {
-        g.sort();
-    }
-    let behind = lane_gaps
-        .values()
-        .filter(|g| pct(g, 0.95) > POLL.mul_f64(1.5))
-        .count();
+    let (mut gaps, lane_gaps, behind) = read_gaps(&crossings);
     let requests = crossings
         .iter()
         .filter(|c| !c.line.starts_with("HTTP/"))
@@ -189,4 +163,38 @@ fn main() {
         ms(gaps.last().copied().unwrap_or_default()),
         gaps.last().copied().unwrap_or_default().as_secs_f64() / POLL.as_secs_f64()
     );
+}
+
+/// The gaps between reads of each payment, on the wire: all of them, each lane's (sorted),
+/// and how many lanes' p95 gap exceeds 1.5× the interval.
+fn read_gaps(
+    crossings: &[common::Crossing],
+) -> (Vec<Duration>, HashMap<String, Vec<Duration>>, usize) {
+    let mut reads: HashMap<String, Vec<Instant>> = HashMap::new();
+    for c in crossings {
+        if let Some(rest) = c.line.strip_prefix("GET /epayment/v1/payments/") {
+            let reference = rest.split_whitespace().next().unwrap_or_default();
+            reads.entry(reference.to_string()).or_default().push(c.at);
+        }
+    }
+    let mut gaps = Vec::new();
+    let mut lane_gaps: HashMap<String, Vec<Duration>> = HashMap::new();
+    for (reference, times) in &reads {
+        let lane_name = reference.split('-').next().unwrap_or_default().to_string();
+        for w in times.windows(2) {
+            gaps.push(w[1] - w[0]);
+            lane_gaps
+                .entry(lane_name.clone())
+                .or_default()
+                .push(w[1] - w[0]);
+        }
+    }
+    for g in lane_gaps.values_mut() {
+        g.sort();
+    }
+    let behind = lane_gaps
+        .values()
+        .filter(|g| pct(g, 0.95) > POLL.mul_f64(1.5))
+        .count();
+    (gaps, lane_gaps, behind)
 }

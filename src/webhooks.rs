@@ -466,6 +466,24 @@ pub async fn serve_metered(
     Ok(rx)
 }
 
+impl Receiver {
+    /// A delivery's result for the metrics (with Vipps' time of an approval).
+    fn count(&self, verified: &Result<Event, Rejection>) {
+        let Some(m) = &self.metrics else { return };
+        match verified {
+            Ok(Event { payment: e, .. }) => {
+                m.webhook_event(
+                    &e.reference,
+                    e.name == PaymentEventName::Authorized,
+                    &e.timestamp,
+                );
+            }
+            Err(Rejection::Replayed) => m.webhook("replayed"),
+            Err(_) => m.webhook("rejected"),
+        }
+    }
+}
+
 async fn receive(
     axum::extract::State(r): axum::extract::State<std::sync::Arc<Receiver>>,
     uri: axum::http::Uri,
@@ -502,19 +520,13 @@ async fn receive(
         &body,
         SystemTime::now(),
     );
+    r.count(&verified);
     match verified {
         Ok(event) => {
             if let Some(h) = &r.hub {
                 h.webhook_verified();
             }
             let e = event.payment;
-            if let Some(m) = &r.metrics {
-                m.webhook_event(
-                    &e.reference,
-                    e.name == PaymentEventName::Authorized,
-                    &e.timestamp,
-                );
-            }
             tracing::debug!(reference = %e.reference, name = ?e.name, "webhook");
             let _ = r.inputs.try_send(crate::payment::Input::Webhook {
                 reference: e.reference,
@@ -528,7 +540,6 @@ async fn receive(
             if let Some(h) = &r.hub {
                 h.webhook_replayed();
             }
-            r.metrics.iter().for_each(|m| m.webhook("replayed"));
             (
                 StatusCode::CONFLICT,
                 axum::Json(serde_json::json!({ "error": Rejection::Replayed.to_string() })),
@@ -540,7 +551,6 @@ async fn receive(
             if let Some(h) = &r.hub {
                 h.webhook_rejected(&why.to_string());
             }
-            r.metrics.iter().for_each(|m| m.webhook("rejected"));
             let _ = r.inputs.try_send(crate::payment::Input::WebhookTrouble);
             let status = match why {
                 Rejection::Body => StatusCode::BAD_REQUEST,

@@ -91,6 +91,8 @@ impl Systemd {
     /// the last ping (checking that none comes), then kills it. Returns how long the pings had
     /// been silent when it struck.
     async fn enforce(&self, lane: Lane) -> Duration {
+        // A ping sent just before the hang may still be on its way to the reader thread.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let last = self.last_ping().expect("the lane had pinged");
         loop {
             let silent = last.elapsed();
