@@ -41,7 +41,7 @@ echo "== dpkg -i"
 dpkg -i "$deb"
 check "the binary runs" bash -c "/usr/bin/vipps-kiosk --help >/dev/null"
 check "the systemd unit" test -f /usr/lib/systemd/system/vipps-kiosk.service
-check "the unit is Type=notify with a watchdog" grep -q '^WatchdogSec=' /usr/lib/systemd/system/vipps-kiosk.service
+check "the unit is Type=notify with a watchdog" bash -c "grep -qx Type=notify /usr/lib/systemd/system/vipps-kiosk.service && grep -q '^WatchdogSec=' /usr/lib/systemd/system/vipps-kiosk.service"
 check "the udev rule" test -f /usr/lib/udev/rules.d/70-vipps-kiosk-scanner.rules
 check "the sysusers entry" test -f /usr/lib/sysusers.d/vipps-kiosk.conf
 check "the kiosk user" bash -c "getent passwd kiosk >/dev/null"
