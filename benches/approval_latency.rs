@@ -46,6 +46,7 @@ async fn measure(with_webhooks: bool, n: usize) -> Vec<Duration> {
             ReceiverSetup {
                 listen: addr,
                 path: "/hooks".into(),
+                public_url: None,
                 secret,
             },
             None,

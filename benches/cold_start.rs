@@ -138,7 +138,9 @@ fn run(display: &str, runtime_dir: &Path) -> (Duration, Duration) {
         if first_pixels.is_none() && shot.luma.iter().any(|&v| v > 16) {
             first_pixels = Some(at);
         }
-        if first_pixels.is_some() && qr_text(&shot).is_some_and(|t| t.contains("/_sim/qr/")) {
+        if first_pixels.is_some()
+            && qr_text(&shot).is_some_and(|t| t.starts_with("https://qr.vipps.no/"))
+        {
             break at;
         }
     };

@@ -125,8 +125,12 @@ pub struct JournalSection {
 pub struct WebhooksSection {
     /// Where the receiver listens, e.g. `0.0.0.0:8443` behind the store's TLS proxy. None: off.
     pub listen: Option<String>,
-    /// The path the registered URL points at.
+    /// The path the receiver serves (what the proxy in front forwards to).
     pub path: String,
+    /// The full URL registered with Vipps, e.g. `https://kiosk.example.com/vipps/webhooks`:
+    /// deliveries are signed with its host and path, which a proxy may rewrite on the way in.
+    /// `vipps-kiosk webhooks register` registers it. None: the receiver's own host and path.
+    pub public_url: Option<String>,
     /// The secret Vipps returned at registration. Better `VIPPS_WEBHOOK_SECRET` or
     /// `secret_file`.
     pub secret: Option<String>,
@@ -141,6 +145,7 @@ impl Default for WebhooksSection {
         WebhooksSection {
             listen: None,
             path: "/vipps/webhooks".into(),
+            public_url: None,
             secret: None,
             secret_file: None,
             poll_interval_ms: 3000,
@@ -192,6 +197,9 @@ pub struct Config {
     pub market: Market,
     /// Names this lane in references and logs: 1-16 of a-z, A-Z, 0-9 and -.
     pub lane_id: String,
+    /// Names the store where one sales unit (MSN) serves several: leads every reference,
+    /// before the lane's id. 1-16 of a-z, A-Z, 0-9 and -.
+    pub store_id: Option<String>,
     /// The lane's language (nb, da, fi, sv, en); by default the market's.
     pub language: Option<Lang>,
     pub scanner_position: ScannerPosition,
@@ -213,6 +221,7 @@ impl Default for Config {
         Config {
             market: Market::Norway,
             lane_id: "lane-1".into(),
+            store_id: None,
             language: None,
             scanner_position: ScannerPosition::Below,
             walk_away_after_s: 300,
@@ -303,13 +312,14 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let lane_ok = (1..=16).contains(&self.lane_id.len())
-            && self
-                .lane_id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if !lane_ok {
+        let name_ok = |s: &str| {
+            (1..=16).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        if !name_ok(&self.lane_id) {
             return Err(bad("lane_id", "1-16 characters of a-z, A-Z, 0-9 and -"));
+        }
+        if self.store_id.as_deref().is_some_and(|s| !name_ok(s)) {
+            return Err(bad("store_id", "1-16 characters of a-z, A-Z, 0-9 and -"));
         }
         let v = &self.vipps;
         self.api_target()?;
@@ -325,10 +335,12 @@ impl Config {
                 return Err(bad(key, "1-30 characters"));
             }
         }
-        if !(200..=10_000).contains(&v.poll_interval_ms) {
+        // Vipps allows 120 reads a minute per payment; the kiosk keeps its polling to 100,
+        // leaving room for the reads a webhook or a lost answer asks for.
+        if !(600..=10_000).contains(&v.poll_interval_ms) {
             return Err(bad(
                 "vipps.poll_interval_ms",
-                "200-10000 (Vipps allows 120 GETs a minute)",
+                "600-10000 (Vipps allows 120 reads a minute per payment; polling may use 100)",
             ));
         }
         if !(1_000..=60_000).contains(&v.request_timeout_ms) {
@@ -360,6 +372,7 @@ impl Config {
         if !w.path.starts_with('/') {
             return Err(bad("webhooks.path", "a path starting with /"));
         }
+        self.webhook_public_url()?;
         if !(self.vipps.poll_interval_ms..=10_000).contains(&w.poll_interval_ms) {
             return Err(bad(
                 "webhooks.poll_interval_ms",
@@ -466,6 +479,28 @@ impl Config {
         self.language.unwrap_or(self.market.language())
     }
 
+    /// What leads every payment reference of this lane: `<store_id>-<lane_id>`, or the lane's
+    /// id alone.
+    pub fn reference_prefix(&self) -> String {
+        match &self.store_id {
+            Some(store) => format!("{store}-{}", self.lane_id),
+            None => self.lane_id.clone(),
+        }
+    }
+
+    /// The orders this lane can take: its currency, and order ids that fit its references (50
+    /// characters in all where the one-time QR is eCom's, 64 otherwise).
+    pub fn order_rules(&self) -> crate::pos::OrderRules {
+        crate::pos::OrderRules {
+            currency: self.market.currency(),
+            reference_prefix: self.reference_prefix(),
+            reference_max: match self.vipps.one_time_qr {
+                crate::payment::Api::Ecom => crate::payment::ECOM_ORDER_ID_MAX,
+                crate::payment::Api::Epayment => crate::payment::EPAYMENT_REFERENCE_MAX,
+            },
+        }
+    }
+
     pub fn walk_away_after(&self) -> Option<Duration> {
         (self.walk_away_after_s != 0).then(|| Duration::from_secs(self.walk_away_after_s))
     }
@@ -495,6 +530,44 @@ impl Config {
         env("KIOSK_POS_TOKEN")
             .or_else(|| self.pos.token.clone())
             .map(Secret::new)
+    }
+
+    /// `[webhooks] public_url`, checked: an https URL (plain http only to this machine, for a
+    /// simulator) with a host, no user or password, no fragment.
+    pub fn webhook_public_url(&self) -> Result<Option<reqwest::Url>, ConfigError> {
+        let Some(text) = &self.webhooks.public_url else {
+            return Ok(None);
+        };
+        let key = "webhooks.public_url";
+        let url = reqwest::Url::parse(text).map_err(|e| {
+            bad(
+                key,
+                format!("not a URL ({e}): the full https URL with its path"),
+            )
+        })?;
+        let host = url.host_str().unwrap_or_default();
+        let loopback = host == "localhost"
+            || host
+                .trim_matches(|c| c == '[' || c == ']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => {
+                return Err(bad(
+                    key,
+                    "an https:// URL, as Vipps delivers only over HTTPS",
+                ));
+            }
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad(key, "a URL with a host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+            return Err(bad(key, "a URL without user, password or #fragment"));
+        }
+        Ok(Some(url))
     }
 
     /// The webhook receiver, when `[webhooks] listen` is set: `Err` names what is missing.
@@ -533,6 +606,7 @@ impl Config {
         Ok(Some(crate::webhooks::ReceiverSetup {
             listen,
             path: w.path.clone(),
+            public_url: self.webhook_public_url()?,
             secret: Secret::new(secret),
         }))
     }

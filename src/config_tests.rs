@@ -175,7 +175,7 @@ fn errors_name_the_key() {
         Err("vipps.base_url".into())
     );
     assert_eq!(
-        key("[vipps]\npoll_interval_ms = 50"),
+        key("[vipps]\npoll_interval_ms = 500"),
         Err("vipps.poll_interval_ms".into())
     );
     assert_eq!(key("lane_id = \"lane 1\""), Err("lane_id".into()));
@@ -236,4 +236,48 @@ fn metrics_stay_on_this_machine_unless_the_operator_says_otherwise() {
     let e = Config::parse("[metrics]\nlisten = \"everywhere\"").expect_err("not an address");
     assert_eq!(e.key, "metrics.listen");
     assert!(e.reason.contains("off"), "{e}");
+}
+
+/// `[webhooks] public_url`: the full https URL registered with Vipps, whose host and path
+/// the receiver checks signatures against; refused when it cannot be one.
+#[test]
+fn webhook_public_url_is_checked_and_reaches_the_receiver() {
+    let with = |url: &str| {
+        Config::parse(&format!(
+            "[webhooks]\nlisten = \"127.0.0.1:8443\"\nsecret = \"s\"\npublic_url = \"{url}\""
+        ))
+    };
+    let c = with("https://kiosk.example.com/vipps/webhooks?lane=2").expect("valid");
+    let setup = c
+        .webhook_receiver(&|_| None)
+        .expect("receiver")
+        .expect("on");
+    assert_eq!(
+        setup.public_url.as_ref().map(reqwest::Url::as_str),
+        Some("https://kiosk.example.com/vipps/webhooks?lane=2")
+    );
+    assert_eq!(
+        setup.path, "/vipps/webhooks",
+        "the served path stays its own"
+    );
+    assert!(
+        with("http://127.0.0.1:8443/vipps").is_ok(),
+        "plain http to this machine"
+    );
+    for wrong in [
+        "http://kiosk.example.com/vipps",
+        "kiosk.example.com/vipps",
+        "https://user:pw@kiosk.example.com/vipps",
+        "https://kiosk.example.com/vipps#x",
+        "ftp://kiosk.example.com/vipps",
+    ] {
+        let e = with(wrong).expect_err(wrong);
+        assert_eq!(e.key, "webhooks.public_url", "{wrong}");
+    }
+    let none = Config::parse("[webhooks]\nlisten = \"127.0.0.1:8443\"\nsecret = \"s\"")
+        .expect("valid")
+        .webhook_receiver(&|_| None)
+        .expect("receiver")
+        .expect("on");
+    assert!(none.public_url.is_none());
 }

@@ -12,6 +12,7 @@ pub mod lane;
 pub mod market;
 pub mod metrics;
 pub mod payment;
+pub mod phone;
 pub mod pos;
 pub mod redact;
 pub mod scan;

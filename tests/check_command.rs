@@ -63,3 +63,51 @@ fn unreachable_vipps_and_a_missing_token_are_problems() {
     assert!(out.contains("PROBLEM POS API: no token"), "{out}");
     assert!(out.contains("PROBLEM no [journal] path"), "{out}");
 }
+
+/// What can be learned without moving money: whether the sales unit takes the lane's currency
+/// and may push. A simulator that takes only DKK answers a Norwegian lane's probe with 5040.
+#[test]
+fn check_says_whether_the_sales_unit_takes_the_currency_and_may_push() {
+    let (_, out) = check("market = \"FI\"\n");
+    assert!(out.contains("ok      the sales unit takes EUR"), "{out}");
+    assert!(
+        out.contains("ok      the sales unit may send push payments"),
+        "{out}"
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut sim = Command::new(env!("CARGO_BIN_EXE_vipps-kiosk"))
+        .args([
+            "sim",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--currency",
+            "DKK",
+        ])
+        .env("KIOSK_LOG", "off")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the simulator starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the simulator listens"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (code, out) = check(&format!(
+        "market = \"NO\"\n[vipps]\nbase_url = \"http://127.0.0.1:{port}\"\n"
+    ));
+    let _ = sim.kill();
+    let _ = sim.wait();
+    assert!(
+        out.contains("PROBLEM the sales unit does not take NOK"),
+        "{out}"
+    );
+    assert_eq!(code, 1);
+}

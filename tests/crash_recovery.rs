@@ -142,7 +142,7 @@ impl Rig {
             &config,
             format!(
                 "market = \"NO\"\nwalk_away_after_s = 0\n\
-                 [vipps]\nbase_url = \"{}\"\npoll_interval_ms = 200\n\
+                 [vipps]\nbase_url = \"{}\"\npoll_interval_ms = 600\n\
                  [pos]\nlisten = \"127.0.0.1:{port}\"\n\
                  [journal]\npath = \"{}\"\n",
                 sim.base_url(),

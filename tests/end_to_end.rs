@@ -42,7 +42,23 @@ async fn lane_with(exchange: bool) -> Lane {
 
 /// A lane whose machine has `config`, polling fast.
 async fn lane_from(config: payment::Config) -> Lane {
-    let sim = common::simulator().await;
+    // A kiosk that fetches Vipps' QR image from a simulator gets links to the simulator
+    // itself (as `cli::parts` starts it); else Vipps' own.
+    let links = if config.qr_image {
+        vipps_kiosk::sim::Links::Local
+    } else {
+        vipps_kiosk::sim::Links::Vipps
+    };
+    let sim = vipps_kiosk::sim::Simulator::start(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        vipps_kiosk::sim::SimConfig {
+            currency: Some(vipps_kiosk::vipps::model::Currency::Nok),
+            links,
+            ..vipps_kiosk::sim::SimConfig::default()
+        },
+    )
+    .await
+    .expect("simulator starts");
     let client = common::client_for(&sim.base_url());
     let machine = Machine::new(payment::Config {
         poll_interval: Duration::from_millis(50),
@@ -390,10 +406,14 @@ async fn ecom_lane() -> Lane {
     .await
 }
 
-/// The phone opens what the QR on screen says.
-async fn open_in_phone(target: &str) {
+/// The phone opens what the QR on screen says: a Vipps target URL (`https://qr.vipps.no/C`),
+/// which the simulator's control API opens by its code.
+async fn open_in_phone(sim: &vipps_kiosk::sim::Simulator, target: &str) {
+    let code = target
+        .strip_prefix("https://qr.vipps.no/")
+        .unwrap_or_else(|| panic!("a Vipps target URL: {target}"));
     let status = vipps::plain_http_client()
-        .get(target)
+        .get(format!("{}/_sim/qr/{code}", sim.base_url()))
         .send()
         .await
         .expect("the QR's target answers")
@@ -420,7 +440,7 @@ async fn ecom_qr_shows_opened_then_pays_and_captures_once() {
     assert_eq!(target, sim_view["qrTargetUrl"].as_str().unwrap_or_default());
 
     // Opening the QR in the app is what eCom (unlike ePayment) reports: "approve in the app".
-    open_in_phone(&target).await;
+    open_in_phone(&lane.sim, &target).await;
     lane.run_until("opened", |s| {
         matches!(s, State::Scanned { payment, .. } if payment.opened && payment.method == Method::OneTimeQr)
     })
@@ -509,8 +529,15 @@ async fn ecom_cancel_after_opening_and_withdrawal_leave_nothing_open() {
         |s| matches!(s, State::Scanned { payment, .. } if payment.opened),
     )
     .await;
-    // The customer taps Cancel on the kiosk: a fresh QR (a new payment) follows.
+    // Cancel tapped while the payment is open in the app: not cancelled under the customer (an
+    // approval under way would be voided); once they close it there, a fresh QR follows.
     lane.feed(Input::CancelTapped).await;
+    for _ in 0..20 {
+        lane.feed(Input::Tick).await;
+    }
+    let state = lane.machine.state();
+    assert!(!waiting_qr(state), "{state:?}");
+    assert!(lane.sim.phone(&first, PhoneAction::Reject), "still open");
     lane.run_until("a fresh QR", |s| {
         waiting_qr(s) && !matches!(s, State::Waiting { payment, .. } if payment.reference == first)
     })
@@ -570,7 +597,10 @@ async fn vipps_image_qr_is_a_png_that_decodes_and_expires() {
             .payment()
             .and_then(|p| p.qr.clone())
             .expect("link");
-        assert!(link.contains(".png"), "{api:?}: a PNG link: {link}");
+        assert!(
+            link.contains("/_sim/qr-image/v1?token="),
+            "{api:?}: an image link: {link}"
+        );
         let http = vipps::plain_http_client();
         let png = vipps::qr_image::fetch(&http, &link).await.expect("the PNG");
         let luma: Vec<u8> = png.rgba.chunks(4).map(|p| p[0]).collect();

@@ -101,9 +101,9 @@ with urllib.request.urlopen(req, timeout=5) as r:
     record = json.loads(r.read())
     assert r.status == 201 and record["status"] == "waiting", (r.status, record)
 PY
-wait_for "payment created reference=smoke-order-0001-1" 10
+wait_for "payment created reference=lane-1-smoke-order-0001-1" 10
 echo "https://qr.vipps.no/p/SMOKE-5678?v=2" >&3
-wait_for "payment created reference=smoke-order-0001-2" 10
+wait_for "payment created reference=lane-1-smoke-order-0001-2" 10
 python3 - "$pos_port" "$sim_port" <<'PY' || fail "the POS never saw 'captured'"
 import json, sys, threading, time, urllib.request
 pos, sim = sys.argv[1], sys.argv[2]
@@ -121,7 +121,7 @@ def listen():
 listener = threading.Thread(target=listen, daemon=True)
 listener.start()
 time.sleep(0.3)
-req = urllib.request.Request(f"http://127.0.0.1:{sim}/_sim/payments/smoke-order-0001-2/approve", method="POST")
+req = urllib.request.Request(f"http://127.0.0.1:{sim}/_sim/payments/lane-1-smoke-order-0001-2/approve", method="POST")
 assert urllib.request.urlopen(req, timeout=5).status == 200
 for _ in range(100):
     req = urllib.request.Request(f"http://127.0.0.1:{pos}/v1/orders/smoke-order-0001", headers=auth)
@@ -135,7 +135,7 @@ listener.join(timeout=5)
 assert events[-2:] == ["approved", "captured"], f"server-sent events: {events}"
 payments = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{sim}/_sim/payments", timeout=5).read())
 captured = [p["reference"] for p in payments if p["aggregate"]["capturedAmount"]["value"] > 0]
-assert captured == ["smoke-order-0001-2"], payments
+assert captured == ["lane-1-smoke-order-0001-2"], payments
 PY
 wait_for "status=Captured" 5
 echo "gui-smoke: lane paid a POS order by personal QR; the POS saw it captured by GET and SSE"
@@ -153,11 +153,11 @@ req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/orders", method
                              data=json.dumps(order).encode())
 assert urllib.request.urlopen(req, timeout=5).status == 201
 PY
-wait_for "payment created reference=smoke-order-0002-1" 10
+wait_for "payment created reference=lane-1-smoke-order-0002-1" 10
 kill -9 "$app"; wait "$app" 2>/dev/null; exec 3>&-
 python3 - "$sim_port" <<'PY' || fail "the simulator did not approve"
 import sys, urllib.request
-req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/_sim/payments/smoke-order-0002-1/approve", method="POST")
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/_sim/payments/lane-1-smoke-order-0002-1/approve", method="POST")
 assert urllib.request.urlopen(req, timeout=5).status == 200
 PY
 mv "$work/log" "$work/log-before-crash"
@@ -165,7 +165,7 @@ DISPLAY=$display XDG_RUNTIME_DIR="$work/xdg" NO_COLOR=1 KIOSK_LOG=info KIOSK_POS
   "$bin" --config "$work/lane.toml" --windowed --scanner stdin <"$work/lane-scans" >"$work/log" 2>&1 & app=$!
 exec 3>"$work/lane-scans"
 wait_for "resuming a payment from the journal" 30
-wait_for "payment captured reference=smoke-order-0002-1" 10
+wait_for "payment captured reference=lane-1-smoke-order-0002-1" 10
 sleep 0.5
 DISPLAY=$display import -window root "$work/resumed.png" || fail "no screenshot"
 python3 - "$pos_port" "$sim_port" <<'PY' || fail "the POS or the simulator disagree after the crash"
@@ -181,7 +181,7 @@ health = json.loads(urllib.request.urlopen(req, timeout=5).read())
 assert health["journal"] == "ok", health
 payments = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{sim}/_sim/payments", timeout=5).read())
 captured = sorted(p["reference"] for p in payments if p["aggregate"]["capturedAmount"]["value"] > 0)
-assert captured == ["smoke-order-0001-2", "smoke-order-0002-1"], payments
+assert captured == ["lane-1-smoke-order-0001-2", "lane-1-smoke-order-0002-1"], payments
 PY
 if [ -n "${KIOSK_SHOTS:-}" ]; then cp "$work/resumed.png" "$KIOSK_SHOTS"/; fi
 kill "$sim" 2>/dev/null

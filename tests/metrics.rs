@@ -101,7 +101,8 @@ async fn a_lane_that_paid_both_ways_serves_metrics_promtool_accepts() {
         Some(201)
     );
     let reference = payment_created(&sim, &mut lane, "metrics-qr-0001", 1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A few reads (600 ms apart) before the customer approves.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     assert!(sim.phone(&reference, PhoneAction::Approve));
     rig.wait_status(&mut lane, "metrics-qr-0001", "captured")
         .await;

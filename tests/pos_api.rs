@@ -64,7 +64,12 @@ async fn lane() -> Lane {
         .await
         .unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = pos::router(hub, Secret::new(TOKEN), Currency::Nok, commands_tx);
+    let app = pos::router(
+        hub,
+        Secret::new(TOKEN),
+        pos::OrderRules::new(Currency::Nok),
+        commands_tx,
+    );
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });

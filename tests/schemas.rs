@@ -1,12 +1,15 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup step should stop a test loudly
 //! Every answer the simulator gives, checked against the official OpenAPI specs in
 //! `../shared/vipps-api/` (copied into `tests/fixtures/vipps-api/`): the response schema for
-//! the endpoint, method and status, with `$ref`s followed.
+//! the endpoint, method and status, with `$ref`s followed; and every request body the kiosk
+//! sends, against the request schema (`schemas/requests.rs`), with `pattern`s and no
+//! properties the schema does not define.
 //!
 //! The validator covers the parts of JSON Schema these specs use: `type`, `required`,
 //! `properties`, `additionalProperties: false`, `items`, `enum`, `allOf`/`oneOf`/`anyOf`,
-//! `nullable`, `minLength`/`maxLength`, `minimum`/`maximum`. Not checked: `pattern` and
-//! `format` (the simulator's references and URLs are checked by its own tests). A `required`
+//! `nullable`, `minLength`/`maxLength`, `minimum`/`maximum`, `minItems`/`maxItems`; for the
+//! kiosk's requests also `pattern`. Not checked: `format`, and in answers `pattern` (the
+//! simulator's references and URLs are checked by its own tests). A `required`
 //! name that the schema's own `properties` never define is reported as a defect of the spec
 //! and skipped (ePayment's PaymentEvent requires `paymentAction` but defines `name`).
 
@@ -15,6 +18,8 @@ use std::time::Duration;
 use vipps_kiosk::sim::backend::PhoneAction;
 
 mod common;
+#[path = "schemas/requests.rs"]
+mod requests;
 #[path = "schemas/validator.rs"]
 mod validator;
 
@@ -24,6 +29,8 @@ struct Call {
     http: reqwest::Client,
     base: String,
     token: String,
+    /// The content type of the last answer.
+    last: std::sync::Mutex<String>,
 }
 
 impl Call {
@@ -59,7 +66,18 @@ impl Call {
         }
         let resp = r.send().await.unwrap();
         let status = resp.status().as_u16();
+        *self.last.lock().unwrap() = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
         (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The last answer against `spec`: its schema and its content type.
+    fn check(&self, spec: &validator::Spec, path: &str, method: &str, status: u16, body: &Value) {
+        let content_type = self.last.lock().unwrap().clone();
+        spec.validate_typed(path, method, status, &content_type, body);
     }
 }
 
@@ -94,16 +112,22 @@ async fn every_simulator_answer_fits_the_official_schema() {
     // Access token.
     let resp = common::request_token(&http, &base).await;
     assert_eq!(resp.status().as_u16(), 200);
+    let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
     let body: Value = resp.json().await.unwrap();
-    token_spec.validate("/accesstoken/get", "post", 200, &body);
+    token_spec.validate_typed("/accesstoken/get", "post", 200, &content_type, &body);
     let call = Call {
         http,
         base,
         token: body["access_token"].as_str().unwrap().to_string(),
+        last: Default::default(),
     };
 
     // Create, both flows; read; events; capture; cancel.
-    for (reference, flow) in [("schema-qr-1", "QR"), ("schema-push-1", "PUSH_MESSAGE")] {
+    for (reference, flow) in [
+        ("schema-qr-1", "QR"),
+        ("schema-push-1", "PUSH_MESSAGE"),
+        ("schema-fa-1", "QR"),
+    ] {
         let (status, body) = call
             .send(
                 M::POST,
@@ -113,7 +137,7 @@ async fn every_simulator_answer_fits_the_official_schema() {
             )
             .await;
         assert_eq!(status, 201, "{body}");
-        epayment.validate("/v1/payments", "post", 201, &body);
+        call.check(&epayment, "/v1/payments", "post", 201, &body);
         let (status, body) = call
             .send(
                 M::GET,
@@ -123,8 +147,25 @@ async fn every_simulator_answer_fits_the_official_schema() {
             )
             .await;
         assert_eq!(status, 200);
-        epayment.validate("/v1/payments/{Reference}", "get", 200, &body);
+        call.check(&epayment, "/v1/payments/{Reference}", "get", 200, &body);
     }
+    // The test environment's force approve: 200, no content.
+    let (status, body) = call
+        .send(
+            M::POST,
+            "/epayment/v1/test/payments/schema-fa-1/approve",
+            Some(json!({})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    call.check(
+        &epayment,
+        "/v1/test/payments/{Reference}/approve",
+        "post",
+        200,
+        &body,
+    );
     assert!(sim.phone("schema-qr-1", PhoneAction::Approve));
     let capture = json!({"modificationAmount": {"currency": "NOK", "value": 49800}});
     let (status, body) = call
@@ -136,7 +177,13 @@ async fn every_simulator_answer_fits_the_official_schema() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    epayment.validate("/v1/payments/{Reference}/capture", "post", 200, &body);
+    call.check(
+        &epayment,
+        "/v1/payments/{Reference}/capture",
+        "post",
+        200,
+        &body,
+    );
     let (status, body) = call
         .send(
             M::POST,
@@ -146,12 +193,18 @@ async fn every_simulator_answer_fits_the_official_schema() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    epayment.validate("/v1/payments/{Reference}/refund", "post", 200, &body);
+    call.check(
+        &epayment,
+        "/v1/payments/{Reference}/refund",
+        "post",
+        200,
+        &body,
+    );
     let (status, body) = call
         .send(M::GET, "/epayment/v1/payments/schema-qr-1", None, None)
         .await;
     assert_eq!(status, 200);
-    epayment.validate("/v1/payments/{Reference}", "get", 200, &body);
+    call.check(&epayment, "/v1/payments/{Reference}", "get", 200, &body);
     let (status, body) = call
         .send(
             M::POST,
@@ -161,7 +214,13 @@ async fn every_simulator_answer_fits_the_official_schema() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    epayment.validate("/v1/payments/{Reference}/cancel", "post", 200, &body);
+    call.check(
+        &epayment,
+        "/v1/payments/{Reference}/cancel",
+        "post",
+        200,
+        &body,
+    );
     for reference in ["schema-qr-1", "schema-push-1"] {
         let (status, body) = call
             .send(
@@ -173,7 +232,13 @@ async fn every_simulator_answer_fits_the_official_schema() {
             .await;
         assert_eq!(status, 200);
         assert!(body.as_array().is_some_and(|e| e.len() >= 2), "{body}");
-        epayment.validate("/v1/payments/{Reference}/events", "get", 200, &body);
+        call.check(
+            &epayment,
+            "/v1/payments/{Reference}/events",
+            "get",
+            200,
+            &body,
+        );
     }
 
     // Errors: problem+json as documented.
@@ -186,7 +251,7 @@ async fn every_simulator_answer_fits_the_official_schema() {
         )
         .await;
     assert_eq!(status, 409, "{body}");
-    epayment.validate("/v1/payments", "post", 409, &body);
+    call.check(&epayment, "/v1/payments", "post", 409, &body);
     let (status, body) = call
         .send(
             M::POST,
@@ -196,7 +261,7 @@ async fn every_simulator_answer_fits_the_official_schema() {
         )
         .await;
     assert_eq!(status, 400, "{body}");
-    epayment.validate("/v1/payments", "post", 400, &body);
+    call.check(&epayment, "/v1/payments", "post", 400, &body);
     let (status, body) = call
         .send(
             M::POST,
@@ -206,7 +271,13 @@ async fn every_simulator_answer_fits_the_official_schema() {
         )
         .await;
     assert!(status == 400 || status == 409, "{status} {body}");
-    epayment.validate("/v1/payments/{Reference}/capture", "post", status, &body);
+    call.check(
+        &epayment,
+        "/v1/payments/{Reference}/capture",
+        "post",
+        status,
+        &body,
+    );
     let (status, body) = call
         .send(
             M::POST,
@@ -216,7 +287,13 @@ async fn every_simulator_answer_fits_the_official_schema() {
         )
         .await;
     assert_eq!(status, 404, "{body}");
-    epayment.validate("/v1/payments/{Reference}/cancel", "post", 404, &body);
+    call.check(
+        &epayment,
+        "/v1/payments/{Reference}/cancel",
+        "post",
+        404,
+        &body,
+    );
 
     // QR API: the personal QR exchange, and its documented 400.
     let (status, body) = call
@@ -228,7 +305,7 @@ async fn every_simulator_answer_fits_the_official_schema() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    qr.validate("/v1/exchange", "post", 200, &body);
+    call.check(&qr, "/v1/exchange", "post", 200, &body);
     let (status, body) = call
         .send(
             M::POST,
@@ -238,7 +315,7 @@ async fn every_simulator_answer_fits_the_official_schema() {
         )
         .await;
     assert_eq!(status, 400, "{body}");
-    qr.validate("/v1/exchange", "post", 400, &body);
+    call.check(&qr, "/v1/exchange", "post", 400, &body);
 
     // Webhooks API.
     let (status, body) = call
@@ -250,10 +327,10 @@ async fn every_simulator_answer_fits_the_official_schema() {
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    webhooks.validate("/v1/webhooks", "post", 201, &body);
+    call.check(&webhooks, "/v1/webhooks", "post", 201, &body);
     let (status, body) = call.send(M::GET, "/webhooks/v1/webhooks", None, None).await;
     assert_eq!(status, 200);
-    webhooks.validate("/v1/webhooks", "get", 200, &body);
+    call.check(&webhooks, "/v1/webhooks", "get", 200, &body);
     let (status, body) = call
         .send(
             M::POST,
@@ -264,7 +341,7 @@ async fn every_simulator_answer_fits_the_official_schema() {
         .await;
     assert_eq!(status, 400, "{body}");
     // The Webhooks API documents its own problem shape (ProblemDetails): checked as such.
-    webhooks.validate("/v1/webhooks", "post", 400, &body);
+    call.check(&webhooks, "/v1/webhooks", "post", 400, &body);
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
@@ -283,6 +360,7 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
         http,
         base,
         token: token["access_token"].as_str().unwrap().to_string(),
+        last: Default::default(),
     };
     use reqwest::Method as M;
     let merchant = json!({"merchantSerialNumber": "123456"});
@@ -302,7 +380,7 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
             .send(M::POST, "/ecomm/v2/payments", Some(initiate(id)), None)
             .await;
         assert_eq!(status, 200, "{body}");
-        ecom.validate("/ecomm/v2/payments", "post", 200, &body);
+        call.check(&ecom, "/ecomm/v2/payments", "post", 200, &body);
         // Every Accept variant of the one-time QR.
         for accept in ["text/targetUrl", "image/png", "image/svg+xml", "image/*"] {
             let (status, qr_body) = call
@@ -314,7 +392,7 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
                 )
                 .await;
             assert_eq!(status, 200, "{accept}: {qr_body}");
-            qr.validate("/v1", "post", 200, &qr_body);
+            call.check(&qr, "/v1", "post", 200, &qr_body);
             assert!(
                 qr_body["expiresIn"]
                     .as_u64()
@@ -330,7 +408,13 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
             )
             .await;
         assert_eq!(status, 200, "{body}");
-        ecom.validate("/ecomm/v2/payments/{orderId}/details", "get", 200, &body);
+        call.check(
+            &ecom,
+            "/ecomm/v2/payments/{orderId}/details",
+            "get",
+            200,
+            &body,
+        );
     }
     assert!(sim.phone("schema-ecom-1", PhoneAction::Approve));
     let capture = json!({"merchantInfo": merchant, "transaction": {"amount": 49800, "transactionText": "Purchase"}});
@@ -343,7 +427,13 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    ecom.validate("/ecomm/v2/payments/{orderId}/capture", "post", 200, &body);
+    call.check(
+        &ecom,
+        "/ecomm/v2/payments/{orderId}/capture",
+        "post",
+        200,
+        &body,
+    );
     let (status, body) = call
         .send_with(
             M::POST,
@@ -353,7 +443,13 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    ecom.validate("/ecomm/v2/payments/{orderId}/refund", "post", 200, &body);
+    call.check(
+        &ecom,
+        "/ecomm/v2/payments/{orderId}/refund",
+        "post",
+        200,
+        &body,
+    );
     let (status, body) = call
         .send(
             M::GET,
@@ -363,7 +459,13 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    ecom.validate("/ecomm/v2/payments/{orderId}/details", "get", 200, &body);
+    call.check(
+        &ecom,
+        "/ecomm/v2/payments/{orderId}/details",
+        "get",
+        200,
+        &body,
+    );
     let ops: Vec<&str> = body["transactionLogHistory"]
         .as_array()
         .unwrap()
@@ -385,7 +487,13 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    ecom.validate("/ecomm/v2/payments/{orderId}/cancel", "put", 200, &body);
+    call.check(
+        &ecom,
+        "/ecomm/v2/payments/{orderId}/cancel",
+        "put",
+        200,
+        &body,
+    );
 
     // Errors: eCom's array (a reused orderId, an unknown one, a capture of a cancelled
     // payment, a missing X-Request-Id), and the QR API's own shape.
@@ -399,12 +507,18 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
         .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body[0]["errorCode"], "34");
-    ecom.validate("/ecomm/v2/payments", "post", 400, &body);
+    call.check(&ecom, "/ecomm/v2/payments", "post", 400, &body);
     let (status, body) = call
         .send(M::GET, "/ecomm/v2/payments/nope/details", None, None)
         .await;
     assert_eq!(status, 404, "{body}");
-    ecom.validate("/ecomm/v2/payments/{orderId}/details", "get", 404, &body);
+    call.check(
+        &ecom,
+        "/ecomm/v2/payments/{orderId}/details",
+        "get",
+        404,
+        &body,
+    );
     for headers in [&[("X-Request-Id", "capture-2")][..], &[][..]] {
         let (status, body) = call
             .send_with(
@@ -415,7 +529,13 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
             )
             .await;
         assert_eq!(status, 400, "{body}");
-        ecom.validate("/ecomm/v2/payments/{orderId}/capture", "post", 400, &body);
+        call.check(
+            &ecom,
+            "/ecomm/v2/payments/{orderId}/capture",
+            "post",
+            400,
+            &body,
+        );
     }
     let (status, body) = call
         .send(
@@ -429,7 +549,13 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
         status, 400,
         "a captured payment cannot be cancelled: {body}"
     );
-    ecom.validate("/ecomm/v2/payments/{orderId}/cancel", "put", 400, &body);
+    call.check(
+        &ecom,
+        "/ecomm/v2/payments/{orderId}/cancel",
+        "put",
+        400,
+        &body,
+    );
     for (url, accept) in [
         (
             "https://api.vipps.no/dwo-api-application/v1/deeplink/vippsgateway?v=2&token=nope",
@@ -446,7 +572,7 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
             )
             .await;
         assert_eq!(status, 400, "{body}");
-        qr.validate("/v1", "post", 400, &body);
+        call.check(&qr, "/v1", "post", 400, &body);
     }
     // A gateway refusal (no valid token) in eCom's Azure shape.
     let stale = Call {
@@ -462,5 +588,11 @@ async fn ecom_and_one_time_qr_answers_fit_the_official_schema() {
         )
         .await;
     assert_eq!(status, 401, "{body}");
-    ecom.validate("/ecomm/v2/payments/{orderId}/details", "get", 401, &body);
+    stale.check(
+        &ecom,
+        "/ecomm/v2/payments/{orderId}/details",
+        "get",
+        401,
+        &body,
+    );
 }

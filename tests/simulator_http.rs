@@ -162,8 +162,17 @@ async fn create_replays_by_idempotency_key_and_the_phone_acts_through_the_contro
         assert!(!p[field].is_null(), "control API shows {field}");
     }
     assert_eq!(p["qrTargetUrl"], first["redirectUrl"]);
+    // Vipps' target URL; the phone (the control API) opens it by its code.
     let target = p["qrTargetUrl"].as_str().unwrap();
-    let opened: Value = http.get(target).send().await.unwrap().json().await.unwrap();
+    let code = target.strip_prefix("https://qr.vipps.no/").unwrap();
+    let opened: Value = http
+        .get(format!("{base}/_sim/qr/{code}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(opened["reference"], "order-0001-1");
 
     let r = http

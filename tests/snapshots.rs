@@ -269,6 +269,7 @@ fn failed_not_found() {
             code: Some(7010),
             transient: false,
             message: String::new(),
+            ..ApiError::default()
         };
         l.input(Input::Created {
             reference: r,
@@ -288,6 +289,7 @@ fn failed_service_trouble() {
             code: None,
             transient: false,
             message: String::new(),
+            ..ApiError::default()
         };
         l.input(Input::Created {
             reference: r,

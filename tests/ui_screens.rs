@@ -225,6 +225,7 @@ fn unknown_customer_is_never_called_a_wrong_number() {
         code: Some(7010),
         transient: false,
         message: String::new(),
+        ..ApiError::default()
     };
     feed(
         &mut app,
@@ -581,14 +582,12 @@ fn vipps_image_is_shown_for_its_own_link_and_a_dead_link_replaces_the_qr() {
     assert!(
         matches!(
             app.machine().state(),
-            payment::State::Cancelling {
-                after: payment::AfterCancel::Renew,
-                ..
-            }
+            payment::State::Waiting { attempt: 2, .. }
         ),
-        "{:?}",
+        "a fresh QR is on its way: {:?}",
         app.machine().state()
     );
+    assert!(app.qr().is_none(), "the dead image is not shown again");
 }
 
 /// eCom: once the customer opens the QR in the app, the screen asks them to approve there

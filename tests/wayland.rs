@@ -2,7 +2,7 @@
 //! The kiosk under a Wayland kiosk compositor: `cage`, headless (`WLR_BACKENDS=headless`, the
 //! pixman renderer), runs the demo fullscreen with no X display to fall back to; a screenshot
 //! taken with `grim` shows the window filling the output and the Waiting screen's payment QR,
-//! which decodes to the simulator's link. Skipped, loudly, where cage or grim is missing
+//! which decodes to the payment's link. Skipped, loudly, where cage or grim is missing
 //! (`.ci/run` installs them). cage refuses to run as root, so as root it runs as `nobody`.
 //! Touch: the fullscreen kiosk (pointer hidden) takes a finger's tap as a tap, as winit hands
 //! it over from a Wayland (or X11) touchscreen.
@@ -159,9 +159,10 @@ fn the_waiting_screen_shows_fullscreen_under_cage_and_its_qr_decodes() {
             break (img, text);
         }
     };
+    // The simulator's one-time QR links are shaped as Vipps' own.
     assert!(
-        text.contains("/_sim/qr/"),
-        "the QR is the payment's: {text}"
+        text.starts_with("https://qr.vipps.no/"),
+        "the QR is a payment's link: {text}"
     );
     // Fullscreen: the kiosk's light screen reaches every corner of the output.
     let (w, h) = img.dimensions();

@@ -3,7 +3,7 @@
 //! small state machine: under way, or to be tried again at an instant.
 
 use crate::{
-    payment::{AfterCancel, Machine, Method, State},
+    payment::{Machine, Method},
     ui::qr::QrImage,
     vipps::{self, qr_image::Decoded},
 };
@@ -78,18 +78,17 @@ impl ShownQr {
             }
             Some(_) => {}
             None => {
-                // While a QR is being renewed the old one stays up, marked as refreshing.
-                let renewing = matches!(
-                    machine.state(),
-                    State::Cancelling {
-                        after: AfterCancel::Renew,
-                        ..
-                    }
-                );
-                if !renewing {
+                // While a fresh QR is being made, the one it replaces (still valid, and
+                // followed) stays on screen if it is the one shown; nothing is fetched for it.
+                let replaced = machine.replaced_qr().and_then(|p| p.qr.as_deref());
+                let keep = self
+                    .image
+                    .as_ref()
+                    .is_some_and(|i| replaced == Some(i.text.as_str()));
+                if !keep {
                     self.image = None;
-                    self.fetch = None;
                 }
+                self.fetch = None;
             }
         }
         None

@@ -49,9 +49,12 @@ impl App {
     /// What the customer sees: the screens' own elements, which speak `ui::Msg`.
     fn customer_view(&self) -> ui::Element<'_> {
         let ctx = self.ctx();
-        let body = match &self.out_of_service {
-            Some(reason) => screen::out_of_service(ctx, reason),
-            None => self.payment_screen(ctx),
+        let idle = matches!(self.machine().state(), State::Idle);
+        let body = match (&self.out_of_service, self.machine().out_of_service()) {
+            (Some(reason), _) => screen::out_of_service(ctx, reason),
+            // Vipps keeps refusing the lane's payments: staff see why.
+            (None, Some(reason)) if idle => screen::out_of_service(ctx, reason),
+            (None, _) => self.payment_screen(ctx),
         };
         // With a broken configuration the market (and so the brand) is not known.
         let mut col = if self.out_of_service.is_some() {
@@ -80,6 +83,7 @@ impl App {
     fn payment_screen<'a>(&'a self, ctx: Ctx<'a>) -> ui::Element<'a> {
         let now = self.now;
         let trouble = |p: &payment::Payment| p.failures >= 3;
+        let replaced = self.machine().replaced_qr();
         match self.machine().state() {
             State::Idle
                 if self
@@ -93,11 +97,15 @@ impl App {
                 ctx,
                 Waiting {
                     order,
-                    // Only this payment's QR: never an old one while a new image loads.
+                    // Only this payment's QR, or (while it is made) the one it replaces, marked
+                    // as refreshing: never any other.
                     qr: self.qr.image().filter(|q| {
-                        payment.created && payment.qr.as_deref() == Some(q.text.as_str())
+                        let text = Some(q.text.as_str());
+                        (payment.created && payment.qr.as_deref() == text)
+                            || (!payment.created
+                                && replaced.is_some_and(|r| r.qr.as_deref() == text))
                     }),
-                    refreshing: false,
+                    refreshing: !payment.created && replaced.is_some(),
                     renews_in: payment
                         .created
                         .then(|| {
@@ -107,22 +115,6 @@ impl App {
                         })
                         .flatten()
                         .map(|t| t.saturating_duration_since(now)),
-                    trouble: trouble(payment),
-                    scanner_ok: self.scanner_ok,
-                },
-            ),
-            State::Cancelling {
-                order,
-                payment,
-                after: AfterCancel::Renew,
-                ..
-            } => screen::waiting::view(
-                ctx,
-                Waiting {
-                    order,
-                    qr: self.qr.image(),
-                    refreshing: true,
-                    renews_in: None,
                     trouble: trouble(payment),
                     scanner_ok: self.scanner_ok,
                 },

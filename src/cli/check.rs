@@ -89,6 +89,9 @@ fn vipps(
                     left.unwrap_or(0)
                 ),
             );
+            for (ok, what) in runtime.block_on(super::probe::sales_unit(&client, config)) {
+                report.line(ok, what);
+            }
         }
         Err(e) => report.line(
             false,

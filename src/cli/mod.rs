@@ -5,6 +5,8 @@
 pub mod check;
 pub mod kiosk;
 pub mod parts;
+mod probe;
+pub mod selftest;
 pub mod sim;
 pub mod webhooks;
 
@@ -50,6 +52,10 @@ pub enum Command {
     /// Check a lane: the config, the Vipps keys (fetches a token), the POS API settings and
     /// the scanners. Exits non-zero when anything is wrong.
     Check,
+    /// Make the payments Vipps' go-live review asks for (captured, refunded, cancelled; push
+    /// and one-time QR), against the simulator or Vipps' test environment, and print their
+    /// references and final states.
+    Selftest(selftest::SelftestArgs),
     /// Manage this sales unit's webhook registrations (Webhooks API).
     Webhooks {
         #[command(subcommand)]
@@ -64,8 +70,9 @@ pub enum WebhookAction {
     /// Register URL for the ePayment events; the secret goes to --secret-file (mode 0600).
     Register {
         /// Where Vipps delivers: the kiosk's receiver, or a store backend relaying to it.
+        /// Default: `[webhooks] public_url`.
         #[arg(long)]
-        url: String,
+        url: Option<String>,
         /// The secret Vipps returns is shown once: it is written here, never printed.
         #[arg(long)]
         secret_file: PathBuf,

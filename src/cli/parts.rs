@@ -149,6 +149,7 @@ pub fn metrics_setup(config: &Config) -> MetricsSetup {
 /// The payment machine's settings.
 pub fn machine_config(config: &Config, webhooks: bool) -> payment::Config {
     payment::Config {
+        reference_prefix: config.reference_prefix(),
         poll_interval: config.poll_interval(),
         walk_away_after: config.walk_away_after(),
         exchange_personal_qr: config.vipps.personal_qr == config::PersonalQrMode::Exchange,
@@ -175,7 +176,7 @@ fn pos_setup(config: &Config, demo: bool) -> Option<PosSetup> {
             listen,
             token,
             hub: Hub::new(),
-            currency: config.market.currency(),
+            rules: config.order_rules(),
         }),
         (_, None) if !demo => {
             tracing::warn!("no POS token (KIOSK_POS_TOKEN or [pos] token): the POS API is off");
@@ -225,6 +226,13 @@ pub fn connect(
             let sim_config = SimConfig {
                 currency: Some(config.market.currency()),
                 auto_approve_after: config.sim.auto_approve_after_ms.map(Duration::from_millis),
+                // The kiosk fetches Vipps' QR images itself: from a simulator, only the
+                // simulator's own address reaches them.
+                links: if config.qr_image() {
+                    crate::sim::Links::Local
+                } else {
+                    crate::sim::Links::Vipps
+                },
                 ..SimConfig::default()
             };
             let started = runtime

@@ -19,6 +19,10 @@ pub struct SimArgs {
     /// Accept only this currency (NOK, DKK or EUR), as a real sales unit does.
     #[arg(long)]
     pub currency: Option<String>,
+    /// Hand out QR image and landing-page links on this simulator's own address (with Vipps'
+    /// paths) instead of Vipps' hosts: for a lane that shows Vipps' QR image (`vipps-image`).
+    #[arg(long)]
+    pub local_links: bool,
 }
 
 fn parse_currency(s: &str) -> Result<Currency, String> {
@@ -42,6 +46,11 @@ pub fn run(args: &SimArgs, runtime: &tokio::runtime::Runtime) -> ExitCode {
         time_scale: args.time_scale,
         auto_approve_after: args.auto_approve_ms.map(Duration::from_millis),
         currency,
+        links: if args.local_links {
+            crate::sim::Links::Local
+        } else {
+            crate::sim::Links::Vipps
+        },
         ..SimConfig::default()
     };
     let listen = args.listen;

@@ -26,7 +26,14 @@ pub fn run(cli: &Cli, action: &WebhookAction, runtime: &tokio::runtime::Runtime)
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(act(&client, action));
+    let public_url = match config.webhook_public_url() {
+        Ok(u) => u.map(String::from),
+        Err(e) => {
+            eprintln!("vipps-kiosk webhooks: configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(act(&client, action, public_url.as_deref()));
     drop(sim);
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -37,9 +44,33 @@ pub fn run(cli: &Cli, action: &WebhookAction, runtime: &tokio::runtime::Runtime)
     }
 }
 
-async fn act(client: &vipps::Client, action: &WebhookAction) -> Result<(), String> {
+/// The URL to register: `--url`, else `[webhooks] public_url` (the receiver checks signatures
+/// against the latter, so a different `--url` is pointed out).
+fn url_to_register<'a>(
+    given: Option<&'a str>,
+    public_url: Option<&'a str>,
+) -> Result<&'a str, String> {
+    match (given, public_url) {
+        (Some(u), Some(p)) if u != p => {
+            eprintln!(
+                "vipps-kiosk webhooks: note: registering {u}, but [webhooks] public_url is {p}; \
+                 the receiver checks signatures against public_url"
+            );
+            Ok(u)
+        }
+        (Some(u), _) | (None, Some(u)) => Ok(u),
+        (None, None) => Err("give --url, or set [webhooks] public_url in the configuration".into()),
+    }
+}
+
+async fn act(
+    client: &vipps::Client,
+    action: &WebhookAction,
+    public_url: Option<&str>,
+) -> Result<(), String> {
     match action {
         WebhookAction::Register { url, secret_file } => {
+            let url = url_to_register(url.as_deref(), public_url)?;
             // Refuse before registering: a secret with nowhere to go would be lost.
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
@@ -87,5 +118,26 @@ async fn act(client: &vipps::Client, action: &WebhookAction) -> Result<(), Strin
             println!("deleted {id}");
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_to_register;
+
+    #[test]
+    fn register_uses_public_url_unless_told_otherwise() {
+        let url = "https://lane3.store.example/vipps/webhooks";
+        let public = Some(url);
+        assert_eq!(url_to_register(None, public), Ok(url));
+        assert_eq!(
+            url_to_register(Some("https://relay.example/v"), public),
+            Ok("https://relay.example/v")
+        );
+        assert_eq!(
+            url_to_register(Some("https://relay.example/v"), None),
+            Ok("https://relay.example/v")
+        );
+        assert!(url_to_register(None, None).is_err());
     }
 }

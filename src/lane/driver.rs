@@ -40,6 +40,24 @@ fn refused(status: u16, code: u32, message: &str) -> ApiError {
         code: Some(code),
         transient: false,
         message: message.into(),
+        ..ApiError::default()
+    }
+}
+
+/// How long the machine waits before asking again to cancel an eCom payment the customer has
+/// open in the app (it polls meanwhile).
+pub const ECOM_BUSY_RETRY: Duration = Duration::from_secs(2);
+
+/// Answered for an eCom payment the customer is approving: as Vipps answers an ePayment
+/// cancel then (6250, "payment busy"), transient.
+fn busy() -> ApiError {
+    ApiError {
+        status: Some(423),
+        code: Some(6250),
+        transient: true,
+        retry_after: Some(ECOM_BUSY_RETRY),
+        message: "the customer has the eCom payment open in the app; not cancelled".into(),
+        ..ApiError::default()
     }
 }
 
@@ -134,7 +152,10 @@ pub async fn execute(client: Client, effect: Effect) -> Option<Input> {
                 result,
             }
         }
-        Effect::Notify(_) | Effect::Refused { .. } | Effect::RefundDone { .. } => return None,
+        Effect::Notify(_)
+        | Effect::Refused { .. }
+        | Effect::RefundDone { .. }
+        | Effect::Settled { .. } => return None,
     })
 }
 
@@ -181,9 +202,13 @@ async fn capture(
             .await
             .map(|r| summary_observed(r.transaction_summary, amount.value)),
     };
+    // A capture the budget held back, or Vipps refused with 429, was not carried out: the
+    // log cannot show it, and reading it would only spend the payment's reads.
+    let not_carried_out =
+        |e: &vipps::Error| matches!(e, vipps::Error::Throttled { .. }) || e.status() == Some(429);
     match result {
         Ok(o) => Ok(o),
-        Err(e) if e.is_transient() => {
+        Err(e) if e.is_transient() && !not_carried_out(&e) => {
             match capture_confirmed(client, reference, key, which).await {
                 Some(o) => {
                     tracing::info!(
@@ -195,6 +220,7 @@ async fn capture(
                 None => Err(api(e)),
             }
         }
+        Err(e) if e.is_transient() => Err(api(e)),
         Err(e) => Err(match which {
             Api::Epayment => api(e),
             Api::Ecom => ecom_api(e),
@@ -287,7 +313,10 @@ async fn ecom_create(client: &Client, request: &CreatePaymentRequest) -> Input {
         Some(QrFormatKind::TextTargetUrl) | None => QrAccept::TargetUrl,
     };
     let result = match client.ecom_initiate(&command).await {
-        Ok(initiated) => match client.one_time_qr(&initiated.url, accept, None).await {
+        Ok(initiated) => match client
+            .one_time_qr(&reference, &initiated.url, accept, None)
+            .await
+        {
             Ok(qr) => {
                 return Input::Created {
                     reference,
@@ -305,7 +334,15 @@ async fn ecom_create(client: &Client, request: &CreatePaymentRequest) -> Input {
             // The initiate went through before, and its link was lost with the answer.
             tracing::warn!(%reference, "eCom initiate answer was lost; replacing the payment");
             abandon(client, &reference).await;
-            Err(refused(400, codes::ORDER_ID_USED, &e.to_string()))
+            // Not Vipps refusing the request (no status): the kiosk replaced a payment it
+            // could not show, so the machine does not count it as a refusal.
+            Err(ApiError {
+                status: None,
+                code: Some(codes::ORDER_ID_USED),
+                transient: false,
+                message: e.to_string(),
+                ..ApiError::default()
+            })
         }
         Err(e) => Err(api(e)),
     };
@@ -323,9 +360,12 @@ async fn abandon(client: &Client, reference: &str) {
     }
 }
 
-/// eCom cancel. `transaction_only` is emulated: the details are read first, and an approved
-/// payment is answered like ePayment's 6060, so the machine captures it instead. A refused
-/// cancel is checked against the details: a payment already ended needs no cancel.
+/// eCom cancel. `transaction_only` is emulated: the details are read first; an approved
+/// payment is answered like ePayment's 6060, so the machine captures it instead, and one the
+/// customer has opened in the app without an outcome yet is answered like ePayment's "payment
+/// busy" (6250), so the machine asks again later and meanwhile sees the outcome by polling:
+/// eCom's cancel would void an approval that arrives in between. A refused cancel is checked
+/// against the details: a payment already ended needs no cancel.
 async fn ecom_cancel(
     client: &Client,
     reference: &str,
@@ -336,9 +376,13 @@ async fn ecom_cancel(
         observed(v.state, v.aggregate)
     };
     if transaction_only {
-        let now = read(client.ecom_details(reference).await.map_err(ecom_api)?);
-        let a = now.aggregate;
-        if now.state == PaymentState::Authorized
+        let view = client
+            .ecom_details(reference)
+            .await
+            .map_err(ecom_api)?
+            .view();
+        let a = view.aggregate;
+        if view.state == PaymentState::Authorized
             && a.cancelled_amount.value == 0
             && a.captured_amount.value < a.authorized_amount.value
         {
@@ -347,6 +391,13 @@ async fn ecom_cancel(
                 6060,
                 "the eCom payment is already approved; nothing was cancelled",
             ));
+        }
+        if view.opened && !view.state.is_final() {
+            tracing::info!(
+                reference,
+                "the customer has the eCom payment open in the app; not cancelling it now"
+            );
+            return Err(busy());
         }
     }
     match client.ecom_cancel(reference, TRANSACTION_TEXT).await {

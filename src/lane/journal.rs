@@ -73,6 +73,8 @@ pub enum Record {
     },
     /// Vipps confirmed a staff refund: `total` is the payment's refunded amount since.
     Refunded { order_id: String, total: i64 },
+    /// A payment followed besides the order's current one has ended (or been released).
+    Settled { reference: String },
 }
 
 impl Record {
@@ -128,6 +130,9 @@ impl Record {
                 reference: reference.clone(),
                 idempotency_key: idempotency_key.clone(),
                 amount: *amount,
+            },
+            Effect::Settled { reference } => Record::Settled {
+                reference: reference.clone(),
             },
             Effect::RefundDone {
                 order_id,
@@ -233,7 +238,10 @@ impl Entry {
     fn apply(&mut self, record: Record, at: String) {
         match record {
             // A refund is known from its outcome (`Refunded`); Vipps keeps the truth.
-            Record::Order { .. } | Record::Summary { .. } | Record::Refund { .. } => {}
+            Record::Order { .. }
+            | Record::Summary { .. }
+            | Record::Refund { .. }
+            | Record::Settled { .. } => {}
             Record::Create {
                 attempt,
                 request,
@@ -296,7 +304,9 @@ impl Replay {
                 update: OrderUpdate { order_id, .. },
             } => order_id.clone(),
             Record::Summary { record } => record.order_id.clone(),
-            Record::Capture { reference, .. } | Record::Cancel { reference, .. } => {
+            Record::Capture { reference, .. }
+            | Record::Cancel { reference, .. }
+            | Record::Settled { reference } => {
                 let &i = self.by_reference.get(reference)?;
                 self.entries[i].record.order_id.clone()
             }

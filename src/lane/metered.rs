@@ -17,6 +17,8 @@ use std::{
 /// A payment followed: its reads, and when it was last read and seen authorized.
 #[derive(Debug, Default)]
 struct Followed {
+    /// The order it pays, once a status update has named it.
+    order: Option<String>,
     reads: u32,
     last_read: Option<Instant>,
     last_answer: Option<Instant>,
@@ -37,6 +39,7 @@ fn method(m: Option<Method>) -> &'static str {
     match m {
         Some(Method::OneTimeQr) => "one_time_qr",
         Some(Method::PersonalQr) => "personal_qr",
+        Some(Method::PhoneNumber) => "phone_number",
         None => "none",
     }
 }
@@ -51,6 +54,9 @@ fn reason(r: Option<FailureReason>) -> &'static str {
         Some(FailureReason::CustomerNotFound) => "customer_not_found",
         Some(FailureReason::PushNotAllowed) => "push_not_allowed",
         Some(FailureReason::ServiceTrouble) => "service_trouble",
+        Some(FailureReason::CreateRefused) => "create_refused",
+        Some(FailureReason::CaptureRefused) => "capture_refused",
+        Some(FailureReason::QrUnavailable) => "qr_unavailable",
     }
 }
 
@@ -145,6 +151,20 @@ impl Meter {
     }
 
     fn notified(&mut self, m: &Metrics, u: &OrderUpdate) {
+        // A payment is followed from its first status update (or read) until its order ends.
+        let under_way = matches!(
+            u.status,
+            OrderStatus::Waiting | OrderStatus::Scanned | OrderStatus::Approved
+        );
+        if let Some(r) = &u.reference {
+            let p = match under_way {
+                true => Some(self.payments.entry(r.clone()).or_default()),
+                false => self.payments.get_mut(r),
+            };
+            if let Some(p) = p {
+                p.order = Some(u.order_id.clone());
+            }
+        }
         let outcome = match u.status {
             OrderStatus::Captured => "captured",
             OrderStatus::Failed => "failed",
@@ -159,15 +179,14 @@ impl Meter {
         self.last_final = Some(key);
         m.payment_ended(method(u.method), outcome, reason(u.reason));
         // The order's payments are over when it ends; a failed attempt ends its own payment.
-        let prefix = format!("{}-", u.order_id);
         let ended: Vec<String> = self
             .payments
-            .keys()
-            .filter(|r| match (u.status, &u.reference) {
+            .iter()
+            .filter(|(r, p)| match (u.status, &u.reference) {
                 (OrderStatus::Failed, Some(reference)) => *r == reference,
-                _ => r.starts_with(&prefix),
+                _ => p.order.as_deref() == Some(u.order_id.as_str()),
             })
-            .cloned()
+            .map(|(r, _)| r.clone())
             .collect();
         for r in ended {
             if let Some(p) = self.payments.remove(&r) {

@@ -93,6 +93,7 @@ fn unjournaled() -> ApiError {
         code: None,
         transient: true,
         message: "not sent: the journal could not record it".into(),
+        ..ApiError::default()
     }
 }
 
@@ -202,7 +203,10 @@ impl Lane {
         match command {
             Command::Submit(order, reply) => {
                 if !self.machine.accepts_orders() {
-                    reply.send(Err(Refusal::Busy));
+                    reply.send(Err(match self.machine.out_of_service() {
+                        Some(_) => Refusal::OutOfService,
+                        None => Refusal::Busy,
+                    }));
                     return Vec::new();
                 }
                 if let Some(h) = &self.hub {
@@ -232,7 +236,7 @@ impl Lane {
                 calls
             }
             Command::Refund(r, reply) => {
-                let key = payment::refund_key(&r.refund_id);
+                let key = payment::refund_key(&r.reference, &r.refund_id);
                 self.refunds.entry(key).or_default().push(reply);
                 let input = Input::RefundRequested {
                     order_id: r.order_id,
@@ -267,6 +271,7 @@ impl Lane {
                 Effect::Refused { order_id, why } => {
                     tracing::warn!(order = %order_id, why, "refused");
                 }
+                Effect::Settled { .. } => {}
                 Effect::RefundDone {
                     order_id,
                     idempotency_key,
@@ -387,7 +392,8 @@ fn not_sent(effect: Effect) -> Option<Input> {
         | Effect::Exchange { .. }
         | Effect::Notify(_)
         | Effect::Refused { .. }
-        | Effect::RefundDone { .. } => return None,
+        | Effect::RefundDone { .. }
+        | Effect::Settled { .. } => return None,
     })
 }
 

@@ -10,7 +10,7 @@ use crate::{
     scan::RawScan,
     scanner::hid::DeviceFilter,
     sync::lock,
-    vipps::{Client, Secret, model::Currency},
+    vipps::{Client, Secret},
     webhooks::ReceiverSetup,
 };
 use std::{
@@ -43,7 +43,8 @@ pub struct PosSetup {
     pub listen: std::net::SocketAddr,
     pub token: Secret,
     pub hub: Arc<Hub>,
-    pub currency: Currency,
+    /// The orders the lane can take (currency, order ids that fit its references).
+    pub rules: crate::pos::OrderRules,
 }
 
 /// The lane's metrics, and where `/metrics` is served (`None`: not served).
@@ -150,7 +151,8 @@ impl Services {
             hints,
         } = feed;
         if let Some(p) = &self.pos {
-            match crate::pos::serve(p.listen, p.hub.clone(), p.token.clone(), p.currency).await {
+            match crate::pos::serve(p.listen, p.hub.clone(), p.token.clone(), p.rules.clone()).await
+            {
                 Ok(rx) => forward(rx, commands, |c| c),
                 Err(e) => problems.push(format!("the POS API cannot listen on {}: {e}", p.listen)),
             }

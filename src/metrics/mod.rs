@@ -97,6 +97,7 @@ pub struct Metrics {
     vipps_seconds: Timings<1>,
     vipps_retries: Family<Labels<2>, Counter>,
     rate_limited: Family<Labels<1>, Counter>,
+    held_back: Family<Labels<1>, Counter>,
     retry_after_wait: Counter<f64, AtomicU64>,
     webhooks: Family<Labels<1>, Counter>,
     journal_append: Histogram,
@@ -152,6 +153,7 @@ impl Metrics {
             vipps_seconds: Family::new_with_constructor(vipps_call_timing),
             vipps_retries: Family::default(),
             rate_limited: Family::default(),
+            held_back: Family::default(),
             retry_after_wait: Counter::default(),
             webhooks: Family::default(),
             journal_append: seconds(0.0001, 14),
@@ -243,6 +245,11 @@ impl Metrics {
             "429 Too Many Requests answers, by endpoint",
             self.rate_limited.clone(),
         );
+        r.register(
+            "vipps_held_back",
+            "Requests not sent: the payment's budget (Vipps' 120 reads and 5 changes a minute, or a Retry-After) was spent, by endpoint",
+            self.held_back.clone(),
+        );
         r.register_with_unit(
             "vipps_retry_after_wait",
             "Time spent waiting as Vipps' Retry-After asked",
@@ -261,7 +268,7 @@ impl Metrics {
         let r = &mut self.registry;
         r.register(
             "webhook_deliveries",
-            "Webhook deliveries received, by result (verified, rejected, replayed)",
+            "Webhook deliveries received, by result (verified; replayed, late or unreadable: authentic, answered, not acted on; rejected)",
             self.webhooks.clone(),
         );
         r.register_with_unit(
@@ -418,6 +425,13 @@ impl Metrics {
         }
     }
 
+    /// A request the payment's budget held back.
+    pub fn vipps_held_back(&self, endpoint: &'static str) {
+        self.held_back
+            .get_or_create(&[("endpoint", endpoint)])
+            .inc();
+    }
+
     /// A request is about to be sent again after `wait`; `retry_after` when Vipps asked for it.
     pub fn vipps_retry(
         &self,
@@ -440,7 +454,7 @@ impl Metrics {
 
     // ---- the lane's parts ---------------------------------------------------------------
 
-    /// `verified`, `rejected` or `replayed`.
+    /// `verified`, `replayed`, `late`, `unreadable` or `rejected`.
     pub fn webhook(&self, result: &'static str) {
         self.webhooks.get_or_create(&[("result", result)]).inc();
     }

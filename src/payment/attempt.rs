@@ -2,10 +2,10 @@
 //! call and the read under way, and the effects that send them. Built in one place, for a new
 //! attempt and for a resume alike.
 
-use super::config::{Api, Config, ECOM_QR_WINDOW, Method};
+use super::config::{Api, Config, ECOM_QR_WINDOW, Method, PushTo};
 use super::effect::Effect;
 use super::input::Resume;
-use super::keys::{key, reference_for};
+use super::keys::{ECOM_ORDER_ID_MAX, EPAYMENT_REFERENCE_MAX, key, reference_for};
 use super::order::Order;
 use crate::scan::PersonalQr;
 use crate::vipps::model::{
@@ -51,7 +51,22 @@ pub struct Payment {
     pub(super) webhook_seen: bool,
     /// Webhook events other than `created` for this payment.
     pub(super) webhook_changes: u32,
+    /// When the attempt began (for QRs that die young).
+    pub(super) started_at: Instant,
+    /// When it was last read (reads are spaced to stay within Vipps' budget).
+    pub(super) last_read_at: Option<Instant>,
+    /// Definitive refusals of its change calls so far: bounded, then given up.
+    pub(super) refusals: u32,
+    /// A change call failed in a way that may have taken effect (a lost answer, a refusal to
+    /// check): the payment is read while the call waits to be sent again. Not after a 429:
+    /// that was not carried out, and reading would only spend the budget the retry needs.
+    pub(super) verify: bool,
 }
+
+/// Reads of one payment are at least this far apart: Vipps allows 120 a minute per reference,
+/// and this leaves a sixth of that for the client's own reads (a capture confirmed from the
+/// events log, eCom's details before a cancel).
+pub const MIN_READ_GAP: Duration = Duration::from_millis(600);
 
 /// Whether the payment exists at Vipps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +135,7 @@ impl Payment {
         api: Api,
         at_vipps: AtVipps,
         deadline: Instant,
+        now: Instant,
         next_poll: Instant,
     ) -> Payment {
         Payment {
@@ -142,6 +158,10 @@ impl Payment {
             cancel_transaction_only: true,
             webhook_seen: false,
             webhook_changes: 0,
+            started_at: now,
+            last_read_at: None,
+            refusals: 0,
+            verify: false,
         }
     }
 
@@ -152,20 +172,24 @@ impl Payment {
         order: &Order,
         attempt: u32,
         method: Method,
-        qr: Option<&PersonalQr>,
+        to: Option<&PushTo>,
         now: Instant,
     ) -> Payment {
         let api = match method {
             Method::OneTimeQr => config.one_time_qr_api,
-            Method::PersonalQr => Api::Epayment,
+            Method::PersonalQr | Method::PhoneNumber => Api::Epayment,
         };
-        let reference = reference_for(&order.order_id, attempt);
+        let max = match api {
+            Api::Epayment => EPAYMENT_REFERENCE_MAX,
+            Api::Ecom => ECOM_ORDER_ID_MAX,
+        };
+        let reference = reference_for(&config.reference_prefix, &order.order_id, attempt, max);
         let window = match (method, api) {
             (Method::OneTimeQr, Api::Epayment) => config.qr_window,
             (Method::OneTimeQr, Api::Ecom) => config.qr_window.min(ECOM_QR_WINDOW),
-            (Method::PersonalQr, _) => config.push_window,
+            (Method::PersonalQr | Method::PhoneNumber, _) => config.push_window,
         };
-        let request = create_request(config, order, reference, method, qr);
+        let request = create_request(config, order, reference, method, to);
         let (deadline, next_poll) = (now + window, now + config.poll_interval);
         Payment::new(
             request,
@@ -173,6 +197,7 @@ impl Payment {
             api,
             AtVipps::NotCreated,
             deadline,
+            now,
             next_poll,
         )
     }
@@ -182,7 +207,19 @@ impl Payment {
     /// which is treated as existing so that its full cancel goes out again.
     pub(super) fn resumed(config: &Config, r: Resume, now: Instant) -> Payment {
         let (method, window) = match r.request.user_flow {
-            UserFlow::PushMessage => (Method::PersonalQr, config.push_window),
+            UserFlow::PushMessage => {
+                let to_phone = r
+                    .request
+                    .customer
+                    .as_ref()
+                    .is_some_and(|c| c.personal_qr.is_none());
+                let method = if to_phone {
+                    Method::PhoneNumber
+                } else {
+                    Method::PersonalQr
+                };
+                (method, config.push_window)
+            }
             _ if r.api == Api::Ecom => (Method::OneTimeQr, ECOM_QR_WINDOW),
             _ => (Method::OneTimeQr, config.qr_window),
         };
@@ -193,7 +230,8 @@ impl Payment {
         };
         let deadline = now + window.saturating_sub(r.age);
         let next_poll = now + config.poll_interval;
-        let mut payment = Payment::new(r.request, method, r.api, at_vipps, deadline, next_poll);
+        let mut payment =
+            Payment::new(r.request, method, r.api, at_vipps, deadline, now, next_poll);
         payment.capture_round = r.capture_round.max(1);
         payment.cancel_round = r.cancel_round.max(1);
         payment
@@ -240,8 +278,15 @@ impl Payment {
         }
     }
 
-    /// Sends a GET (none may be under way), carrying a read still owed.
-    pub(super) fn poll(&mut self) -> Effect {
+    /// The earliest a read may go out at `now`, keeping reads `MIN_READ_GAP` apart.
+    pub(super) fn earliest_read(&self, now: Instant) -> Instant {
+        self.last_read_at
+            .map_or(now, |t| (t + MIN_READ_GAP).max(now))
+    }
+
+    /// Sends a GET at `now` (none may be under way), carrying a read still owed.
+    pub(super) fn poll(&mut self, now: Instant) -> Effect {
+        self.last_read_at = Some(now);
         self.read = Read::InFlight {
             again: self.read == Read::Owed,
         };
@@ -311,13 +356,13 @@ impl Payment {
     }
 }
 
-/// The create request of a new attempt: a one-time QR, or a push to the scanned personal QR.
+/// The create request of a new attempt: a one-time QR, or a push to the customer.
 fn create_request(
     config: &Config,
     order: &Order,
     reference: String,
     method: Method,
-    qr: Option<&PersonalQr>,
+    to: Option<&PushTo>,
 ) -> CreatePaymentRequest {
     let (user_flow, customer, qr_format) = match method {
         Method::OneTimeQr => (
@@ -332,11 +377,17 @@ fn create_request(
                 size: None,
             }),
         ),
-        Method::PersonalQr => (
+        Method::PersonalQr | Method::PhoneNumber => (
             UserFlow::PushMessage,
-            qr.map(|q| Customer {
-                personal_qr: Some(q.as_str().to_string()),
-                ..Customer::default()
+            to.map(|to| match to {
+                PushTo::PersonalQr(q) => Customer {
+                    personal_qr: Some(q.as_str().to_string()),
+                    ..Customer::default()
+                },
+                PushTo::Phone(n) => Customer {
+                    phone_number: Some(n.msisdn()),
+                    ..Customer::default()
+                },
             }),
             None,
         ),

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// Leads every reference: the lane's id, after the store's where configured
+    /// (`store7-lane-3`). Empty only in tests.
+    pub reference_prefix: String,
     pub poll_interval: Duration,
     /// How long Vipps keeps a one-time QR payment open (10 min).
     pub qr_window: Duration,
@@ -35,6 +38,8 @@ pub struct Config {
     pub one_time_qr_api: Api,
     /// Show the QR image Vipps renders (a PNG link) rather than drawing the QR here.
     pub qr_image: bool,
+    /// The sales unit may draw its own QR: when Vipps' images keep dying young, draw it here.
+    pub local_qr_fallback: bool,
 }
 
 /// The API a payment is made and followed with.
@@ -55,6 +60,7 @@ pub const ECOM_QR_WINDOW: Duration = Duration::from_secs(300);
 impl Default for Config {
     fn default() -> Self {
         Config {
+            reference_prefix: String::new(),
             poll_interval: Duration::from_secs(1),
             qr_window: Duration::from_secs(600),
             push_window: Duration::from_secs(300),
@@ -70,6 +76,7 @@ impl Default for Config {
             exchange_personal_qr: false,
             one_time_qr_api: Api::Epayment,
             qr_image: false,
+            local_qr_fallback: false,
         }
     }
 }
@@ -80,6 +87,35 @@ impl Default for Config {
 pub enum Method {
     /// The kiosk shows a one-time QR; the customer scans it with the app.
     OneTimeQr,
-    /// The customer shows their personal QR to the scanner; the kiosk pushes a payment.
+    /// The customer shows their personal QR to the scanner (or the cashier scans it); the
+    /// kiosk pushes a payment.
     PersonalQr,
+    /// The customer types their phone number on the keypad (or the cashier hands it over);
+    /// the kiosk pushes a payment.
+    PhoneNumber,
+}
+
+impl Method {
+    /// A payment pushed to the customer's phone (as opposed to the QR on screen).
+    pub fn is_push(self) -> bool {
+        !matches!(self, Method::OneTimeQr)
+    }
+}
+
+/// Whom a push payment goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushTo {
+    /// The customer's personal QR, scanned (sent whole, or exchanged for the number first).
+    PersonalQr(crate::scan::PersonalQr),
+    /// The customer's phone number.
+    Phone(crate::phone::PhoneNumber),
+}
+
+impl PushTo {
+    pub fn method(&self) -> Method {
+        match self {
+            PushTo::PersonalQr(_) => Method::PersonalQr,
+            PushTo::Phone(_) => Method::PhoneNumber,
+        }
+    }
 }

@@ -6,6 +6,7 @@ use super::config::Method;
 use super::effect::Effect;
 use super::input::ApiError;
 use super::keys::backoff;
+use super::limits::MAX_CREATE_REFUSALS;
 use super::machine::Machine;
 use super::reason::FailureReason;
 use super::state::State;
@@ -32,6 +33,7 @@ impl Machine {
             Ok(redirect) => {
                 p.set_at_vipps(AtVipps::Created);
                 p.failures = 0;
+                self.refused_orders = 0;
                 p.qr = redirect;
                 if let Some(valid) = valid_for {
                     p.deadline = p.deadline.min(now + valid);
@@ -43,10 +45,22 @@ impl Machine {
                     fx.push(payment.send(Op::Cancel));
                 }
             }
-            Err(e) if e.transient => {
+            Err(e) if e.status == Some(429) => {
+                // Not carried out (Vipps' limit, or the client's budget for the payment): the
+                // same create again once the wait is over.
                 p.failures += 1;
-                tracing::warn!(reference = %p.reference, error = %e.message, "create failed; will retry with the same key");
-                p.call = Call::Retry(Op::Create, now + backoff(&self.config, p.failures));
+                let wait = backoff(&self.config, p.failures).max(e.retry_after.unwrap_or_default());
+                p.call = Call::Retry(Op::Create, now + wait);
+            }
+            Err(e) if e.transient || e.unreadable => {
+                // The payment may exist (the answer was lost, or could not be read): read it
+                // before anything else; only a 404 sends the create again, with the same key.
+                p.failures += 1;
+                p.set_at_vipps(AtVipps::Unknown);
+                p.next_poll = p
+                    .earliest_read(now)
+                    .max(now + e.retry_after.unwrap_or_default());
+                tracing::warn!(reference = %p.reference, error = %e.message, "create answer lost or unreadable; reading the payment");
             }
             Err(e) if cancelling => {
                 // Nothing exists to cancel: go on with what the cancel was for.
@@ -56,11 +70,28 @@ impl Machine {
             Err(e) => {
                 tracing::warn!(reference = %p.reference, error = %e.message, "create refused");
                 let reason = match (p.method, e.code) {
-                    (Method::PersonalQr, Some(4060 | 4050)) => FailureReason::NotVippsCode,
-                    (Method::PersonalQr, Some(7010 | 4070)) => FailureReason::CustomerNotFound,
-                    (Method::PersonalQr, Some(5080)) => FailureReason::PushNotAllowed,
+                    (Method::PersonalQr | Method::PhoneNumber, Some(4060 | 4050)) => {
+                        FailureReason::NotVippsCode
+                    }
+                    (Method::PersonalQr | Method::PhoneNumber, Some(7010 | 4070)) => {
+                        FailureReason::CustomerNotFound
+                    }
+                    (Method::PersonalQr | Method::PhoneNumber, Some(5080)) => {
+                        FailureReason::PushNotAllowed
+                    }
                     _ => FailureReason::ServiceTrouble,
                 };
+                // Vipps refusing the request (a 4xx) would refuse it again; anything else (a
+                // payment the driver replaced, a server's error) is not counted.
+                let refused = e.status.is_some_and(|s| (400..500).contains(&s));
+                if reason == FailureReason::ServiceTrouble && refused {
+                    // Not the customer's doing: the same refusal would come again. Bounded.
+                    self.stats.create_refusals += 1;
+                    if self.stats.create_refusals >= MAX_CREATE_REFUSALS {
+                        self.end_order(FailureReason::CreateRefused, now, fx);
+                        return;
+                    }
+                }
                 // Nothing exists on Vipps' side: carry on without it.
                 self.proceed_without_money(Some(reason), now, fx);
             }
@@ -100,7 +131,8 @@ impl Machine {
             Err(e) if e.transient => {
                 p.failures += 1;
                 tracing::warn!(reference = %p.reference, error = %e.message, "QR exchange failed; will retry");
-                p.call = Call::Retry(Op::Exchange(code), now + backoff(&self.config, p.failures));
+                let wait = backoff(&self.config, p.failures).max(e.retry_after.unwrap_or_default());
+                p.call = Call::Retry(Op::Exchange(code), now + wait);
             }
             Err(e) => {
                 tracing::warn!(reference = %p.reference, error = %e.message, "QR exchange refused");

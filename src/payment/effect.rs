@@ -72,6 +72,11 @@ pub enum Effect {
         idempotency_key: String,
         result: Result<Amount, super::input::ApiError>,
     },
+    /// A payment followed besides the current one has ended (final at Vipps, or released):
+    /// the journal need not bring it back after a restart.
+    Settled {
+        reference: String,
+    },
     /// A status change for the POS and the log.
     Notify(OrderUpdate),
     /// An order was refused (another is active, or the machine cannot take it now).

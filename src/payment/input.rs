@@ -8,22 +8,32 @@ use crate::vipps::model::{Aggregate, Amount, CreatePaymentRequest, PaymentState}
 use std::time::Duration;
 
 /// An API failure reduced to what the machine decides on: status and code, never text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApiError {
     pub status: Option<u16>,
     pub code: Option<u32>,
     /// Sending the same request again may succeed (timeout, 5xx, 429, payment busy).
     pub transient: bool,
+    /// Vipps (or the client's own budget for the reference) asks to wait this long before the
+    /// next call for the payment.
+    pub retry_after: Option<Duration>,
+    /// An answer came but could not be read: the call may have taken effect.
+    pub unreadable: bool,
     /// For the log only.
     pub message: String,
 }
 
 impl From<&crate::vipps::Error> for ApiError {
+    /// A request the client's budget held back reads as Vipps' own 429: nothing was carried
+    /// out, send it again (same key) after `retry_after`.
     fn from(e: &crate::vipps::Error) -> Self {
+        let throttled = matches!(e, crate::vipps::Error::Throttled { .. });
         ApiError {
-            status: e.status(),
+            status: e.status().or(throttled.then_some(429)),
             code: e.code(),
             transient: e.is_transient(),
+            retry_after: e.retry_after(),
+            unreadable: matches!(e, crate::vipps::Error::Decode(_)),
             message: e.to_string(),
         }
     }
@@ -64,6 +74,18 @@ pub enum Input {
     OrderWithdrawn(String),
     /// Raw text from the scanner.
     Scan(RawScan),
+    /// The customer typed their phone number on the keypad and sent it.
+    PhoneEntered(crate::phone::PhoneNumber),
+    /// The POS hands over the customer of the active order (cashier-assisted).
+    CustomerHandedOver {
+        order_id: String,
+        to: super::config::PushTo,
+    },
+    /// An order that comes with its customer: pushed at once, no one-time QR.
+    AssistedOrder {
+        order: Order,
+        to: super::config::PushTo,
+    },
     /// The customer tapped Cancel while being asked to approve in the app.
     CancelTapped,
     /// The customer tapped to leave a result screen early.

@@ -3,14 +3,15 @@
 
 use super::attempt::Op;
 pub use super::attempt::Payment;
-use super::config::{Config, Method};
+use super::config::{Config, Method, PushTo};
 use super::effect::{Effect, OrderStatus, OrderUpdate};
 use super::input::Input;
+use super::limits::OrderStats;
 use super::order::Order;
+use super::others::Other;
 use super::reason::Notice;
 use super::state::Active;
 pub use super::state::{AfterCancel, State};
-use crate::scan::PersonalQr;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,14 @@ pub struct Machine {
     pub(super) last_activity: Instant,
     /// Staff refunds sent and not answered yet, by idempotency key.
     pub(super) refunds: std::collections::BTreeSet<String>,
+    /// Payments followed besides the current one (`others.rs`).
+    pub(super) others: Vec<Other>,
+    /// What the current order has been through (`limits.rs`).
+    pub(super) stats: OrderStats,
+    /// Why the lane takes no orders now, and until when.
+    pub(super) out_of_service: Option<(String, Instant)>,
+    /// Orders in a row that ended because Vipps refused every payment of theirs.
+    pub(super) refused_orders: u32,
 }
 
 impl Machine {
@@ -32,6 +41,10 @@ impl Machine {
             notice: None,
             last_activity: Instant::now(),
             refunds: std::collections::BTreeSet::new(),
+            others: Vec::new(),
+            stats: OrderStats::default(),
+            out_of_service: None,
+            refused_orders: 0,
         }
     }
 
@@ -77,12 +90,36 @@ impl Machine {
         self.state.active().map(|(_, _, payment)| payment)
     }
 
-    /// Whether a new order could start now (nothing active, or only a result screen showing).
+    /// Whether a new order could start now (nothing active, or only a result screen showing,
+    /// and the lane not out of service).
     pub fn accepts_orders(&self) -> bool {
-        matches!(
-            self.state,
-            State::Idle | State::Approved { .. } | State::Failed { order: None, .. }
-        )
+        self.out_of_service.is_none()
+            && matches!(
+                self.state,
+                State::Idle | State::Approved { .. } | State::Failed { order: None, .. }
+            )
+    }
+
+    /// Why the lane takes no orders now (Vipps keeps refusing its payments), if it does not.
+    pub fn out_of_service(&self) -> Option<&str> {
+        self.out_of_service.as_ref().map(|(why, _)| why.as_str())
+    }
+
+    /// The payments followed besides the current one.
+    pub fn others(&self) -> &[Other] {
+        &self.others
+    }
+
+    /// While a fresh one-time QR is being created, the QR it replaces (still valid: it stays
+    /// on screen until the new one can be shown).
+    pub fn replaced_qr(&self) -> Option<&Payment> {
+        let order = self.order()?;
+        self.others
+            .iter()
+            .rev()
+            .find(|o| o.order_id == order.order_id && o.role == super::others::Role::Trailing)
+            .map(|o| &o.payment)
+            .filter(|p| p.qr.is_some())
     }
 
     pub fn step(&mut self, input: Input, now: Instant) -> Vec<Effect> {
@@ -91,6 +128,8 @@ impl Machine {
             input,
             Input::OrderReceived(_)
                 | Input::Scan(_)
+                | Input::PhoneEntered(_)
+                | Input::AssistedOrder { .. }
                 | Input::CancelTapped
                 | Input::DismissTapped
                 | Input::MoreTimeTapped
@@ -102,6 +141,11 @@ impl Machine {
             Input::OrderReceived(order) => self.on_order(order, now, &mut fx),
             Input::OrderWithdrawn(id) => self.on_withdraw(&id, now, &mut fx),
             Input::Scan(scan) => self.on_scan(scan.0, now, &mut fx),
+            Input::PhoneEntered(number) => self.on_push_to(PushTo::Phone(number), now, &mut fx),
+            Input::CustomerHandedOver { order_id, to } => {
+                self.on_customer_handed_over(&order_id, to, now, &mut fx)
+            }
+            Input::AssistedOrder { order, to } => self.on_assisted_order(order, to, now, &mut fx),
             Input::CancelTapped => self.on_cancel_tapped(now, &mut fx),
             Input::DismissTapped => self.on_dismiss(now, &mut fx),
             Input::MoreTimeTapped => {} // counted as activity above
@@ -112,17 +156,21 @@ impl Machine {
             } => {
                 if self.is_current(&reference) {
                     self.on_created(result, valid_for, now, &mut fx);
+                } else if let Some(i) = self.other_index(&reference) {
+                    self.on_other_created(i, result, now, &mut fx);
                 }
             }
             Input::QrUnavailable { reference } => {
                 if self.is_current(&reference) {
                     tracing::warn!(reference, "the QR image link has expired; replacing the QR");
-                    self.renew_expired_qr(&mut fx);
+                    self.renew_expired_qr(now, &mut fx);
                 }
             }
             Input::Polled { reference, result } => {
                 if self.is_current(&reference) {
                     self.on_polled(result, now, &mut fx);
+                } else if let Some(i) = self.other_index(&reference) {
+                    self.on_other_polled(i, result, now, &mut fx);
                 }
             }
             Input::Captured { reference, result } => {
@@ -133,6 +181,8 @@ impl Machine {
             Input::CancelAnswered { reference, result } => {
                 if self.is_current(&reference) {
                     self.on_cancel_answered(result, now, &mut fx);
+                } else if let Some(i) = self.other_index(&reference) {
+                    self.on_other_cancel_answered(i, result, now, &mut fx);
                 }
             }
             Input::Resume(r) => self.on_resume(*r, now, &mut fx),
@@ -144,6 +194,8 @@ impl Machine {
             Input::Webhook { reference, name } => {
                 if self.is_current(&reference) {
                     self.on_webhook(name, now, &mut fx);
+                } else if let Some(i) = self.other_index(&reference) {
+                    self.on_other_webhook(i, now, &mut fx);
                 }
             }
             Input::WebhookTrouble => self.on_webhook_trouble(now),
@@ -163,9 +215,11 @@ impl Machine {
         fx
     }
 
+    /// Whether `reference` is the current payment's. Answers for neither it nor a payment
+    /// followed besides it are stale, and ignored.
     pub(super) fn is_current(&self, reference: &str) -> bool {
         let current = self.payment().is_some_and(|p| p.reference == reference);
-        if !current {
+        if !current && self.other_index(reference).is_none() {
             tracing::debug!(reference, "ignoring a stale answer");
         }
         current
@@ -188,19 +242,30 @@ impl Machine {
         })
     }
 
-    /// Starts a new payment attempt for `order`.
+    /// Starts the next payment attempt for `order`.
     pub(super) fn start(
         &mut self,
         order: Order,
-        attempt: u32,
         method: Method,
-        qr: Option<PersonalQr>,
+        to: Option<PushTo>,
         now: Instant,
         fx: &mut Vec<Effect>,
     ) {
-        let mut payment = Payment::attempt(&self.config, &order, attempt, method, qr.as_ref(), now);
-        let first = match (qr, self.config.exchange_personal_qr) {
-            (Some(code), true) => {
+        if !self.attempts_left() {
+            // The order's references have no room left: it ends.
+            self.state = State::Failed {
+                order: Some(order),
+                attempt: self.stats.max_attempt,
+                reason: super::reason::FailureReason::ServiceTrouble,
+                until: now,
+            };
+            self.end_order(super::reason::FailureReason::ServiceTrouble, now, fx);
+            return;
+        }
+        let attempt = self.next_attempt();
+        let mut payment = Payment::attempt(&self.config, &order, attempt, method, to.as_ref(), now);
+        let first = match (to, self.config.exchange_personal_qr) {
+            (Some(PushTo::PersonalQr(code)), true) => {
                 // The phone number first; the create follows its answer.
                 payment.request.customer = None;
                 Op::Exchange(code)
@@ -210,7 +275,7 @@ impl Machine {
         fx.push(payment.send(first));
         let status = match method {
             Method::OneTimeQr => OrderStatus::Waiting,
-            Method::PersonalQr => OrderStatus::Scanned,
+            Method::PersonalQr | Method::PhoneNumber => OrderStatus::Scanned,
         };
         fx.push(Self::notify(&order, status, Some(&payment)));
         tracing::info!(reference = %payment.reference, ?method, "creating payment");
@@ -257,7 +322,8 @@ use {
     super::{
         config::Api,
         input::{ApiError, Observed, Resume},
-        keys::{key, reference_for, round_of},
+        keys::{key, reference_fits, reference_for, round_of},
+        others::Role,
         reason::FailureReason,
     },
     crate::vipps::model::{

@@ -1,6 +1,7 @@
 //! Handlers for what the POS and the customer do: orders in and withdrawn, scans, taps.
 
-use super::config::Method;
+use super::attempt::Payment;
+use super::config::{Method, PushTo};
 use super::effect::{Effect, OrderStatus};
 use super::machine::Machine;
 use super::order::Order;
@@ -13,12 +14,17 @@ impl Machine {
         if !self.accepts_orders() {
             fx.push(Effect::Refused {
                 order_id: order.order_id,
-                why: "another order is being paid",
+                why: if self.out_of_service.is_some() {
+                    "the lane is out of service"
+                } else {
+                    "another order is being paid"
+                },
             });
             return;
         }
         self.notice = None;
-        self.start(order, 1, Method::OneTimeQr, None, now, fx);
+        self.stats = Default::default();
+        self.start(order, Method::OneTimeQr, None, now, fx);
     }
 
     pub(super) fn on_withdraw(&mut self, order_id: &str, now: Instant, fx: &mut Vec<Effect>) {
@@ -29,19 +35,24 @@ impl Machine {
             });
             return;
         }
+        // The order ends: its other payments are not needed any more.
+        let id = order_id.to_string();
         match &self.state {
             State::Waiting { .. } | State::Scanned { .. } | State::Cancelling { .. } => {
                 self.begin_cancel(AfterCancel::Withdraw, false, fx);
+                self.release_others_of(&id, now, fx);
             }
             State::Failed {
                 order: Some(order),
                 attempt,
                 ..
             } => {
+                let attempt = *attempt;
                 fx.push(Self::notify(order, OrderStatus::Cancelled, None));
+                self.release_others_of(&id, now, fx);
                 self.state = State::Failed {
                     order: None,
-                    attempt: *attempt,
+                    attempt,
                     reason: FailureReason::Cancelled,
                     until: now + self.config.failed_display,
                 };
@@ -60,40 +71,79 @@ impl Machine {
             self.show_notice(Notice::NotVippsCode, now);
             return;
         };
+        self.on_push_to(PushTo::PersonalQr(code), now, fx);
+    }
+
+    /// The customer (or the cashier) says whom to push to: a scanned personal QR, a typed
+    /// phone number, or a customer handed over by the POS. First wins: the one-time QR is
+    /// cancelled transaction-only first, and if it was approved meanwhile (6060) that payment
+    /// is captured instead.
+    pub(super) fn on_push_to(&mut self, to: PushTo, now: Instant, fx: &mut Vec<Effect>) {
         match &mut self.state {
             State::Idle | State::Approved { .. } | State::Failed { order: None, .. } => {
                 self.show_notice(Notice::NoOrder, now);
             }
             State::Waiting { .. } => {
                 self.notice = None;
-                self.begin_cancel(AfterCancel::Push(code), true, fx);
+                self.begin_cancel(AfterCancel::Push(to), true, fx);
             }
             State::Failed { order: Some(_), .. } => {
                 let State::Failed {
-                    order: Some(order),
-                    attempt,
-                    ..
+                    order: Some(order), ..
                 } = std::mem::replace(&mut self.state, State::Idle)
                 else {
                     return;
                 };
                 self.notice = None;
-                self.start(order, attempt + 1, Method::PersonalQr, Some(code), now, fx);
+                self.start(order, to.method(), Some(to), now, fx);
             }
-            State::Scanned { payment, .. }
-                if payment
-                    .request
-                    .customer
-                    .as_ref()
-                    .and_then(|c| c.personal_qr.as_deref())
-                    == Some(code.as_str()) =>
-            {
-                // The same code read twice: nothing to do.
+            State::Scanned { payment, .. } if pushes_to(payment, &to) => {
+                // The same code read twice (or the same number sent again): nothing to do.
             }
             State::Scanned { .. } | State::Cancelling { .. } | State::Capturing { .. } => {
                 self.show_notice(Notice::AlreadyInProgress, now);
             }
         }
+    }
+
+    /// The POS hands over the customer of the active order `order_id` (cashier-assisted).
+    pub(super) fn on_customer_handed_over(
+        &mut self,
+        order_id: &str,
+        to: PushTo,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        let open = matches!(
+            self.state,
+            State::Waiting { .. } | State::Scanned { .. } | State::Failed { order: Some(_), .. }
+        );
+        if !open || self.order().is_none_or(|o| o.order_id != order_id) {
+            fx.push(Effect::Refused {
+                order_id: order_id.into(),
+                why: "the order is not waiting for its payment",
+            });
+            return;
+        }
+        self.on_push_to(to, now, fx);
+    }
+
+    /// An order that comes with its customer (cashier-assisted): pushed at once, with no
+    /// one-time QR shown.
+    pub(super) fn on_assisted_order(
+        &mut self,
+        order: Order,
+        to: PushTo,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        if !self.accepts_orders() {
+            self.on_order(order, now, fx); // refused the same way
+            return;
+        }
+        self.notice = None;
+        self.stats = Default::default();
+        self.start(order, to.method(), Some(to), now, fx);
     }
 
     pub(super) fn on_cancel_tapped(&mut self, _now: Instant, fx: &mut Vec<Effect>) {
@@ -114,6 +164,19 @@ impl Machine {
                 self.on_tick(now, fx);
             }
             _ => {}
+        }
+    }
+}
+
+/// Whether `payment` already pushes to `to` (a second scan of the same code).
+fn pushes_to(payment: &Payment, to: &PushTo) -> bool {
+    let customer = payment.request.customer.as_ref();
+    match to {
+        PushTo::PersonalQr(code) => {
+            customer.and_then(|c| c.personal_qr.as_deref()) == Some(code.as_str())
+        }
+        PushTo::Phone(n) => {
+            customer.and_then(|c| c.phone_number.as_deref()) == Some(n.msisdn().as_str())
         }
     }
 }

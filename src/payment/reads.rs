@@ -41,10 +41,13 @@ impl Machine {
                 fx.push(p.send(Op::Create));
             }
             Err(e) => {
+                // Reads keep their pace (within Vipps' budget), so an approval is seen within
+                // a poll interval of the trouble clearing; unless Vipps asks to wait longer.
                 p.failures += 1;
                 let failures = p.failures;
                 tracing::warn!(reference = %p.reference, error = %e.message, failures, "poll failed");
-                p.next_poll = now + backoff(&self.config, failures);
+                let interval = p.poll_interval(&self.config);
+                p.next_poll = now + interval.max(e.retry_after.unwrap_or_default());
             }
         }
     }
@@ -55,6 +58,7 @@ impl Machine {
             return;
         };
         p.failures = 0;
+        p.verify = false;
         if p.webhook_seen
             && p.webhook_changes == 0
             && !matches!(
@@ -87,11 +91,12 @@ impl Machine {
             State::Cancelling { payment, .. } if resuming && !payment.call.is_sent() => {
                 fx.push(payment.send(Op::Cancel));
             }
-            // A resumed one-time QR that Vipps gives no link for: replace it.
+            // A one-time QR that Vipps gives no link for (resumed, or its create answer lost):
+            // show a fresh one, and follow this one until it ends.
             State::Waiting { payment, .. }
                 if payment.created && payment.qr.is_none() && !payment.call.is_sent() =>
             {
-                self.begin_cancel(AfterCancel::Renew, true, fx);
+                self.renew(now, fx);
             }
             _ => {}
         }
@@ -224,9 +229,12 @@ impl Machine {
             p.read = Read::InFlight { again: true };
             return;
         }
-        p.next_poll = now;
-        tracing::debug!(reference = %p.reference, ?name, "webhook: reading the payment now");
-        fx.push(p.poll());
+        // Read now, or as soon as Vipps' read budget allows, however many events arrive.
+        p.next_poll = p.next_poll.min(p.earliest_read(now));
+        if now >= p.next_poll {
+            tracing::debug!(reference = %p.reference, ?name, "webhook: reading the payment now");
+            fx.push(p.poll(now));
+        }
     }
 
     /// A webhook delivery failed verification: stop relying on them for this payment.

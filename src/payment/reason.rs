@@ -20,6 +20,13 @@ pub enum FailureReason {
     PushNotAllowed,
     /// Vipps refused or could not be reached.
     ServiceTrouble,
+    /// Vipps refused every try at creating a payment for the order: it ended unpaid.
+    CreateRefused,
+    /// The approved payment could not be captured (refused for good): its authorization was
+    /// released and the order ended unpaid.
+    CaptureRefused,
+    /// Vipps' one-time QR kept expiring at once: the order ended unpaid.
+    QrUnavailable,
 }
 
 /// Short messages shown over the current screen without changing the payment.

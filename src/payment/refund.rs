@@ -5,9 +5,21 @@
 use super::{Effect, input::ApiError, machine::Machine};
 use crate::vipps::model::Amount;
 
-/// The idempotency key of a staff refund: the POS's own id makes a resend safe.
-pub fn refund_key(refund_id: &str) -> String {
-    format!("refund-{refund_id}")
+/// The idempotency key of a staff refund: the POS's own id makes a resend safe, and the
+/// payment's reference scopes it, so the same id on two orders are two refunds. At most 50
+/// characters: readable when it fits, else a digest of both.
+pub fn refund_key(reference: &str, refund_id: &str) -> String {
+    let k = format!("refund-{refund_id}-{reference}");
+    if k.len() <= 50 {
+        return k;
+    }
+    use sha2::{Digest, Sha256};
+    let digest: String = Sha256::digest(format!("{reference}\n{refund_id}").as_bytes())
+        .iter()
+        .take(20)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("refund-{digest}")
 }
 
 impl Machine {
@@ -19,7 +31,7 @@ impl Machine {
         refund_id: &str,
         fx: &mut Vec<Effect>,
     ) {
-        let idempotency_key = refund_key(refund_id);
+        let idempotency_key = refund_key(&reference, refund_id);
         // The same refund asked for again while it is under way: one request, one answer.
         if !self.refunds.insert(idempotency_key.clone()) {
             return;

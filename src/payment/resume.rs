@@ -21,6 +21,10 @@ impl Machine {
         }
         let withdrawn = r.withdrawn;
         let (order, attempt) = (r.order.clone(), r.attempt);
+        self.stats = super::limits::OrderStats {
+            max_attempt: attempt,
+            ..Default::default()
+        };
         let mut payment = Payment::resumed(&self.config, r, now);
         let method = payment.method;
         tracing::info!(reference = %payment.reference, ?method, withdrawn, "resuming a payment from the journal");
@@ -36,7 +40,7 @@ impl Machine {
             };
             return;
         }
-        fx.push(payment.poll());
+        fx.push(payment.poll(now));
         self.state = State::awaiting(method, order, attempt, payment);
     }
 }

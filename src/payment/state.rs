@@ -2,20 +2,19 @@
 //! (Waiting, Scanned, Cancelling, Capturing) apart.
 
 use super::config::Method;
+use super::config::PushTo;
 use super::machine::Payment;
 use super::order::Order;
 use super::reason::FailureReason;
-use crate::scan::PersonalQr;
 use crate::vipps::model::Amount;
 use std::time::Instant;
 
 /// What to do once a cancel is confirmed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AfterCancel {
-    /// A personal QR was scanned while the one-time QR was live: push to the phone next.
-    Push(PersonalQr),
-    /// The one-time QR is about to expire: show a fresh one.
-    Renew,
+    /// A personal QR was scanned (or a number typed, or a customer handed over) while the
+    /// one-time QR was live: push to the phone next.
+    Push(PushTo),
     /// The customer cancelled the push: back to the one-time QR.
     BackToWaiting,
     /// The POS withdrew the order: release everything.
@@ -79,7 +78,7 @@ impl State {
                 attempt,
                 payment,
             },
-            Method::PersonalQr => State::Scanned {
+            Method::PersonalQr | Method::PhoneNumber => State::Scanned {
                 order,
                 attempt,
                 payment,

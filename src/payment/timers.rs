@@ -3,8 +3,10 @@
 use super::attempt::{AtVipps, Call, Payment};
 use super::config::{Config, Method};
 use super::effect::Effect;
+use super::limits::MIN_QR_LIFE;
 use super::machine::Machine;
-use super::state::{AfterCancel, State};
+use super::others::{Other, Role};
+use super::state::{Active, AfterCancel, State};
 use std::time::Instant;
 
 impl Machine {
@@ -19,11 +21,24 @@ impl Machine {
     }
 
     pub(super) fn on_tick(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        if self
+            .out_of_service
+            .as_ref()
+            .is_some_and(|(_, until)| now >= *until)
+        {
+            tracing::info!("the lane takes orders again");
+            self.out_of_service = None;
+        }
+        self.tick_others(now, fx);
         let walked_away = self.walk_away_at().is_some_and(|at| now >= at);
+        // Renewed shortly before Vipps' window closes, but never younger than `MIN_QR_LIFE`,
+        // whatever validity Vipps gives.
         let renew_at = |p: &Payment, c: &Config| {
-            p.deadline
+            let before_window = p
+                .deadline
                 .checked_sub(c.qr_renew_before)
-                .unwrap_or(p.deadline)
+                .unwrap_or(p.deadline);
+            before_window.max(p.started_at + MIN_QR_LIFE)
         };
         match &mut self.state {
             State::Idle => {}
@@ -32,17 +47,14 @@ impl Machine {
                     self.state = State::Idle;
                 }
             }
-            State::Failed {
-                order,
-                attempt,
-                until,
-                ..
-            } => {
+            State::Failed { order, until, .. } => {
                 if now >= *until {
-                    let attempt = *attempt;
                     match order.take() {
                         Some(order) => {
-                            self.start(order, attempt + 1, Method::OneTimeQr, None, now, fx)
+                            // The Waiting screen comes back: the walk-away timer starts anew
+                            // (the customer spent the time on another screen).
+                            self.last_activity = now;
+                            self.start(order, Method::OneTimeQr, None, now, fx)
                         }
                         None => self.state = State::Idle,
                     }
@@ -56,7 +68,7 @@ impl Machine {
                     && !payment.call.is_sent()
                     && now >= renew_at(payment, &self.config) =>
             {
-                self.begin_cancel(AfterCancel::Renew, true, fx);
+                self.renew(now, fx);
             }
             State::Waiting { .. }
             | State::Scanned { .. }
@@ -79,20 +91,57 @@ impl Machine {
         let waiting_for_customer = p.call == Call::Idle;
         if p.at_vipps != AtVipps::NotCreated
             && !p.read.in_flight()
-            && now >= p.next_poll
-            && (waiting_for_customer || p.failures > 0)
+            && now >= p.next_poll.max(p.earliest_read(now))
+            && (waiting_for_customer || p.verify)
         {
-            fx.push(p.poll());
+            fx.push(p.poll(now));
         }
     }
 
-    /// The shown QR can no longer be used: replace it, as when its window closes.
-    pub(super) fn renew_expired_qr(&mut self, fx: &mut Vec<Effect>) {
-        if let State::Waiting { payment, .. } = &self.state
+    /// A fresh one-time QR replaces the one on screen. The old payment is not cancelled (a
+    /// customer may be approving it): it is followed until it ends by itself, and if it is
+    /// approved first, it is the one captured. Bounded: QRs that keep dying young stop the
+    /// renewals.
+    pub(super) fn renew(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        let State::Waiting { payment, .. } = &self.state else {
+            return;
+        };
+        let started_at = payment.started_at;
+        let Some(Active {
+            order,
+            attempt,
+            payment,
+            ..
+        }) = self.state.take_active(false)
+        else {
+            return;
+        };
+        tracing::info!(reference = %payment.reference, "renewing the one-time QR; the old one is followed until it ends");
+        let order_id = order.order_id.clone();
+        self.others
+            .push(Other::new(&order_id, attempt, payment, Role::Trailing));
+        if !self.qr_ended(started_at, now) {
+            self.state = State::Failed {
+                order: Some(order),
+                attempt,
+                reason: super::reason::FailureReason::QrUnavailable,
+                until: now,
+            };
+            self.qr_trouble(now, fx);
+            return;
+        }
+        self.start(order, Method::OneTimeQr, None, now, fx);
+    }
+
+    /// The shown QR can no longer be used (its image link is gone): replace it. Its payment
+    /// is still followed, but its QR is not shown again.
+    pub(super) fn renew_expired_qr(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        if let State::Waiting { payment, .. } = &mut self.state
             && payment.created
             && !payment.call.is_sent()
         {
-            self.begin_cancel(AfterCancel::Renew, true, fx);
+            payment.qr = None;
+            self.renew(now, fx);
         }
     }
 }

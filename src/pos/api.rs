@@ -1,14 +1,11 @@
 //! The POS API's routes (axum): orders in, their records out, cancels, staff refunds,
 //! server-sent events and health. Every route needs the bearer token.
 
-use super::{Command, Hub, MAX_BODY_BYTES, RefundRefused, Refusal, Reply};
+use super::{Command, Hub, MAX_BODY_BYTES, OrderRules, RefundRefused, Refusal, Reply};
 use crate::{
     payment::{Order, OrderStatus},
     redact::constant_time_eq,
-    vipps::{
-        Secret,
-        model::{Amount, Currency},
-    },
+    vipps::{Secret, model::Amount},
 };
 use axum::{
     Json, Router,
@@ -30,7 +27,7 @@ use tokio::sync::{broadcast, mpsc};
 struct Api {
     hub: Arc<Hub>,
     token: Secret,
-    currency: Currency,
+    rules: OrderRules,
     commands: mpsc::Sender<Command>,
 }
 
@@ -38,13 +35,13 @@ struct Api {
 pub fn router(
     hub: Arc<Hub>,
     token: Secret,
-    currency: Currency,
+    rules: OrderRules,
     commands: mpsc::Sender<Command>,
 ) -> Router {
     let api = Api {
         hub,
         token,
-        currency,
+        rules,
         commands,
     };
     Router::new()
@@ -144,7 +141,7 @@ async fn submit(State(api): State<Api>, body: Bytes) -> Response {
         Ok(o) => o,
         Err(bad) => return bad.into_response(),
     };
-    if let Err(e) = order.validate(api.currency) {
+    if let Err(e) = api.rules.check(&order) {
         return invalid(&e.field, &e.reason);
     }
     if api.hub.get(&order.order_id).is_some() {
@@ -330,13 +327,13 @@ pub async fn serve(
     listen: std::net::SocketAddr,
     hub: Arc<Hub>,
     token: Secret,
-    currency: Currency,
+    rules: OrderRules,
 ) -> std::io::Result<mpsc::Receiver<Command>> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(%listen, "POS API listening");
     let (tx, rx) = mpsc::channel(16);
     let closed = tx.clone();
-    let app = router(hub, token, currency, tx);
+    let app = router(hub, token, rules, tx);
     tokio::spawn(async move {
         let stopped = axum::serve(listener, app).with_graceful_shutdown(async move {
             closed.closed().await;

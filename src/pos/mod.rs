@@ -80,6 +80,51 @@ impl OrderRecord {
     }
 }
 
+/// What the lane can take: the market's currency, and order ids whose references read in
+/// full on this lane (`<prefix>-<orderId>-<n>` within `reference_max`: 64 for ePayment, 50
+/// where the one-time QR is eCom's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRules {
+    pub currency: Currency,
+    pub reference_prefix: String,
+    pub reference_max: usize,
+}
+
+impl OrderRules {
+    /// Orders in `currency`, with references of up to 64 characters and no prefix.
+    pub fn new(currency: Currency) -> OrderRules {
+        OrderRules {
+            currency,
+            reference_prefix: String::new(),
+            reference_max: crate::payment::EPAYMENT_REFERENCE_MAX,
+        }
+    }
+
+    /// The order's own checks, and that its id fits this lane's references.
+    pub fn check(&self, order: &Order) -> Result<(), crate::payment::OrderError> {
+        order.validate(self.currency)?;
+        if !crate::payment::reference_fits(
+            &self.reference_prefix,
+            &order.order_id,
+            self.reference_max,
+        ) {
+            let prefix = match self.reference_prefix.len() {
+                0 => 0,
+                n => n + 1,
+            };
+            let room = self.reference_max.saturating_sub(prefix + 4);
+            return Err(crate::payment::OrderError {
+                field: "orderId".into(),
+                reason: format!(
+                    "at most {room} characters on this lane (its payment references are \"{}-<orderId>-<attempt>\", at most {})",
+                    self.reference_prefix, self.reference_max
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Why the app did not take a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -156,5 +201,37 @@ pub fn reject_out_of_service(command: Command) {
             reply.send(Err(Refusal::OutOfService))
         }
         Command::Refund(_, reply) => reply.send(Err(RefundRefused::OutOfService)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_ids_must_fit_the_lanes_references() {
+        let order = |id: &str| Order {
+            order_id: id.into(),
+            ..crate::payment::order::tests::order("order-0001")
+        };
+        let ecom_lane = OrderRules {
+            currency: Currency::Nok,
+            reference_prefix: "store7-lane-1".into(),
+            reference_max: crate::payment::ECOM_ORDER_ID_MAX,
+        };
+        assert_eq!(ecom_lane.check(&order("order-0001")), Ok(()));
+        // 13 + 1 + 32 + 1 + 3 = 50: the longest id that still reads in full.
+        assert_eq!(ecom_lane.check(&order(&"a".repeat(32))), Ok(()));
+        let e = ecom_lane
+            .check(&order(&"a".repeat(33)))
+            .expect_err("too long for eCom on this lane");
+        assert_eq!(e.field, "orderId");
+        assert!(e.reason.contains("at most 32"), "{}", e.reason);
+        // The order's own rules still apply.
+        assert!(
+            OrderRules::new(Currency::Dkk)
+                .check(&order("order-0001"))
+                .is_err()
+        );
     }
 }

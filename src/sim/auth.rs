@@ -10,7 +10,7 @@ use crate::sync::lock;
 use axum::{Router, extract::State, http::HeaderMap, routing::post};
 use serde_json::json;
 use std::{
-    sync::Arc,
+    sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
 
@@ -35,17 +35,14 @@ async fn access_token(State(s): State<Arc<Shared>>, h: HeaderMap) -> Reply {
         );
     }
     let lifetime = s.config.token_lifetime_s;
-    let mut tokens = lock(&s.tokens);
-    let token = format!(
-        "sim.{:016x}.{}",
-        tokens.len() as u64 ^ 0x5eed_cafe,
-        s.start.elapsed().as_nanos()
-    );
-    tokens.insert(
-        token.clone(),
-        Instant::now() + Duration::from_secs(lifetime),
-    );
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let serial = s.token_serial.fetch_add(1, Ordering::Relaxed);
+    let token = jwt(serial, now, lifetime);
+    let issued = Instant::now();
+    let mut tokens = lock(&s.tokens);
+    // Expired tokens are forgotten; the serial keeps every new one unique.
+    tokens.retain(|_, expires| issued < *expires);
+    tokens.insert(token.clone(), issued + Duration::from_secs(lifetime));
     Reply {
         status: 200,
         body: json!({
@@ -58,6 +55,19 @@ async fn access_token(State(s): State<Arc<Shared>>, h: HeaderMap) -> Reply {
             "access_token": token,
         }),
     }
+}
+
+/// An access token shaped as Vipps' are: a JWT, its payload naming the issuer, when it was
+/// issued and expires, and a serial `jti` that makes each token unique.
+pub(super) fn jwt(serial: u64, now: i64, lifetime: u64) -> String {
+    super::backend::links::jwt(&json!({
+        "iss": "https://simulator.invalid/vipps-kiosk/",
+        "aud": "00000002-0000-0000-c000-000000000000",
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime as i64,
+        "jti": format!("sim-{serial:016x}"),
+    }))
 }
 
 /// The headers every ePayment call needs: a valid bearer token, a subscription key and an MSN.

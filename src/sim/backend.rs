@@ -18,9 +18,11 @@ pub const PUSH_EXPIRY_S: f64 = 300.0;
 /// An eCom landing-page link (and its one-time QR) must be opened within 5 minutes.
 pub const ECOM_QR_EXPIRY_S: f64 = 300.0;
 
+mod approve;
 mod checks;
 pub mod ecom;
 mod epayment;
+pub mod links;
 mod modify;
 mod qr;
 #[cfg(test)]
@@ -48,6 +50,9 @@ pub struct SimPayment {
     pub aggregate: Aggregate,
     pub customer: Option<Customer>,
     pub psp_reference: String,
+    /// The payment's own code: the last part of its QR target URL, carried by its image and
+    /// landing-page links, and what the control API opens it by.
+    pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qr_target_url: Option<String>,
     pub receipt: Option<Receipt>,
@@ -59,7 +64,6 @@ pub struct SimPayment {
     #[serde(skip)]
     pub events: Vec<PaymentEvent>,
     /// The sales unit that created it (for webhook payloads).
-    #[serde(skip)]
     pub msn: String,
     pub api: SimApi,
     /// The transaction id given when the customer opened the QR in the app.
@@ -151,8 +155,13 @@ pub struct Backend {
     pub auto_approve_after_s: Option<f64>,
     /// The only currency the simulated sales unit accepts (error 5040 otherwise); any when None.
     pub currency: Option<Currency>,
-    /// Public base URL of this simulator, for QR target and image links.
+    /// Public base URL of this simulator, for the links it serves itself.
     pub base_url: String,
+    /// Where the links handed out point: Vipps' hosts, or this simulator.
+    pub links: links::Links,
+    /// The day the simulator takes as today (the landing domains depend on it); the real date
+    /// when None.
+    pub today: Option<time::Date>,
     /// Events not yet handed to webhook delivery.
     outbox: Vec<PaymentEvent>,
 }
@@ -173,13 +182,6 @@ impl Backend {
             })
             .collect()
     }
-
-    /// Records which sales unit created `reference`.
-    pub fn set_msn(&mut self, reference: &str, msn: &str) {
-        if let Some(p) = self.payments.get_mut(reference) {
-            p.msn = msn.to_string();
-        }
-    }
 }
 
 impl Backend {
@@ -188,6 +190,12 @@ impl Backend {
             base_url: base_url.into(),
             ..Backend::default()
         }
+    }
+
+    /// The day it is for the simulator.
+    pub fn today(&self) -> time::Date {
+        self.today
+            .unwrap_or_else(|| time::OffsetDateTime::now_utc().date())
     }
 
     fn next_psp(&mut self) -> String {

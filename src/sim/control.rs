@@ -57,7 +57,13 @@ async fn control_act(
 struct Settings {
     /// Milliseconds of simulator time; null turns auto-approval off.
     auto_approve_after_ms: Option<u64>,
+    /// The day the simulator takes as today (`YYYY-MM-DD`); null for the real date.
+    #[serde(default)]
+    today: Option<String>,
 }
+
+const DATE: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
 
 async fn settings_get(State(s): State<Arc<Shared>>) -> Json<Value> {
     let b = s.backend();
@@ -65,14 +71,24 @@ async fn settings_get(State(s): State<Arc<Shared>>) -> Json<Value> {
         "autoApproveAfterMs": b.auto_approve_after_s.map(|v| (v * 1000.0) as u64),
         "timeScale": s.config.time_scale,
         "currency": b.currency,
+        "links": b.links,
+        "today": b.today().format(DATE).unwrap_or_default(),
     }))
 }
 
 async fn settings_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
     match serde_json::from_slice::<Settings>(&body) {
         Ok(set) => {
-            s.backend().auto_approve_after_s =
-                set.auto_approve_after_ms.map(|ms| ms as f64 / 1000.0);
+            let today = match set.today.as_deref().map(|d| time::Date::parse(d, DATE)) {
+                None => None,
+                Some(Ok(d)) => Some(d),
+                Some(Err(e)) => {
+                    return problem(400, None, "Bad Request", &format!("today: {e}"));
+                }
+            };
+            let mut b = s.backend();
+            b.auto_approve_after_s = set.auto_approve_after_ms.map(|ms| ms as f64 / 1000.0);
+            b.today = today;
             Reply {
                 status: 200,
                 body: serde_json::to_value(set).unwrap_or_default(),
@@ -82,15 +98,15 @@ async fn settings_set(State(s): State<Arc<Shared>>, body: Bytes) -> Reply {
     }
 }
 
-/// What the phone sees when it opens a one-time QR. Opening it is what eCom reports as
-/// `transactionId` on the INITIATE entry.
-pub(super) async fn qr_opened(State(s): State<Arc<Shared>>, Path(token): Path<String>) -> Reply {
+/// What the phone sees when it opens a one-time QR or landing page, by the payment's code.
+/// Opening it is what eCom reports as `transactionId` on the INITIATE entry.
+pub(super) async fn qr_opened(State(s): State<Arc<Shared>>, Path(code): Path<String>) -> Reply {
     let mut b = s.backend();
-    let reference = b.by_qr_token(&token).map(|p| p.reference.clone());
+    let reference = b.by_code(&code).map(|p| p.reference.clone());
     if let Some(r) = &reference {
         let _ = b.phone(r, PhoneAction::Open);
     }
-    match reference.and_then(|r| b.payment(&r)) {
+    match reference.as_deref().and_then(|r| b.payment(r)) {
         Some(p) => Reply {
             status: 200,
             body: json!({

@@ -18,6 +18,9 @@ pub(super) fn endpoint_of(method: &Method, path: &str) -> Option<&'static str> {
     if p == "/qr/v1" {
         return Some("qr");
     }
+    if p.starts_with("/epayment/v1/test/payments/") {
+        return Some("approve");
+    }
     if let Some(rest) = p.strip_prefix("/ecomm/v2/payments") {
         return Some(match (method.as_str(), rest.rsplit('/').next()) {
             ("POST", _) if rest.is_empty() => "create",

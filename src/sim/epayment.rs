@@ -1,5 +1,5 @@
 //! The ePayment API's HTTP layer (`/epayment/v1/payments…`): create, get, events, capture,
-//! cancel and refund, each checked (auth, idempotency key, body) and handed to the backend.
+//! cancel and refund, and the test environment's force approve, each checked (auth, idempotency key, body) and handed to the backend.
 //! A new endpoint is a route in [`routes`] and a handler here.
 
 use super::{
@@ -24,13 +24,8 @@ async fn create_payment(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes)
         let key = idempotency_key(&h, true)?.unwrap_or_default();
         let body = json_body(&body, false)?;
         let now = s.now();
-        let reference = body["reference"].as_str().unwrap_or_default().to_string();
-        let mut b = s.backend();
-        let reply = b.create(&key, body, now);
-        if let Some(msn) = header_str(&h, "Merchant-Serial-Number") {
-            b.set_msn(&reference, msn);
-        }
-        Ok(reply)
+        let msn = header_str(&h, "Merchant-Serial-Number").unwrap_or_default();
+        Ok(s.backend().create(&key, msn, body, now))
     };
     run().unwrap_or_else(|e| e)
 }
@@ -97,7 +92,22 @@ async fn cancel(
     run().unwrap_or_else(|e| e)
 }
 
-/// `/epayment/v1/payments…`.
+/// `POST /epayment/v1/test/payments/{reference}/approve`, the test environment's force approve.
+async fn force_approve(
+    State(s): State<Arc<Shared>>,
+    h: HeaderMap,
+    Path(r): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let run = || -> Result<Reply, Reply> {
+        authorize(&s, &h)?;
+        let body = json_body(&body, true)?;
+        Ok(s.backend().force_approve(&r, &body))
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+/// `/epayment/v1/payments…` and the test environment's force approve.
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/epayment/v1/payments", post(create_payment))
@@ -109,4 +119,8 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/epayment/v1/payments/{reference}/capture", post(capture))
         .route("/epayment/v1/payments/{reference}/cancel", post(cancel))
         .route("/epayment/v1/payments/{reference}/refund", post(refund))
+        .route(
+            "/epayment/v1/test/payments/{reference}/approve",
+            post(force_approve),
+        )
 }

@@ -4,13 +4,13 @@
 //! Each call of a known endpoint takes one roll of the simulator's RNG; the first rule for its
 //! endpoint (or `*`) decides by that roll which fault, if any, strikes ([`Strike`]).
 
-use super::{backend::problem, endpoint::endpoint_of, shared::Shared};
+use super::{backend::problem, endpoint::endpoint_of, http::Family, shared::Shared};
 use crate::sync::lock;
 use axum::{
     Router,
     body::Bytes,
     extract::State,
-    http::header,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -24,7 +24,8 @@ use super::backend::Reply;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct ApiFault {
-    /// `token`, `create`, `get`, `events`, `capture`, `cancel`, `webhooks`, or `*` for all.
+    /// `token`, `create`, `get`, `events`, `capture`, `cancel`, `refund`, `approve`,
+    /// `exchange`, `qr`, `webhooks`, or `*` for all.
     pub endpoint: String,
     /// Every matching call waits this long first.
     pub latency_ms: u64,
@@ -36,6 +37,20 @@ pub struct ApiFault {
     /// Share carried out, whose answer is then lost with the connection (the worst case for
     /// a client: did it happen or not?).
     pub drop_answer: f64,
+    /// A share answered with this refusal instead of being carried out.
+    pub refuse: Option<Refuse>,
+    /// Share carried out and answered with its 2xx status but a body that is not JSON.
+    pub garble: f64,
+}
+
+/// A refusal a rule answers instead of the call: `status`, and Vipps' error `code` where the
+/// family carries one (`extraDetails` in problem+json, `errorCode` for eCom).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Refuse {
+    pub status: u16,
+    pub code: Option<String>,
+    pub share: f64,
 }
 
 /// The faults in force. Posting `expireTokens: true` also makes every issued token invalid.
@@ -55,6 +70,8 @@ pub struct FaultCounts {
     pub rate_limited: u64,
     pub dropped_answers: u64,
     pub delayed: u64,
+    pub refused: u64,
+    pub garbled: u64,
 }
 
 /// The rules in force and how often they struck.
@@ -71,16 +88,23 @@ pub(super) struct FaultState {
 enum Strike {
     ServerError,
     RateLimited,
+    Refused,
     DropAnswer,
+    Garbled,
 }
 
 impl ApiFault {
     /// The kinds' shares, in the order they are checked.
-    fn shares(&self) -> [(Strike, f64); 3] {
+    fn shares(&self) -> [(Strike, f64); 5] {
         [
             (Strike::ServerError, self.server_error),
             (Strike::RateLimited, self.rate_limited),
+            (
+                Strike::Refused,
+                self.refuse.as_ref().map_or(0.0, |r| r.share),
+            ),
             (Strike::DropAnswer, self.drop_answer),
+            (Strike::Garbled, self.garble),
         ]
     }
 
@@ -103,32 +127,66 @@ impl FaultCounts {
             Strike::ServerError => self.server_errors += 1,
             Strike::RateLimited => self.rate_limited += 1,
             Strike::DropAnswer => self.dropped_answers += 1,
+            Strike::Refused => self.refused += 1,
+            Strike::Garbled => self.garbled += 1,
         }
     }
 }
 
 impl Strike {
-    /// The answer given instead of carrying out the call, for the kinds that strike first.
-    fn instead(self, rule: &ApiFault) -> Option<Response> {
+    /// The answer given instead of carrying out the call, for the kinds that strike first, in
+    /// the error shape of the call's `family`.
+    fn instead(self, rule: &ApiFault, family: Family) -> Option<Response> {
         match self {
-            Strike::ServerError => {
-                Some(problem(503, None, "Service Unavailable", "injected fault").into_response())
-            }
+            Strike::ServerError => Some(
+                family
+                    .error(503, None, "Service Unavailable", "injected fault")
+                    .into_response(),
+            ),
             Strike::RateLimited => {
-                let mut r =
-                    problem(429, None, "Too Many Requests", "injected fault").into_response();
+                let mut r = family
+                    .error(429, None, "Too Many Requests", "injected fault")
+                    .into_response();
                 if let Ok(v) = rule.retry_after_s.to_string().parse() {
                     r.headers_mut().insert(header::RETRY_AFTER, v);
                 }
                 Some(r)
             }
-            Strike::DropAnswer => None,
+            Strike::Refused => {
+                let refuse = rule.refuse.clone().unwrap_or_default();
+                let status = StatusCode::from_u16(refuse.status)
+                    .ok()
+                    .filter(|s| s.is_client_error() || s.is_server_error())
+                    .unwrap_or(StatusCode::BAD_REQUEST);
+                let title = status.canonical_reason().unwrap_or("Refused");
+                let detail = match &refuse.code {
+                    Some(code) => format!("injected refusal {code}"),
+                    None => "injected refusal".to_string(),
+                };
+                Some(
+                    family
+                        .error(status.as_u16(), refuse.code.as_deref(), title, &detail)
+                        .into_response(),
+                )
+            }
+            Strike::DropAnswer | Strike::Garbled => None,
         }
     }
 
-    /// The call's answer as the client gets it, for the kinds that strike after the call.
-    fn after(self, response: Response) -> Response {
-        match self {
+    /// The call's answer as the client gets it, for the kinds that strike after the call, and
+    /// whether the fault struck (a garble leaves an answer that was no success alone).
+    fn after(self, response: Response) -> (Response, bool) {
+        let spoilt = match self {
+            Strike::Garbled => {
+                if !response.status().is_success() {
+                    return (response, false);
+                }
+                // The status and headers stay; the body is cut off mid-way, as from a broken
+                // proxy: not JSON.
+                let (mut parts, _) = response.into_parts();
+                parts.headers.remove(header::CONTENT_LENGTH);
+                Response::from_parts(parts, axum::body::Body::from("{\"reference\": \"<html>"))
+            }
             Strike::DropAnswer => {
                 // The call happened; its answer breaks off after the headers.
                 let (mut parts, _) = response.into_parts();
@@ -140,8 +198,9 @@ impl Strike {
                 }));
                 Response::from_parts(parts, body)
             }
-            Strike::ServerError | Strike::RateLimited => response,
-        }
+            Strike::ServerError | Strike::RateLimited | Strike::Refused => response,
+        };
+        (spoilt, true)
     }
 }
 
@@ -186,13 +245,17 @@ pub(super) async fn inject_faults(
     let Some(strike) = rule.strike(roll) else {
         return next.run(request).await;
     };
-    if let Some(answer) = strike.instead(&rule) {
+    let family = Family::of(request.uri().path());
+    if let Some(answer) = strike.instead(&rule, family) {
         lock(&s.faults).counts.count(strike);
         return answer;
     }
     let response = next.run(request).await;
-    lock(&s.faults).counts.count(strike);
-    strike.after(response)
+    let (response, struck) = strike.after(response);
+    if struck {
+        lock(&s.faults).counts.count(strike);
+    }
+    response
 }
 
 async fn faults_api_get(State(s): State<Arc<Shared>>) -> Reply {

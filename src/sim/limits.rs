@@ -3,8 +3,9 @@
 //! `Retry-After`, and the control endpoints that set and read them.
 
 use super::{
-    backend::{self, Reply, problem},
+    backend::{Reply, problem},
     endpoint::endpoint_of,
+    http::{Family, MAX_BODY, header_str},
     shared::Shared,
 };
 use crate::sync::lock;
@@ -26,7 +27,9 @@ use std::{
 };
 
 /// Vipps' rate limits per payment (`/_sim/limits`): calls to one endpoint for one reference
-/// (or eCom orderId) within `windowMs`, real time. Over it: 429 with `Retry-After`.
+/// (or eCom orderId) within `windowMs`, real time, counted per MSN for changes and per
+/// subscription key for reads (Vipps' "Key" column). Over it: 429 with `Retry-After`, the
+/// seconds until the oldest call in the window leaves it. Calls refused are not counted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct RateLimits {
@@ -36,6 +39,8 @@ pub struct RateLimits {
     pub reads: usize,
     /// Create, capture, cancel and refund: 5 a minute each.
     pub changes: usize,
+    /// eCom's initiate: 2 a minute per orderId.
+    pub ecom_creates: usize,
 }
 
 impl Default for RateLimits {
@@ -45,16 +50,21 @@ impl Default for RateLimits {
             window_ms: 60_000,
             reads: 120,
             changes: 5,
+            ecom_creates: 2,
         }
     }
 }
 
-/// The limits in force, the calls within the window per (reference, endpoint), and how many
+/// What Vipps counts calls by: the reference, the MSN (changes) or subscription key (reads),
+/// and the endpoint.
+type Key = (String, String, &'static str);
+
+/// The limits in force, the calls within the window per [`Key`], and how many
 /// calls were refused.
 #[derive(Default)]
 pub(super) struct Limiter {
     limits: RateLimits,
-    calls: HashMap<(String, &'static str), VecDeque<Instant>>,
+    calls: HashMap<Key, VecDeque<Instant>>,
     refused: u64,
 }
 
@@ -81,7 +91,7 @@ impl Limiter {
     /// refuses it, and tells how long until a call is free again.
     fn admit(
         &mut self,
-        key: (String, &'static str),
+        key: Key,
         max: usize,
         window: Duration,
         now: Instant,
@@ -126,8 +136,11 @@ async fn reference_of(
         return Ok((request, reference));
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
-        return Err(problem(413, None, "Payload Too Large", "body over 1 MiB").into_response());
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let detail = format!("the body is larger than {MAX_BODY} bytes");
+        return Err(Family::of(path)
+            .error(413, None, "Payload Too Large", &detail)
+            .into_response());
     };
     let v: Value = serde_json::from_slice(&bytes).unwrap_or_default();
     let reference = v["reference"]
@@ -142,13 +155,11 @@ async fn reference_of(
 }
 
 /// The 429 for a call over the limit, in the API's own error shape.
-fn too_many(ecom: bool, max: usize, endpoint: &str, free_in: Duration) -> Response {
-    let detail = format!("more than {max} {endpoint} calls for this payment");
-    let mut r = if ecom {
-        backend::ecom::ecom_error(429, "VippsError", 0, &detail).into_response()
-    } else {
-        problem(429, None, "Too Many Requests", &detail).into_response()
-    };
+fn too_many(family: Family, max: usize, endpoint: &str, free_in: Duration) -> Response {
+    let detail = format!("more than {max} {endpoint} calls a minute for this payment");
+    let mut r = family
+        .error(429, None, "Too Many Requests", &detail)
+        .into_response();
     let secs = free_in.as_secs_f64().ceil().max(1.0) as u64;
     if let Ok(v) = secs.to_string().parse() {
         r.headers_mut().insert(header::RETRY_AFTER, v);
@@ -171,20 +182,33 @@ pub(super) async fn rate_limit(
     if !limits.enabled {
         return next.run(request).await;
     }
-    let ecom = path.starts_with("/ecomm/");
+    let family = Family::of(&path);
+    let read = matches!(endpoint, "get" | "events");
+    // Vipps counts changes per reference and MSN, reads per reference and subscription key.
+    let party = header_str(
+        request.headers(),
+        if read {
+            "Ocp-Apim-Subscription-Key"
+        } else {
+            "Merchant-Serial-Number"
+        },
+    )
+    .unwrap_or_default()
+    .to_string();
     let (request, reference) = match reference_of(request, endpoint, &path).await {
         Ok(x) => x,
         Err(refused) => return refused,
     };
-    let max = if matches!(endpoint, "get" | "events") {
-        limits.reads
-    } else {
-        limits.changes
+    let max = match (read, family, endpoint) {
+        (true, _, _) => limits.reads,
+        (false, Family::Ecom, "create") => limits.ecom_creates,
+        (false, _, _) => limits.changes,
     };
     let window = Duration::from_millis(limits.window_ms);
-    let admitted = lock(&s.limiter).admit((reference, endpoint), max, window, Instant::now());
+    let key = (reference, party, endpoint);
+    let admitted = lock(&s.limiter).admit(key, max, window, Instant::now());
     if let Err(free_in) = admitted {
-        return too_many(ecom, max, endpoint, free_in);
+        return too_many(family, max, endpoint, free_in);
     }
     next.run(request).await
 }

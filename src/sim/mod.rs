@@ -1,13 +1,17 @@
-//! An embedded Vipps MobilePay simulator (axum, 127.0.0.1): the access token and ePayment
-//! endpoints the kiosk uses, with the official field names, states, problem+json errors,
-//! idempotency and expiry; and a control API under `/_sim/` that plays the customer's phone.
+//! An embedded Vipps MobilePay simulator (axum, 127.0.0.1), as strict as Vipps' test
+//! environment: the access token, ePayment (with the test environment's force approve), eCom,
+//! QR and Webhooks endpoints the kiosk uses, with the official field names, states, each
+//! family's error shape and declared content types, idempotency, expiry, rate limits and
+//! links in Vipps' shapes (`backend::links`); and a control API under `/_sim/` that plays the
+//! customer's phone.
 //!
 //! Each API family has its HTTP layer in a file of its own and its state and rules in
 //! [`backend`]: `auth` (the access token and the checks every call passes), `epayment`, `ecom`,
 //! `qr` (exchange, one-time QR, QR images, landing page) and [`webhooks`]. Around them:
 //! `faults` (`/_sim/faults`), `limits` (`/_sim/limits`), `control` (the phone and the
-//! settings); `shared` holds the state they share, `http` turns replies into responses,
-//! `endpoint` names the calls, and `rng` is the one source of chance.
+//! settings); `shared` holds the state they share, `http` turns replies into responses (the
+//! content types, each family's error shape), `endpoint` names the calls, and `rng` is the one
+//! source of chance.
 
 mod auth;
 pub mod backend;
@@ -23,7 +27,8 @@ mod rng;
 mod shared;
 pub mod webhooks;
 
-pub use faults::{ApiFault, ApiFaults, FaultCounts};
+pub use backend::links::Links;
+pub use faults::{ApiFault, ApiFaults, FaultCounts, Refuse};
 pub use limits::RateLimits;
 
 use axum::Router;
@@ -57,6 +62,12 @@ pub struct SimConfig {
     pub token_lifetime_s: u64,
     /// Vipps' rate limits per payment.
     pub rate_limits: RateLimits,
+    /// Where the links it hands out point: Vipps' hosts (as the test environment's), or this
+    /// simulator (for a kiosk that fetches Vipps' QR images from it).
+    pub links: Links,
+    /// The day the simulator takes as today (MobilePay's landing domains change on 12 January
+    /// 2027); the real date when None.
+    pub today: Option<time::Date>,
 }
 
 impl Default for SimConfig {
@@ -69,6 +80,8 @@ impl Default for SimConfig {
             client_secret: None,
             token_lifetime_s: 3600,
             rate_limits: RateLimits::default(),
+            links: Links::default(),
+            today: None,
         }
     }
 }
@@ -83,6 +96,8 @@ pub struct Simulator {
 impl Drop for Simulator {
     fn drop(&mut self) {
         self.task.abort();
+        // Delivery stops with the simulator.
+        self.shared.webhooks.shutdown();
     }
 }
 
@@ -94,14 +109,23 @@ impl Simulator {
         let mut backend = Backend::new(format!("http://{addr}"));
         backend.currency = config.currency;
         backend.auto_approve_after_s = config.auto_approve_after.map(|d| d.as_secs_f64());
+        backend.links = config.links;
+        backend.today = config.today;
         let rng = Arc::new(Rng::new(Rng::SEED));
+        let start = Instant::now();
+        let clock = webhooks::Clock {
+            start,
+            time_scale: config.time_scale,
+        };
         let shared = Arc::new(Shared {
             backend: Mutex::new(backend),
             tokens: Mutex::new(HashMap::new()),
-            start: Instant::now(),
+            token_serial: std::sync::atomic::AtomicU64::new(0),
+            start,
             webhooks: Arc::new(webhooks::Webhooks::new(
                 tokio::runtime::Handle::current(),
                 rng.clone(),
+                clock,
             )),
             faults: Mutex::new(FaultState::default()),
             rng,
@@ -140,10 +164,8 @@ impl Simulator {
 
     /// The customer's phone acting on a payment, in-process (tests).
     pub fn phone(&self, reference: &str, action: PhoneAction) -> bool {
-        let now = self.shared.now();
-        let mut b = self.shared.backend();
-        b.advance(now);
-        b.phone(reference, action).is_success()
+        // `backend()` has applied time up to now.
+        self.shared.backend().phone(reference, action).is_success()
     }
 
     /// Webhook delivery faults, in-process (tests, benchmarks).
@@ -154,6 +176,11 @@ impl Simulator {
     /// API faults, in-process (tests).
     pub fn set_faults(&self, faults: ApiFaults) {
         faults::set_faults(&self.shared, faults);
+    }
+
+    /// How many access tokens are held as valid (expired ones are forgotten).
+    pub fn live_tokens(&self) -> usize {
+        lock(&self.shared.tokens).len()
     }
 
     /// How often the API faults struck.
@@ -174,6 +201,11 @@ impl Simulator {
     /// How many calls the rate limits refused.
     pub fn rate_limited(&self) -> u64 {
         lock(&self.shared.limiter).refused()
+    }
+
+    /// The day the simulator takes as today; the real date when None.
+    pub fn set_today(&self, today: Option<time::Date>) {
+        self.shared.backend().today = today;
     }
 
     pub fn set_auto_approve(&self, after: Option<Duration>) {
@@ -200,5 +232,7 @@ fn router(shared: Arc<Shared>) -> Router {
             shared.clone(),
             faults::inject_faults,
         ))
+        .layer(axum::extract::DefaultBodyLimit::max(http::MAX_BODY))
+        .layer(axum::middleware::from_fn(http::content_types))
         .with_state(shared)
 }

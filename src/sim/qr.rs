@@ -1,10 +1,10 @@
 //! The QR API's HTTP layer: the personal QR exchange (`POST /qr/v1/exchange`), the one-time
-//! QR (`POST /qr/v1`), the QR images the simulator draws (`/_sim/qr-image/…`), and the eCom
-//! landing page the phone opens.
+//! QR (`POST /qr/v1`), the QR images the simulator draws (`/_sim/qr-image/v1?token=…`), and
+//! the landing pages the phone opens (eCom's, and ePayment's redirect flows').
 
 use super::{
     auth::{authorize, authorize_gateway},
-    backend::{self, Reply},
+    backend::{self, Reply, links},
     control::qr_opened,
     http::{header_str, json_body},
     shared::Shared,
@@ -55,22 +55,28 @@ async fn one_time_qr(State(s): State<Arc<Shared>>, h: HeaderMap, body: Bytes) ->
 }
 
 #[derive(Deserialize)]
-struct ImageQuery {
-    size: Option<u32>,
+struct TokenQuery {
+    token: Option<String>,
 }
 
-/// The QR image link: a PNG (`size` px, 1024 by default) or an SVG drawn by the simulator;
-/// 404 once the QR can no longer be opened.
+/// A QR image link (`…/v1?token=…`, see [`backend::links`]): a PNG (its size, 1024 px by
+/// default) or an SVG drawn by the simulator; 404 once the QR can no longer be opened.
 async fn qr_image(
     State(s): State<Arc<Shared>>,
-    Path(file): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<ImageQuery>,
+    axum::extract::Query(q): axum::extract::Query<TokenQuery>,
 ) -> Response {
-    let (token, ext) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
+    let carried = q
+        .token
+        .as_deref()
+        .and_then(links::jwt_payload)
+        .and_then(|v| serde_json::from_value::<links::ImageToken>(v).ok());
+    let Some(carried) = carried else {
+        return (StatusCode::NOT_FOUND, "QR expired or unknown").into_response();
+    };
     let now = s.now();
     let b = s.backend();
     let target = b
-        .by_qr_token(token)
+        .by_code(&carried.code)
         .filter(|p| p.state == crate::vipps::model::PaymentState::Created)
         .filter(|p| p.opened.is_some() || now < p.qr_expires_at)
         .and_then(|p| p.qr_target_url.clone());
@@ -81,19 +87,20 @@ async fn qr_image(
     let Ok(code) = qrcode::QrCode::new(target.as_bytes()) else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "QR text too long").into_response();
     };
-    match ext {
-        "svg" => {
+    match carried.format {
+        links::ImageFormat::Svg => {
             let svg = code
                 .render::<qrcode::render::svg::Color>()
                 .min_dimensions(400, 400)
                 .build();
             ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
         }
-        "png" => match png_of(&code, q.size.unwrap_or(1024).clamp(100, 2000)) {
-            Some(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
-            None => (StatusCode::INTERNAL_SERVER_ERROR, "PNG encoding failed").into_response(),
-        },
-        _ => (StatusCode::NOT_FOUND, "unknown image type").into_response(),
+        links::ImageFormat::Png => {
+            match png_of(&code, carried.size.unwrap_or(1024).clamp(100, 2000)) {
+                Some(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+                None => (StatusCode::INTERNAL_SERVER_ERROR, "PNG encoding failed").into_response(),
+            }
+        }
     }
 }
 
@@ -110,17 +117,25 @@ fn png_of(code: &qrcode::QrCode, size: u32) -> Option<Vec<u8>> {
     Some(png)
 }
 
-#[derive(Deserialize)]
-struct LandingQuery {
-    token: Option<String>,
-}
-
 /// The eCom landing-page link, opened by the phone (the one-time QR carries it, or its target).
-async fn landing_opened(
+async fn ecom_landing_opened(
     State(s): State<Arc<Shared>>,
-    axum::extract::Query(q): axum::extract::Query<LandingQuery>,
+    axum::extract::Query(q): axum::extract::Query<TokenQuery>,
 ) -> Reply {
     qr_opened(State(s), Path(q.token.unwrap_or_default())).await
+}
+
+/// A WEB_REDIRECT or NATIVE_REDIRECT landing page (`…?token=<JWT>`), opened by the phone.
+async fn landing_opened(
+    State(s): State<Arc<Shared>>,
+    axum::extract::Query(q): axum::extract::Query<TokenQuery>,
+) -> Reply {
+    let code = q
+        .token
+        .as_deref()
+        .and_then(links::code_of_token)
+        .unwrap_or_default();
+    qr_opened(State(s), Path(code)).await
 }
 
 /// `/qr/v1…`, the QR images and the landing page.
@@ -128,9 +143,10 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/qr/v1/exchange", post(qr_exchange))
         .route("/qr/v1", post(one_time_qr))
-        .route("/_sim/qr-image/{file}", get(qr_image))
+        .route("/_sim/qr-image/v1", get(qr_image))
+        .route("/_sim/landing", get(landing_opened))
         .route(
             "/dwo-api-application/v1/deeplink/vippsgateway",
-            get(landing_opened),
+            get(ecom_landing_opened),
         )
 }

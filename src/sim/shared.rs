@@ -7,7 +7,7 @@ use super::{
 use crate::sync::lock;
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard, atomic::AtomicU64},
     time::Instant,
 };
 
@@ -17,6 +17,8 @@ pub(super) struct Shared {
     pub backend: Mutex<Backend>,
     /// Issued access tokens and when each expires.
     pub tokens: Mutex<HashMap<String, Instant>>,
+    /// How many tokens were issued: each token's unique serial.
+    pub token_serial: AtomicU64,
     pub start: Instant,
     pub config: SimConfig,
     pub webhooks: Arc<Webhooks>,

@@ -1,10 +1,14 @@
 //! The simulator's Webhooks API (`/webhooks/v1/webhooks`: register, list, delete) and its
-//! control under `/_sim/webhooks` (registrations, delivery counts, delivery faults). Delivery
-//! itself is in `delivery`.
+//! control under `/_sim/webhooks` (registrations with their queues, delivery counts, delivery
+//! faults). Delivery itself is in `delivery`, each registration's queue rules in `queue`.
 
 mod delivery;
+mod queue;
 
-pub use delivery::{Counts, Faults, Refusal, Registration, Webhooks};
+pub use delivery::{
+    ANSWER_WITHIN, Clock, Counts, Faults, REMOVE_AFTER_S, RETRY_FOR_S, Refusal, Registration,
+    Webhooks, backoff_s,
+};
 
 use super::{
     auth::authorize,
@@ -103,7 +107,7 @@ async fn faults_clear(State(s): State<Arc<Shared>>) -> Reply {
 async fn webhooks_control(State(s): State<Arc<Shared>>) -> Reply {
     Reply {
         status: 200,
-        body: json!({ "webhooks": s.webhooks.list(), "deliveries": s.webhooks.counts() }),
+        body: s.webhooks.control_view(),
     }
 }
 

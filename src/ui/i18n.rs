@@ -427,6 +427,38 @@ pub fn failure(reason: FailureReason, lang: Lang) -> (&'static str, &'static str
                 "Try the other way to pay, or ask staff.",
             ],
         ),
+        FailureReason::CreateRefused | FailureReason::QrUnavailable => (
+            [
+                "Betaling er ikke mulig her nå",
+                "Betaling er ikke mulig her lige nu",
+                "Maksaminen ei onnistu täällä nyt",
+                "Betalning är inte möjlig här just nu",
+                "Payment is not possible here right now",
+            ],
+            [
+                "Ingenting er trukket. Bruk en annen kasse, eller spør de ansatte.",
+                "Der er ikke trukket noget. Brug en anden kasse, eller spørg personalet.",
+                "Mitään ei veloitettu. Käytä toista kassaa tai kysy henkilökunnalta.",
+                "Ingenting har dragits. Använd en annan kassa eller fråga personalen.",
+                "Nothing was charged. Please use another till, or ask staff.",
+            ],
+        ),
+        FailureReason::CaptureRefused => (
+            [
+                "Betalingen kunne ikke fullføres",
+                "Betalingen kunne ikke gennemføres",
+                "Maksua ei voitu viedä loppuun",
+                "Betalningen kunde inte slutföras",
+                "The payment could not be completed",
+            ],
+            [
+                "Ingenting er trukket, og reservasjonen er frigitt. Spør de ansatte.",
+                "Der er ikke trukket noget, og reservationen er frigivet. Spørg personalet.",
+                "Mitään ei veloitettu, ja varaus on vapautettu. Kysy henkilökunnalta.",
+                "Ingenting har dragits och reservationen är släppt. Fråga personalen.",
+                "Nothing was charged, and the reservation is released. Please ask staff.",
+            ],
+        ),
     };
     (pick(lang, title), pick(lang, body))
 }

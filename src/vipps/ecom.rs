@@ -381,6 +381,10 @@ impl super::Client {
             "/ecomm/v2/payments",
             Some(command),
             &[ECOM_JSON],
+            Some((
+                command.transaction.order_id.as_str(),
+                super::budget::Kind::Initiate,
+            )),
         )
         .await
     }
@@ -391,8 +395,14 @@ impl super::Client {
             "/ecomm/v2/payments/{}/details",
             super::http::path_segment(order_id)
         );
-        self.call(reqwest::Method::GET, &path, None::<&()>, &[])
-            .await
+        self.call(
+            reqwest::Method::GET,
+            &path,
+            None::<&()>,
+            &[],
+            Some((order_id, super::budget::Kind::Read)),
+        )
+        .await
     }
 
     fn merchant_info(&self) -> MerchantInfoPayment {
@@ -439,6 +449,7 @@ impl super::Client {
             &path,
             Some(&body),
             &[ECOM_JSON, ("X-Request-Id", &id)],
+            Some((order_id, super::budget::Kind::Change)),
         )
         .await
     }
@@ -460,8 +471,14 @@ impl super::Client {
             },
             should_release_remaining_funds: None,
         };
-        self.call(reqwest::Method::PUT, &path, Some(&body), &[ECOM_JSON])
-            .await
+        self.call(
+            reqwest::Method::PUT,
+            &path,
+            Some(&body),
+            &[ECOM_JSON],
+            Some((order_id, super::budget::Kind::Change)),
+        )
+        .await
     }
 
     /// `POST …/refund` with `X-Request-Id` derived from `idempotency_key`.
@@ -476,10 +493,12 @@ impl super::Client {
             .await
     }
 
-    /// `POST /qr/v1`: a one-time QR for an eCom landing-page `url`, as `accept` asks (an image
-    /// link, or the text to encode), with the seconds it stays valid. `size` is for PNG only.
+    /// `POST /qr/v1`: a one-time QR for the landing-page `url` of eCom payment `order_id`, as
+    /// `accept` asks (an image link, or the text to encode), with the seconds it stays valid.
+    /// `size` is for PNG only.
     pub async fn one_time_qr(
         &self,
+        order_id: &str,
         url: &str,
         accept: QrAccept,
         size: Option<u32>,
@@ -492,8 +511,14 @@ impl super::Client {
         if let (QrAccept::Png, Some(size)) = (accept, size.as_deref()) {
             headers.push(("Size", size));
         }
-        self.call(reqwest::Method::POST, "/qr/v1", Some(&body), &headers)
-            .await
+        self.call(
+            reqwest::Method::POST,
+            "/qr/v1",
+            Some(&body),
+            &headers,
+            Some((order_id, super::budget::Kind::OneTimeQr)),
+        )
+        .await
     }
 }
 

@@ -122,3 +122,18 @@ fn request_ids_fit_forty_characters_and_are_stable() {
         request_id("capture2-0123456789012345678901234567890123456789")
     );
 }
+
+/// An operation eCom adds later parses as `Unknown` and moves no money in the view; the
+/// payment stays followed (not final).
+#[test]
+fn a_new_operation_is_ignored_not_fatal() {
+    let body = r#"{"orderId":"o-1","transactionLogHistory":[
+        {"amount":1000,"operation":"SPLIT","operationSuccess":true,"transactionText":"x"},
+        {"amount":1000,"operation":"INITIATE","operationSuccess":true,"transactionText":"x"}]}"#;
+    let d: TransactionDetails = serde_json::from_str(body).expect("a new operation parses");
+    assert_eq!(d.transaction_log_history[0].operation, Operation::Unknown);
+    let v = d.view();
+    assert_eq!(v.state, crate::vipps::model::PaymentState::Created);
+    assert!(!v.state.is_final());
+    assert_eq!(v.aggregate.authorized_amount.value, 0);
+}

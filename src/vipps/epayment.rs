@@ -1,7 +1,7 @@
 //! ePayment (`/epayment/v1`): create, read, events, capture, cancel, refund; and the QR API's
 //! exchange of a personal QR for the phone number.
 
-use super::{Client, Error, Secret, http::path_segment, model::*};
+use super::{Client, Error, Secret, budget::Kind, http::path_segment, model::*};
 use reqwest::Method;
 
 impl Client {
@@ -15,18 +15,33 @@ impl Client {
             "/epayment/v1/payments",
             Some(request),
             &[("Idempotency-Key", idempotency_key)],
+            Some((request.reference.as_str(), Kind::Change)),
         )
         .await
     }
 
     pub async fn get_payment(&self, reference: &str) -> Result<GetPaymentResponse, Error> {
         let path = format!("/epayment/v1/payments/{}", path_segment(reference));
-        self.call(Method::GET, &path, None::<&()>, &[]).await
+        self.call(
+            Method::GET,
+            &path,
+            None::<&()>,
+            &[],
+            Some((reference, Kind::Read)),
+        )
+        .await
     }
 
     pub async fn payment_events(&self, reference: &str) -> Result<Vec<PaymentEvent>, Error> {
         let path = format!("/epayment/v1/payments/{}/events", path_segment(reference));
-        self.call(Method::GET, &path, None::<&()>, &[]).await
+        self.call(
+            Method::GET,
+            &path,
+            None::<&()>,
+            &[],
+            Some((reference, Kind::Read)),
+        )
+        .await
     }
 
     pub async fn capture(
@@ -56,6 +71,7 @@ impl Client {
             &path,
             Some(&body),
             &[("Idempotency-Key", idempotency_key)],
+            Some((reference, Kind::Change)),
         )
         .await
     }
@@ -69,7 +85,7 @@ impl Client {
         }
         let body = serde_json::json!({ "qrCode": code, "requestedData": ["MSISDN"] });
         let a: Answer = self
-            .call(Method::POST, "/qr/v1/exchange", Some(&body), &[])
+            .call(Method::POST, "/qr/v1/exchange", Some(&body), &[], None)
             .await?;
         Ok(Secret::new(a.msisdn))
     }
@@ -101,6 +117,7 @@ impl Client {
             &path,
             Some(&body),
             &[("Idempotency-Key", idempotency_key)],
+            Some((reference, Kind::Change)),
         )
         .await
     }

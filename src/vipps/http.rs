@@ -3,10 +3,12 @@
 //! shape Vipps answers in, read into one `Problem`.
 
 use super::{
-    Client, Error, ecom,
+    Client, Error,
+    budget::Kind,
+    ecom,
     model::{ExtraDetail, Problem},
 };
-use reqwest::{Method, StatusCode, header::HeaderMap};
+use reqwest::{Method, header::HeaderMap};
 use serde::{Serialize, de::DeserializeOwned};
 use std::time::Duration;
 
@@ -29,17 +31,26 @@ impl Client {
         h
     }
 
-    /// Sends one API call with the auth headers, retrying transient failures with the same
-    /// Idempotency-Key, and once after a 401 with a fresh token.
+    /// Sends one API call with the auth headers. `budget`: the payment the call is for and
+    /// what it does to it; every attempt (a retry, the resend after a refused token) passes
+    /// that payment's budget first, and one over it is not sent (`Error::Throttled`). A 429
+    /// blocks the payment's window for as long as its `Retry-After` says.
+    ///
+    /// Reads are retried here when transient (with a short wait); changes are not: the
+    /// machine sends them again with the same key once it has heard the answer, and a lost
+    /// answer is followed by a read rather than by up to three more changes of a budget of
+    /// five. Either way a fresh token is fetched once after a 401.
     pub(super) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         body: Option<&(impl Serialize + ?Sized)>,
         headers: &[(&str, &str)],
+        budget: Option<(&str, Kind)>,
     ) -> Result<T, Error> {
         let c = &self.inner.config;
         let url = format!("{}{path}", c.base_url);
+        let retried_here = budget.is_none_or(|(_, kind)| kind == Kind::Read);
         let mut attempt = 0;
         let mut refreshed_token = false;
         loop {
@@ -56,6 +67,13 @@ impl Client {
                     None => return Err(err),
                 },
             };
+            if let Some((reference, kind)) = budget
+                && let Err(retry_after) = self.inner.budget.admit(reference, kind)
+            {
+                tracing::debug!(path, %kind, ?retry_after, "over the payment's budget; not sent");
+                self.metered_held_back(&method, path);
+                return Err(Error::Throttled { kind, retry_after });
+            }
             let mut req = self
                 .inner
                 .http
@@ -84,7 +102,7 @@ impl Client {
             self.metered_answer(&method, path, &result, sent);
             let err = match result {
                 Ok(v) => return Ok(v),
-                Err(e) => e,
+                Err(e) => self.rate_limited(e, budget),
             };
             if err.status() == Some(401) && !refreshed_token {
                 tracing::info!(path, "access token refused; fetching a new one");
@@ -92,7 +110,7 @@ impl Client {
                 refreshed_token = true;
                 continue;
             }
-            match c.retry.next_delay(&err, attempt) {
+            match c.retry.next_delay(&err, attempt).filter(|_| retried_here) {
                 Some(delay) => {
                     tracing::warn!(path, attempt, error = %err, "retrying Vipps call");
                     self.metered_retry(&method, path, &err, delay);
@@ -100,6 +118,30 @@ impl Client {
                 }
                 None => return Err(err),
             }
+        }
+    }
+
+    /// A 429 blocks the payment's window (`budget`) for its `Retry-After`; the error then
+    /// carries the wait, also when Vipps named none.
+    fn rate_limited(&self, err: Error, budget: Option<(&str, Kind)>) -> Error {
+        match (err, budget) {
+            (
+                Error::Api {
+                    status: 429,
+                    problem,
+                    retry_after,
+                },
+                Some((reference, kind)),
+            ) => {
+                let wait = self.inner.budget.refused(reference, kind, retry_after);
+                tracing::warn!(reference, %kind, ?wait, "Vipps' rate limit for the payment; holding its calls back");
+                Error::Api {
+                    status: 429,
+                    problem,
+                    retry_after: Some(wait),
+                }
+            }
+            (err, _) => err,
         }
     }
 }
@@ -136,7 +178,9 @@ pub(super) async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Resu
         .map(Duration::from_secs);
     let bytes = resp.bytes().await.map_err(transport_error)?;
     if status.is_success() {
-        let bytes = if bytes.is_empty() && status == StatusCode::NO_CONTENT {
+        // An empty success (204, or a 200 that says nothing, as force approve does) reads as
+        // `null`.
+        let bytes = if bytes.trim_ascii().is_empty() {
             &b"null"[..]
         } else {
             &bytes[..]

@@ -2,7 +2,7 @@
 //! time, retries and `Retry-After` waits, the token's lifetime, and when a create goes out.
 //! The endpoint is named from the path's shape, never with the reference in it.
 
-use super::{Client, Error, Inner};
+use super::{Client, Error};
 use crate::metrics::Metrics;
 use reqwest::Method;
 use std::{
@@ -11,21 +11,15 @@ use std::{
 };
 
 impl Client {
-    /// The same client, recording into `metrics`.
+    /// The same client (and its clones), recording into `metrics` from now on; a client
+    /// records into the first metrics it is given.
     pub fn with_metrics(self, metrics: Arc<Metrics>) -> Client {
-        let inner = &self.inner;
-        Client {
-            inner: Arc::new(Inner {
-                http: inner.http.clone(),
-                config: inner.config.clone(),
-                token: tokio::sync::Mutex::new(None),
-                metrics: Some(metrics),
-            }),
-        }
+        let _ = self.inner.metrics.set(metrics);
+        self
     }
 
     pub(super) fn metrics(&self) -> Option<&Metrics> {
-        self.inner.metrics.as_deref()
+        self.inner.metrics.get().map(|m| m.as_ref())
     }
 
     /// Just before a request goes on the wire.
@@ -64,9 +58,17 @@ impl Client {
             "5xx" => "server_error",
             "timeout" => "timeout",
             "transport" => "transport",
+            "throttled" => "throttled",
             _ => "busy",
         };
         m.vipps_retry(endpoint(method, path), why, retry_after, wait);
+    }
+
+    /// A request the payment's budget held back (not sent).
+    pub(super) fn metered_held_back(&self, method: &Method, path: &str) {
+        if let Some(m) = self.metrics() {
+            m.vipps_held_back(endpoint(method, path));
+        }
     }
 
     pub(super) fn metered_token(&self, expires_at: Instant) {
@@ -87,6 +89,7 @@ pub(super) fn class<T>(result: &Result<T, Error>) -> &'static str {
         Err(Error::Timeout) => "timeout",
         Err(Error::Transport(_)) => "transport",
         Err(Error::Decode(_) | Error::Config(_)) => "decode",
+        Err(Error::Throttled { .. }) => "throttled",
     }
 }
 

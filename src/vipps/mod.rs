@@ -1,7 +1,9 @@
 //! Client for the Vipps MobilePay APIs the kiosk uses: access token (`token`), ePayment and
 //! the QR exchange (`epayment`), eCom v2 and the one-time QR (`ecom`), Webhooks (`webhooks`),
-//! all through one call path (`http`) with its retries and error shapes. No iced in here.
+//! all through one call path (`http`) with its retries and error shapes, and every request for
+//! a payment through that payment's rate budget (`budget`). No iced in here.
 
+pub mod budget;
 pub mod ecom;
 mod epayment;
 pub mod error;
@@ -9,6 +11,7 @@ mod http;
 mod metered;
 pub mod model;
 pub mod qr_image;
+mod test_env;
 mod token;
 mod webhooks;
 
@@ -111,7 +114,8 @@ struct Inner {
     config: ClientConfig,
     token: Mutex<Option<token::CachedToken>>,
     /// Where requests are counted (`with_metrics`); none in tests and tools.
-    metrics: Option<Arc<crate::metrics::Metrics>>,
+    metrics: std::sync::OnceLock<Arc<crate::metrics::Metrics>>,
+    budget: budget::Budget,
 }
 
 impl fmt::Debug for Client {
@@ -137,7 +141,12 @@ pub fn plain_http_client() -> reqwest::Client {
 impl Client {
     /// A client with placeholder keys, which only a simulator accepts (tests, benchmarks).
     pub fn for_simulator(base_url: &str) -> Result<Client, Error> {
-        Client::new(ClientConfig {
+        Client::new(Client::simulator_config(base_url))
+    }
+
+    /// The configuration `for_simulator` uses, for a client with another budget.
+    pub fn simulator_config(base_url: &str) -> ClientConfig {
+        ClientConfig {
             base_url: base_url.into(),
             credentials: Credentials {
                 client_id: Secret::new("id"),
@@ -149,10 +158,16 @@ impl Client {
             timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             ecom: EcomMerchant::default(),
-        })
+        }
     }
 
+    /// A client keeping Vipps' own rate limits per payment.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        Client::with_budget(config, budget::Budget::new(budget::Limits::default()))
+    }
+
+    /// A client whose requests per payment pass `budget` (tests squeeze its window).
+    pub fn with_budget(config: ClientConfig, budget: budget::Budget) -> Result<Self, Error> {
         install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
@@ -168,7 +183,8 @@ impl Client {
                     ..config
                 },
                 token: Mutex::new(None),
-                metrics: None,
+                metrics: std::sync::OnceLock::new(),
+                budget,
             }),
         })
     }
@@ -183,6 +199,11 @@ impl Client {
 
     pub fn merchant_serial_number(&self) -> &str {
         &self.inner.config.credentials.merchant_serial_number
+    }
+
+    /// The limits every payment's requests are kept within.
+    pub fn budget_limits(&self) -> budget::Limits {
+        self.inner.budget.limits()
     }
 }
 

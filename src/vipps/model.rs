@@ -86,11 +86,15 @@ pub enum UserFlow {
     Qr,
 }
 
+/// How the customer paid (`paymentMethod.type` in a GET). `Unknown` keeps a method Vipps adds
+/// later from breaking every read of a payment; the kiosk only ever sends `Wallet`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PaymentMethodType {
     Wallet,
     Card,
+    #[serde(other)]
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -261,6 +265,9 @@ pub struct GetPaymentResponse {
     pub reference: String,
 }
 
+/// An event in a payment's log or a webhook. `Unknown`: an event Vipps adds later, which
+/// the kiosk ignores (a webhook of it triggers no read; the log is only searched for
+/// `Captured`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PaymentEventName {
@@ -445,6 +452,38 @@ mod tests {
         let p: GetPaymentResponse = serde_json::from_str(&newer).expect("unknown state parses");
         assert_eq!(p.state, PaymentState::Unknown);
         assert!(!p.state.is_final());
+    }
+
+    /// Every enum the kiosk reads from Vipps takes a value it does not know yet, and the
+    /// answer around it still parses.
+    #[test]
+    fn a_new_payment_method_or_event_name_does_not_break_the_read() {
+        let get = r#"{"aggregate":{"authorizedAmount":{"currency":"NOK","value":0},
+            "cancelledAmount":{"currency":"NOK","value":0},"capturedAmount":{"currency":"NOK","value":0},
+            "refundedAmount":{"currency":"NOK","value":0}},"amount":{"currency":"NOK","value":1000},
+            "state":"CREATED","paymentMethod":{"type":"PAY_LATER","cardBin":"4925"},"profile":{},
+            "pspReference":"p","reference":"kiosk-order-1"}"#;
+        let p: GetPaymentResponse = serde_json::from_str(get).expect("new method parses");
+        assert_eq!(p.payment_method.kind, PaymentMethodType::Unknown);
+        let p: GetPaymentResponse =
+            serde_json::from_str(&get.replace("PAY_LATER", "CARD")).expect("card");
+        assert_eq!(p.payment_method.kind, PaymentMethodType::Card);
+        let events = r#"[{"reference":"kiosk-order-1","pspReference":"p","name":"CREATED",
+            "amount":{"currency":"NOK","value":1000},"timestamp":"2026-01-01T00:00:00Z","success":true},
+            {"reference":"kiosk-order-1","pspReference":"p2","name":"DISPUTED",
+            "amount":{"currency":"NOK","value":1000},"timestamp":"2026-01-01T00:00:01Z","success":true}]"#;
+        let e: Vec<PaymentEvent> = serde_json::from_str(events).expect("new event parses");
+        assert_eq!(
+            e.iter().map(|e| e.name).collect::<Vec<_>>(),
+            [PaymentEventName::Created, PaymentEventName::Unknown]
+        );
+        let modification = r#"{"amount":{"currency":"NOK","value":1000},"state":"PARTIALLY_SETTLED",
+            "aggregate":{"authorizedAmount":{"currency":"NOK","value":1000},
+            "cancelledAmount":{"currency":"NOK","value":0},"capturedAmount":{"currency":"NOK","value":1000},
+            "refundedAmount":{"currency":"NOK","value":0}},"pspReference":"p","reference":"kiosk-order-1"}"#;
+        let m: ModificationResponse =
+            serde_json::from_str(modification).expect("new state in a capture answer parses");
+        assert_eq!(m.state, PaymentState::Unknown);
     }
 
     #[test]

@@ -32,7 +32,13 @@ impl Client {
     ) -> Result<(String, Secret), Error> {
         let body = serde_json::json!({ "url": url, "events": events });
         let r: RegisterResponse = self
-            .call(Method::POST, "/webhooks/v1/webhooks", Some(&body), &[])
+            .call(
+                Method::POST,
+                "/webhooks/v1/webhooks",
+                Some(&body),
+                &[],
+                None,
+            )
             .await?;
         Ok((r.id, Secret::new(r.secret)))
     }
@@ -40,7 +46,7 @@ impl Client {
     /// `GET /webhooks/v1/webhooks`.
     pub async fn list_webhooks(&self) -> Result<Vec<Webhook>, Error> {
         let r: QueryResponse = self
-            .call(Method::GET, "/webhooks/v1/webhooks", None::<&()>, &[])
+            .call(Method::GET, "/webhooks/v1/webhooks", None::<&()>, &[], None)
             .await?;
         Ok(r.webhooks)
     }
@@ -48,6 +54,7 @@ impl Client {
     /// `DELETE /webhooks/v1/webhooks/{id}`.
     pub async fn delete_webhook(&self, id: &str) -> Result<(), Error> {
         let path = format!("/webhooks/v1/webhooks/{}", path_segment(id));
-        self.call(Method::DELETE, &path, None::<&()>, &[]).await
+        self.call(Method::DELETE, &path, None::<&()>, &[], None)
+            .await
     }
 }

@@ -17,6 +17,8 @@ use vipps_kiosk::{
     },
 };
 
+pub mod recorder;
+
 pub const PORTRAIT: Size = Size::new(1080.0, 1920.0);
 pub const LANDSCAPE: Size = Size::new(1920.0, 1080.0);
 pub const SMALL: Size = Size::new(1280.0, 800.0);
@@ -38,6 +40,15 @@ pub async fn simulator() -> vipps_kiosk::sim::Simulator {
 /// A client for `base_url`; for UI tests a port where nothing listens (it is never called).
 pub fn client_for(base_url: &str) -> vipps::Client {
     vipps::Client::for_simulator(base_url).expect("client")
+}
+
+/// A client for `base_url` keeping `limits` per payment.
+pub fn client_with_budget(base_url: &str, limits: vipps::budget::Limits) -> vipps::Client {
+    vipps::Client::with_budget(
+        vipps::Client::simulator_config(base_url),
+        vipps::budget::Budget::new(limits),
+    )
+    .expect("client")
 }
 
 pub fn idle_client() -> vipps::Client {
@@ -267,15 +278,16 @@ impl RunningLane {
     }
 }
 
-/// The simulator's payments for an order (references `<orderId>-<attempt>`), oldest first.
+/// The simulator's payments for an order (references `[<lane prefix>-]<orderId>-<attempt>`),
+/// oldest first.
 pub fn payments_of(sim: &vipps_kiosk::sim::Simulator, order_id: &str) -> Vec<serde_json::Value> {
-    let prefix = format!("{order_id}-");
     sim.payments()
         .into_iter()
         .filter(|p| {
-            p["reference"]
-                .as_str()
-                .is_some_and(|r| r.starts_with(&prefix))
+            p["reference"].as_str().is_some_and(|r| {
+                let head = r.rsplit_once('-').map_or(r, |(head, _)| head);
+                head == order_id || head.ends_with(&format!("-{order_id}"))
+            })
         })
         .collect()
 }

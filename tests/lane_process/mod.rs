@@ -44,7 +44,7 @@ impl Rig {
             &config,
             format!(
                 "market = \"NO\"\nlane_id = \"lane-4\"\nwalk_away_after_s = 0\n\
-                 [vipps]\nbase_url = \"{sim_url}\"\npoll_interval_ms = 200\n\
+                 [vipps]\nbase_url = \"{sim_url}\"\npoll_interval_ms = 600\n\
                  [pos]\nlisten = \"127.0.0.1:{pos_port}\"\n\
                  [journal]\npath = \"{}\"\n\
                  [metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n{extra}",

@@ -102,13 +102,36 @@ fn the_qr_valid_time_vipps_gives_brings_the_renewal_forward() {
     let renew_before = Config::default().qr_renew_before;
     // Not yet: a minute and a bit before the 120 s are up.
     let fx = h.tick_after(Duration::from_secs(120) - renew_before - Duration::from_secs(5));
-    assert!(cancels(&fx).is_empty(), "{fx:?}");
+    assert!(creates(&fx).is_empty(), "{fx:?}");
     let fx = h.tick_after(Duration::from_secs(10));
     assert_eq!(
-        cancels(&fx).len(),
+        creates(&fx).len(),
         1,
         "renewed before the QR runs out: {fx:?}"
     );
+    assert!(
+        cancels(&fx).is_empty(),
+        "the old QR is not cancelled: {fx:?}"
+    );
+}
+
+#[test]
+fn a_qr_valid_for_a_moment_is_not_renewed_on_every_tick() {
+    let mut h = ecom();
+    h.step(Input::OrderReceived(order("order-0001")));
+    let reference = h.reference();
+    h.step(Input::Created {
+        reference,
+        result: Ok(Some(TARGET.into())),
+        valid_for: Some(Duration::from_secs(10)),
+    });
+    let mut creates_sent = 0;
+    for _ in 0..(5 * 10) {
+        creates_sent += creates(&h.tick_after(Duration::from_millis(100))).len();
+    }
+    assert_eq!(creates_sent, 0, "not renewed within its first half minute");
+    let fx = h.tick_after(Duration::from_secs(30));
+    assert_eq!(creates(&fx).len(), 1, "{fx:?}");
 }
 
 #[test]
@@ -119,15 +142,19 @@ fn a_dead_qr_image_link_replaces_the_qr_and_stale_ones_are_ignored() {
         reference: "someone-else-1".into(),
     });
     assert!(fx.is_empty());
+    let old = h.reference();
     let fx = h.step(Input::QrUnavailable {
-        reference: h.reference(),
+        reference: old.clone(),
     });
-    assert_eq!(cancels(&fx).len(), 1, "{fx:?}");
-    assert!(matches!(
-        h.state(),
-        State::Cancelling {
-            after: AfterCancel::Renew,
-            ..
-        }
-    ));
+    assert!(cancels(&fx).is_empty(), "{fx:?}");
+    assert_eq!(creates(&fx).len(), 1, "a fresh QR: {fx:?}");
+    assert!(matches!(h.state(), State::Waiting { attempt: 2, .. }));
+    assert_eq!(
+        h.m.others()
+            .iter()
+            .map(|o| (o.payment.reference.as_str(), o.role))
+            .collect::<Vec<_>>(),
+        vec![(old.as_str(), Role::Trailing)],
+        "the old one is followed until it ends"
+    );
 }

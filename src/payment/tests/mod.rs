@@ -55,6 +55,7 @@ fn api_err(status: u16, code: Option<u32>, transient: bool) -> ApiError {
         code,
         transient,
         message: "test".into(),
+        ..ApiError::default()
     }
 }
 
@@ -64,6 +65,7 @@ fn timeout() -> ApiError {
         code: None,
         transient: true,
         message: "timeout".into(),
+        ..ApiError::default()
     }
 }
 
@@ -103,6 +105,23 @@ impl H {
     fn capture_answer(&mut self, result: Result<Observed, ApiError>) -> Vec<Effect> {
         let reference = self.reference();
         self.step(Input::Captured { reference, result })
+    }
+    /// Time passes until a payment followed besides the current one (`reference`) is read,
+    /// and the read answers `result`.
+    fn other_polled(&mut self, reference: &str, result: Result<Observed, ApiError>) -> Vec<Effect> {
+        for _ in 0..20 {
+            let fx = self.tick_after(Duration::from_millis(250));
+            if fx
+                .iter()
+                .any(|e| matches!(e, Effect::Poll { reference: r, .. } if r == reference))
+            {
+                return self.step(Input::Polled {
+                    reference: reference.into(),
+                    result,
+                });
+            }
+        }
+        panic!("{reference} was never read");
     }
     /// Order in, QR payment created: the QR is on screen.
     fn waiting(&mut self) {
@@ -182,6 +201,7 @@ mod ecom;
 mod exchange;
 mod failures;
 mod paying;
+mod push;
 mod resume;
 mod walk_away;
 mod webhooks;

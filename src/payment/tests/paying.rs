@@ -257,7 +257,7 @@ fn stale_replies_for_an_earlier_payment_are_ignored() {
 }
 
 #[test]
-fn poll_errors_back_off_then_recover() {
+fn poll_errors_keep_the_pace_then_recover() {
     let mut h = h();
     h.scanned();
     let mut gaps = Vec::new();
@@ -272,8 +272,17 @@ fn poll_errors_back_off_then_recover() {
         gaps.push(waited);
         h.polled(Err(timeout()));
     }
-    assert_eq!(gaps, [1000, 1000, 2000, 4000].map(Duration::from_millis));
+    // Reads are within Vipps' budget at the normal interval: an approval is seen within one
+    // interval of the trouble clearing.
+    assert_eq!(gaps, [1000, 1000, 1000, 1000].map(Duration::from_millis));
     assert_eq!(h.m.payment().map(|p| p.failures), Some(4));
+    // Unless Vipps asks to wait longer.
+    let _ = h.tick_after(Duration::from_secs(1));
+    h.polled(Err(ApiError {
+        retry_after: Some(Duration::from_secs(7)),
+        ..timeout()
+    }));
+    assert_eq!(polls(&h.tick_after(Duration::from_secs(6))), 0);
     h.tick_after(Duration::from_secs(5));
     h.polled(Ok(observed(PaymentState::Created, 0, 0)));
     assert_eq!(h.m.payment().map(|p| p.failures), Some(0));

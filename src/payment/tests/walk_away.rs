@@ -93,3 +93,31 @@ fn no_walk_away_while_the_push_is_out_or_when_disabled() {
         "only QR renewals would cancel, not before 9 min"
     );
 }
+
+/// Time on another screen does not count: after a push runs out and the Waiting screen comes
+/// back, the customer gets the full wait and its warning again.
+#[test]
+fn walk_away_counts_from_the_screen_in_front_of_the_customer() {
+    let mut h = h();
+    h.m = Machine::new(Config {
+        walk_away_after: Some(Duration::from_secs(120)),
+        walk_away_warning: Duration::from_secs(30),
+        ..Config::default()
+    });
+    h.scanned();
+    // The push waits its five minutes, then expires.
+    h.tick_after(Duration::from_secs(300));
+    h.polled(Ok(observed(PaymentState::Expired, 0, 0)));
+    // Back to a fresh QR after the failure screen.
+    let fx = h.tick_after(Duration::from_secs(9));
+    assert_eq!(creates(&fx).len(), 1);
+    h.created(Some(TARGET));
+    let fx = waiting_ticks(&mut h, 5);
+    assert!(cancels(&fx).is_empty(), "not walked away at once: {fx:?}");
+    assert_eq!(h.m.walk_away_warning(h.now), None, "no warning at once");
+    waiting_ticks(&mut h, 86);
+    assert!(
+        h.m.walk_away_warning(h.now).is_some(),
+        "the warning comes before"
+    );
+}

@@ -104,19 +104,7 @@ impl Backend {
 /// At most one way to name the customer, and a valid one for a push payment; the window the
 /// payment's flow gives.
 fn expiry_of(req: &CreatePaymentRequest) -> Result<f64, Reply> {
-    let given = req.customer.as_ref().map_or(0, |c| {
-        usize::from(c.phone_number.is_some())
-            + usize::from(c.personal_qr.is_some())
-            + usize::from(c.customer_token.is_some())
-    });
-    if given > 1 {
-        return Err(problem(
-            400,
-            None,
-            "Bad Request",
-            "customer: set exactly one of phoneNumber, personalQr, customerToken",
-        ));
-    }
+    let given = req.customer.as_ref().map_or(Ok(0), ways_named)?;
     match req.user_flow {
         UserFlow::PushMessage => {
             let Some(customer) = req.customer.as_ref().filter(|_| given == 1) else {
@@ -136,11 +124,27 @@ fn expiry_of(req: &CreatePaymentRequest) -> Result<f64, Reply> {
     }
 }
 
+/// How many ways `c` names the customer; more than one is refused.
+pub(super) fn ways_named(c: &Customer) -> Result<usize, Reply> {
+    let given = usize::from(c.phone_number.is_some())
+        + usize::from(c.personal_qr.is_some())
+        + usize::from(c.customer_token.is_some());
+    if given > 1 {
+        return Err(problem(
+            400,
+            None,
+            "Bad Request",
+            "customer: set exactly one of phoneNumber, personalQr, customerToken",
+        ));
+    }
+    Ok(given)
+}
+
 fn valid_reference(r: &str) -> bool {
     (8..=64).contains(&r.len()) && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-fn check_customer(c: &Customer) -> Option<Reply> {
+pub(super) fn check_customer(c: &Customer) -> Option<Reply> {
     if let Some(qr) = &c.personal_qr {
         if !(5..=255).contains(&qr.len()) {
             return Some(problem(

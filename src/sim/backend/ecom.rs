@@ -70,7 +70,11 @@ impl Backend {
         let m = &cmd.merchant_info;
         let t = &cmd.transaction;
         let request = payment_request(t);
-        let created = self.create_new(&serde_json::to_value(&request).unwrap_or_default(), now);
+        let created = self.create_new(
+            &serde_json::to_value(&request).unwrap_or_default(),
+            &m.merchant_serial_number,
+            now,
+        );
         if !created.is_success() {
             return invalid(created.body["detail"].as_str().unwrap_or("invalid request"));
         }
@@ -78,15 +82,9 @@ impl Backend {
             return ecom_error(500, "VippsError", 91, "payment not stored");
         };
         p.api = SimApi::Ecom;
-        p.msn = m.merchant_serial_number.clone();
         p.payment_description = Some(t.transaction_text.clone());
         p.qr_expires_at = now + ECOM_QR_EXPIRY_S;
-        let token = p
-            .qr_target_url
-            .as_deref()
-            .and_then(|u| u.rsplit('/').next())
-            .unwrap_or_default()
-            .to_string();
+        let token = p.code.clone();
         p.redirect_url = None;
         Reply::ok(
             200,

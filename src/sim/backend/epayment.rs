@@ -1,7 +1,13 @@
 //! The ePayment API's payments: create (idempotent, checked in `checks`), get and events. The
 //! modifications (capture, cancel, refund) are in `modify`.
 
-use super::{Backend, Op, Reply, SimApi, SimPayment, checks::parse_create, fxhash, problem};
+use super::{
+    Backend, Op, Reply, SimApi, SimPayment,
+    checks::parse_create,
+    fxhash,
+    links::{ImageFormat, Links},
+    problem,
+};
 use crate::vipps::model::{
     Aggregate, CreatePaymentRequest, CreatePaymentResponse, GetPaymentResponse, PaymentEventName,
     PaymentMethod, PaymentMethodType, PaymentState, ProfileResponse, QrFormatKind, UserFlow,
@@ -9,7 +15,9 @@ use crate::vipps::model::{
 use serde_json::Value;
 
 impl Backend {
-    pub fn create(&mut self, key: &str, request: Value, now: f64) -> Reply {
+    /// `POST /epayment/v1/payments` from the sales unit `msn`. A replay answers what the
+    /// first call was answered and changes nothing.
+    pub fn create(&mut self, key: &str, msn: &str, request: Value, now: f64) -> Reply {
         let reference = request
             .get("reference")
             .and_then(Value::as_str)
@@ -18,13 +26,13 @@ impl Backend {
         if let Some(r) = self.replay(key, Op::Create, &reference, &request) {
             return r;
         }
-        let reply = self.create_new(&request, now);
+        let reply = self.create_new(&request, msn, now);
         self.remember(key, Op::Create, &reference, request, &reply);
         reply
     }
 
     /// A create not seen before: checked in Vipps' order, then stored as CREATED.
-    pub(super) fn create_new(&mut self, request: &Value, now: f64) -> Reply {
+    pub(super) fn create_new(&mut self, request: &Value, msn: &str, now: f64) -> Reply {
         let req = match parse_create(request) {
             Ok(r) => r,
             Err(reply) => return reply,
@@ -33,7 +41,8 @@ impl Backend {
             Ok(e) => e,
             Err(reply) => return reply,
         };
-        let payment = self.new_payment(&req, expiry, now);
+        let mut payment = self.new_payment(&req, expiry, now);
+        payment.msn = msn.to_string();
         let redirect_url = payment.redirect_url.clone();
         self.payments.insert(req.reference.clone(), payment);
         self.order.push(req.reference.clone());
@@ -54,16 +63,16 @@ impl Backend {
     }
 
     /// A checked request as a CREATED payment, open for `expiry` simulator seconds from `now`,
-    /// with its own PSP reference and QR token.
+    /// with its own PSP reference and code.
     fn new_payment(&mut self, req: &CreatePaymentRequest, expiry: f64, now: f64) -> SimPayment {
         let amount = req.amount;
         let psp = self.next_psp();
-        let token = format!(
+        let code = format!(
             "{:08x}{:04x}",
             fxhash(&req.reference),
             self.psp_counter & 0xffff
         );
-        let (qr_target_url, redirect_url) = self.links(req, &token);
+        let (qr_target_url, redirect_url) = self.links_of(req, &code);
         SimPayment {
             reference: req.reference.clone(),
             state: PaymentState::Created,
@@ -72,6 +81,7 @@ impl Backend {
             aggregate: Aggregate::zero(amount.currency),
             customer: req.customer.clone(),
             psp_reference: psp,
+            code,
             qr_target_url,
             receipt: req.receipt.clone(),
             payment_description: req.payment_description.clone(),
@@ -86,26 +96,33 @@ impl Backend {
         }
     }
 
-    /// The QR's target URL and the `redirectUrl` answered, by user flow: a QR payment's link is
-    /// its target or an image of it (`qrFormat`, SVG by default).
-    fn links(&self, req: &CreatePaymentRequest, token: &str) -> (Option<String>, Option<String>) {
+    /// The QR's target URL and the `redirectUrl` answered, by user flow ([`links`]): a QR
+    /// payment's link is its target or an image of it (`qrFormat`, SVG by default); a
+    /// redirect flow's is its landing page.
+    fn links_of(&self, req: &CreatePaymentRequest, code: &str) -> (Option<String>, Option<String>) {
+        let base = &self.base_url;
         match req.user_flow {
             UserFlow::Qr => {
-                let target = format!("{}/_sim/qr/{token}", self.base_url);
-                let redirect = match req.qr_format.as_ref().map(|f| f.format) {
+                let target = Links::target_url(code);
+                let format = req.qr_format.as_ref();
+                let redirect = match format.map(|f| f.format) {
                     Some(QrFormatKind::TextTargetUrl) => target.clone(),
                     Some(QrFormatKind::ImagePng) => {
-                        format!("{}/_sim/qr-image/{token}.png", self.base_url)
+                        let size = format.and_then(|f| f.size);
+                        self.links.image(base, code, ImageFormat::Png, size)
                     }
                     Some(QrFormatKind::ImageSvg) | None => {
-                        format!("{}/_sim/qr-image/{token}.svg", self.base_url)
+                        self.links.image(base, code, ImageFormat::Svg, None)
                     }
                 };
                 (Some(target), Some(redirect))
             }
             UserFlow::WebRedirect | UserFlow::NativeRedirect => (
                 None,
-                Some(format!("{}/_sim/landing/{token}", self.base_url)),
+                Some(
+                    self.links
+                        .landing(base, code, req.amount.currency, self.today()),
+                ),
             ),
             UserFlow::PushMessage => (None, None),
         }

@@ -2,7 +2,7 @@
 //! payment by its QR token or landing-page link, and the one-time QR (`POST /qr/v1`) for an
 //! eCom landing page.
 
-use super::{Backend, Reply, SimApi, SimPayment, fxhash};
+use super::{Backend, Reply, SimApi, SimPayment, fxhash, links::ImageFormat};
 use crate::vipps::{ecom::QrAccept, model::PaymentState};
 use serde_json::{Value, json};
 
@@ -86,20 +86,15 @@ fn landing_token(url: &str) -> Option<&str> {
 }
 
 impl Backend {
-    /// The payment whose QR target URL ends in this token.
-    pub fn by_qr_token(&self, token: &str) -> Option<&SimPayment> {
-        let suffix = format!("/{token}");
-        self.payments.values().find(|p| {
-            p.qr_target_url
-                .as_deref()
-                .is_some_and(|u| u.ends_with(&suffix))
-        })
+    /// The payment with this code (the last part of its QR target URL).
+    pub fn by_code(&self, code: &str) -> Option<&SimPayment> {
+        self.payments.values().find(|p| p.code == code)
     }
 
     /// The payment behind a landing-page link's token.
     pub fn by_landing_url(&self, url: &str) -> Option<&SimPayment> {
         let token = landing_token(url)?;
-        self.by_qr_token(token).filter(|p| p.api == SimApi::Ecom)
+        self.by_code(token).filter(|p| p.api == SimApi::Ecom)
     }
 
     /// `POST /qr/v1`: the one-time QR for an eCom landing-page link. `expiresIn` is in
@@ -149,11 +144,11 @@ impl Backend {
         if p.state != PaymentState::Created || now >= p.qr_expires_at {
             return qr_error("Order timeout", "Payment has already timed out", None);
         }
-        let token = landing_token(url).unwrap_or_default();
+        let (base, code) = (&self.base_url, &p.code);
         let link = match accept {
             QrAccept::TargetUrl => p.qr_target_url.clone().unwrap_or_default(),
-            QrAccept::Png => format!("{}/_sim/qr-image/{token}.png?size={size}", self.base_url),
-            QrAccept::Svg => format!("{}/_sim/qr-image/{token}.svg", self.base_url),
+            QrAccept::Png => self.links.image(base, code, ImageFormat::Png, Some(size)),
+            QrAccept::Svg => self.links.image(base, code, ImageFormat::Svg, None),
         };
         Reply::ok(
             200,

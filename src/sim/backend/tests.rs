@@ -3,6 +3,8 @@
 
 use super::*;
 
+const MSN: &str = "123456";
+
 fn create_body(reference: &str, flow: &str) -> Value {
     let mut v = json!({
         "amount": {"currency": "NOK", "value": 49800},
@@ -28,13 +30,13 @@ fn code(r: &Reply) -> Option<u64> {
 #[test]
 fn qr_payment_returns_target_url_and_expires_after_ten_minutes() {
     let mut b = Backend::new("http://sim");
-    let r = b.create("k1", create_body("order-0001-1", "QR"), 0.0);
+    let r = b.create("k1", MSN, create_body("order-0001-1", "QR"), 0.0);
     assert_eq!(r.status, 201);
     let url = r.body["redirectUrl"]
         .as_str()
         .unwrap_or_default()
         .to_string();
-    assert!(url.starts_with("http://sim/_sim/qr/"), "{url}");
+    assert!(url.starts_with("https://qr.vipps.no/"), "{url}");
     assert_eq!(
         b.payment("order-0001-1")
             .and_then(|p| p.qr_target_url.clone()),
@@ -50,7 +52,7 @@ fn qr_payment_returns_target_url_and_expires_after_ten_minutes() {
 fn push_payment_expires_after_five_minutes() {
     let mut b = Backend::new("http://sim");
     assert_eq!(
-        b.create("k1", create_body("order-0001-1", "PUSH_MESSAGE"), 10.0)
+        b.create("k1", MSN, create_body("order-0001-1", "PUSH_MESSAGE"), 10.0)
             .status,
         201
     );
@@ -60,18 +62,35 @@ fn push_payment_expires_after_five_minutes() {
     assert_eq!(b.get("order-0001-1").body["state"], "EXPIRED");
 }
 
+/// A replayed or refused create is no create: the payment keeps the sales unit that made it
+/// (webhook payloads carry it).
+#[test]
+fn a_replayed_or_refused_create_keeps_the_payments_msn() {
+    let mut b = Backend::new("http://sim");
+    assert_eq!(
+        b.create("k1", MSN, create_body("order-0001-1", "QR"), 0.0)
+            .status,
+        201
+    );
+    let replay = b.create("k1", "654321", create_body("order-0001-1", "QR"), 1.0);
+    assert_eq!(replay.status, 201);
+    let taken = b.create("k2", "654321", create_body("order-0001-1", "QR"), 2.0);
+    assert_eq!(taken.status, 409);
+    assert_eq!(b.payment("order-0001-1").map(|p| p.msn.as_str()), Some(MSN));
+}
+
 #[test]
 fn idempotency_replays_same_body_and_refuses_another() {
     let mut b = Backend::new("http://sim");
-    let first = b.create("k1", create_body("order-0001-1", "QR"), 0.0);
-    let again = b.create("k1", create_body("order-0001-1", "QR"), 1.0);
+    let first = b.create("k1", MSN, create_body("order-0001-1", "QR"), 0.0);
+    let again = b.create("k1", MSN, create_body("order-0001-1", "QR"), 1.0);
     assert_eq!(first, again);
     assert_eq!(b.list().len(), 1);
     let mut other = create_body("order-0001-1", "QR");
     other["amount"]["value"] = json!(100);
-    let conflict = b.create("k1", other, 2.0);
+    let conflict = b.create("k1", MSN, other, 2.0);
     assert_eq!(conflict.status, 409);
-    let dup = b.create("k2", create_body("order-0001-1", "QR"), 3.0);
+    let dup = b.create("k2", MSN, create_body("order-0001-1", "QR"), 3.0);
     assert_eq!((dup.status, code(&dup)), (409, Some(4150)));
 }
 
@@ -79,29 +98,32 @@ fn idempotency_replays_same_body_and_refuses_another() {
 fn validation_answers_with_codes() {
     let mut b = Backend::new("http://sim");
     b.currency = Some(Currency::Nok);
-    assert_eq!(b.create("a", create_body("short", "QR"), 0.0).status, 400);
+    assert_eq!(
+        b.create("a", MSN, create_body("short", "QR"), 0.0).status,
+        400
+    );
     let mut small = create_body("order-0001-1", "QR");
     small["amount"]["value"] = json!(99);
-    assert_eq!(code(&b.create("b", small, 0.0)), Some(6010));
+    assert_eq!(code(&b.create("b", MSN, small, 0.0)), Some(6010));
     let mut dkk = create_body("order-0001-2", "QR");
     dkk["amount"]["currency"] = json!("DKK");
-    assert_eq!(code(&b.create("c", dkk, 0.0)), Some(5040));
+    assert_eq!(code(&b.create("c", MSN, dkk, 0.0)), Some(5040));
     let mut bad_qr = create_body("order-0001-3", "PUSH_MESSAGE");
     bad_qr["customer"] = json!({"personalQr": "https://example.com/not-vipps"});
-    assert_eq!(code(&b.create("d", bad_qr, 0.0)), Some(4060));
+    assert_eq!(code(&b.create("d", MSN, bad_qr, 0.0)), Some(4060));
     let mut unknown = create_body("order-0001-4", "PUSH_MESSAGE");
     unknown["customer"] = json!({"personalQr": format!("{TEST_QR_NOT_FOUND_PREFIX}-1")});
-    assert_eq!(code(&b.create("e", unknown, 0.0)), Some(7010));
+    assert_eq!(code(&b.create("e", MSN, unknown, 0.0)), Some(7010));
     let mut no_customer = create_body("order-0001-5", "PUSH_MESSAGE");
     no_customer.as_object_mut().map(|o| o.remove("customer"));
-    assert_eq!(b.create("f", no_customer, 0.0).status, 400);
+    assert_eq!(b.create("f", MSN, no_customer, 0.0).status, 400);
     assert!(b.list().is_empty(), "nothing invalid was created");
 }
 
 #[test]
 fn cancel_transaction_only_refuses_an_authorized_payment() {
     let mut b = Backend::new("http://sim");
-    b.create("k", create_body("order-0001-1", "QR"), 0.0);
+    b.create("k", MSN, create_body("order-0001-1", "QR"), 0.0);
     assert_eq!(b.phone("order-0001-1", PhoneAction::Approve).status, 200);
     let r = b.cancel(
         "order-0001-1",
@@ -122,7 +144,7 @@ fn cancel_transaction_only_refuses_an_authorized_payment() {
 #[test]
 fn cancel_before_approval_terminates_and_phone_cannot_approve_after() {
     let mut b = Backend::new("http://sim");
-    b.create("k", create_body("order-0001-1", "QR"), 0.0);
+    b.create("k", MSN, create_body("order-0001-1", "QR"), 0.0);
     let r = b.cancel(
         "order-0001-1",
         Some("c1"),
@@ -135,7 +157,7 @@ fn cancel_before_approval_terminates_and_phone_cannot_approve_after() {
 #[test]
 fn capture_rules_and_replay() {
     let mut b = Backend::new("http://sim");
-    b.create("k", create_body("order-0001-1", "QR"), 0.0);
+    b.create("k", MSN, create_body("order-0001-1", "QR"), 0.0);
     let body = json!({"modificationAmount": {"currency": "NOK", "value": 49800}});
     let early = b.capture("order-0001-1", "cap-1", body.clone());
     assert_eq!(code(&early), Some(6080));
@@ -176,7 +198,7 @@ fn capture_rules_and_replay() {
 fn auto_approve_after_delay() {
     let mut b = Backend::new("http://sim");
     b.auto_approve_after_s = Some(3.0);
-    b.create("k", create_body("order-0001-1", "QR"), 0.0);
+    b.create("k", MSN, create_body("order-0001-1", "QR"), 0.0);
     b.advance(2.9);
     assert_eq!(b.get("order-0001-1").body["state"], "CREATED");
     b.advance(3.0);

@@ -15,7 +15,13 @@ use iced::{
 };
 
 pub fn view<'a>(ctx: Ctx<'a>, reason: FailureReason, order_ended: bool) -> Element<'a> {
-    let (title, body) = if order_ended {
+    // An order that ended because the lane could not take the payment says why; one the POS
+    // or the customer ended is simply cancelled.
+    let says_why = matches!(
+        reason,
+        FailureReason::CreateRefused | FailureReason::CaptureRefused | FailureReason::QrUnavailable
+    );
+    let (title, body) = if order_ended && !says_why {
         (ctx.t(Text::OrderCancelled), "")
     } else {
         i18n::failure(reason, ctx.lang)
