@@ -182,6 +182,26 @@ pub struct ScannerSection {
     pub product_id: Option<u16>,
 }
 
+/// Prometheus metrics at `GET /metrics`, without a token: on this machine unless the operator
+/// points them elsewhere.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// Where `/metrics` is served, or `"off"`. A non-loopback address only when set here.
+    pub listen: String,
+}
+
+/// Where the metrics are served unless `[metrics] listen` says otherwise.
+pub const METRICS_LISTEN: &str = "127.0.0.1:9477";
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        MetricsSection {
+            listen: METRICS_LISTEN.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SimSection {
@@ -224,6 +244,7 @@ pub struct Config {
     #[serde(skip)]
     pub source: Option<std::path::PathBuf>,
     pub accessibility: AccessibilitySection,
+    pub metrics: MetricsSection,
 }
 
 impl Default for Config {
@@ -247,6 +268,7 @@ impl Default for Config {
             webhooks: WebhooksSection::default(),
             source: None,
             accessibility: AccessibilitySection::default(),
+            metrics: MetricsSection::default(),
         }
     }
 }
@@ -281,12 +303,15 @@ pub fn process_env(name: &str) -> Option<String> {
 }
 
 impl Config {
-    /// The demo: Norway, the embedded simulator, sample orders.
+    /// The demo: Norway, the embedded simulator, sample orders, no metrics endpoint.
     pub fn demo() -> Self {
         Config {
             demo: DemoSection {
                 orders: true,
                 ..DemoSection::default()
+            },
+            metrics: MetricsSection {
+                listen: "off".into(),
             },
             ..Config::default()
         }
@@ -382,6 +407,7 @@ impl Config {
                 "an address and port, such as 127.0.0.1:8443",
             ));
         }
+        self.metrics_listen()?;
         if !w.path.starts_with('/') {
             return Err(bad("webhooks.path", "a path starting with /"));
         }
@@ -526,6 +552,19 @@ impl Config {
 
     pub fn walk_away_after(&self) -> Option<Duration> {
         (self.walk_away_after_s != 0).then(|| Duration::from_secs(self.walk_away_after_s))
+    }
+
+    /// Where `/metrics` is served; `None` when `[metrics] listen = "off"`.
+    pub fn metrics_listen(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        match self.metrics.listen.trim() {
+            "off" => Ok(None),
+            listen => listen.parse().map(Some).map_err(|_| {
+                bad(
+                    "metrics.listen",
+                    "an address and port, such as 127.0.0.1:9477, or \"off\"",
+                )
+            }),
+        }
     }
 
     /// `[webhooks] public_url`, checked: an https URL (plain http only to this machine, for a

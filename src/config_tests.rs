@@ -308,6 +308,34 @@ fn real_api_needs_secrets_from_env_and_sim_does_not() {
     assert!(Config::demo().credentials(&none).is_ok());
 }
 
+#[test]
+fn metrics_stay_on_this_machine_unless_the_operator_says_otherwise() {
+    let loopback = |c: &Config| c.metrics_listen().map(|a| a.map(|a| a.ip().is_loopback()));
+    assert_eq!(
+        loopback(&Config::parse("").expect("empty")),
+        Ok(Some(true)),
+        "on by default, on loopback"
+    );
+    assert_eq!(
+        Config::default()
+            .metrics_listen()
+            .map(|a| a.map(|a| a.port())),
+        Ok(Some(9477))
+    );
+    assert_eq!(
+        Config::demo().metrics_listen(),
+        Ok(None),
+        "the demo serves none"
+    );
+    let off = Config::parse("[metrics]\nlisten = \"off\"").expect("off");
+    assert_eq!(off.metrics_listen(), Ok(None));
+    let chosen = Config::parse("[metrics]\nlisten = \"0.0.0.0:9100\"").expect("set by hand");
+    assert_eq!(loopback(&chosen), Ok(Some(false)));
+    let e = Config::parse("[metrics]\nlisten = \"everywhere\"").expect_err("not an address");
+    assert_eq!(e.key, "metrics.listen");
+    assert!(e.reason.contains("off"), "{e}");
+}
+
 /// `[webhooks] public_url`: the full https URL registered with Vipps, whose host and path
 /// the receiver checks signatures against; refused when it cannot be one.
 #[test]

@@ -321,6 +321,7 @@ struct Receiver {
     signed_as: Option<(String, String)>,
     hub: Option<std::sync::Arc<crate::pos::Hub>>,
     inputs: tokio::sync::mpsc::Sender<crate::payment::Input>,
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 }
 
 /// Serves the receiver on `setup.listen` in the background. Verified events reach the lane as
@@ -329,6 +330,15 @@ struct Receiver {
 pub async fn serve(
     setup: ReceiverSetup,
     hub: Option<std::sync::Arc<crate::pos::Hub>>,
+) -> std::io::Result<tokio::sync::mpsc::Receiver<crate::payment::Input>> {
+    serve_metered(setup, hub, None).await
+}
+
+/// `serve`, counting deliveries (and keeping Vipps' time of approvals) in `metrics`.
+pub async fn serve_metered(
+    setup: ReceiverSetup,
+    hub: Option<std::sync::Arc<crate::pos::Hub>>,
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 ) -> std::io::Result<tokio::sync::mpsc::Receiver<crate::payment::Input>> {
     use axum::routing::post;
     let listener = tokio::net::TcpListener::bind(setup.listen).await?;
@@ -349,6 +359,7 @@ pub async fn serve(
         signed_as,
         hub,
         inputs: tx,
+        metrics,
     });
     let app = axum::Router::new()
         .route(&setup.path, post(receive))
@@ -363,6 +374,26 @@ pub async fn serve(
         }
     });
     Ok(rx)
+}
+
+impl Receiver {
+    /// A delivery's result for the metrics (with Vipps' time of an approval).
+    fn count(&self, verified: &Result<Verdict, Rejection>) {
+        let Some(m) = &self.metrics else { return };
+        match verified {
+            Ok(Verdict::Fresh(Event { payment: e, .. })) => {
+                m.webhook_event(
+                    &e.reference,
+                    e.name == PaymentEventName::Authorized,
+                    &e.timestamp,
+                );
+            }
+            Ok(Verdict::Repeat) => m.webhook("replayed"),
+            Ok(Verdict::Late) => m.webhook("late"),
+            Ok(Verdict::Unreadable) => m.webhook("unreadable"),
+            Err(_) => m.webhook("rejected"),
+        }
+    }
 }
 
 fn signed_headers(headers: &axum::http::HeaderMap) -> Option<Signed> {
@@ -405,6 +436,7 @@ async fn receive(
         &body,
         SystemTime::now(),
     );
+    r.count(&verified);
     let hub = r.hub.as_deref();
     match verified {
         Ok(verdict) => {

@@ -147,6 +147,8 @@ pub struct App {
     services: Services,
     window: Window,
     now: Instant,
+    /// systemd's watchdog, pinged from the tick below (inert without systemd).
+    watchdog: crate::watchdog::Watchdog,
 }
 
 /// The scale that fits the design canvas (1080 wide portrait, 1080 tall landscape) into a
@@ -213,6 +215,7 @@ impl App {
                 hide_cursor: setup.hide_cursor,
             },
             now: Instant::now(),
+            watchdog: crate::watchdog::Watchdog::from_env(),
         };
         // A payment left unfinished by the last run is carried on first.
         let now = Instant::now();
@@ -271,6 +274,9 @@ impl App {
         match message {
             Message::Tick(_) => {
                 let task = self.step(Input::Tick, now);
+                let oos = self.out_of_service.as_deref();
+                self.watchdog
+                    .tick(now, || crate::watchdog::ready_status(oos));
                 Task::batch([task, self.feed_demo(now)])
             }
             Message::QrFetched { url, result } => match self.qr.fetched(url, result, now) {

@@ -52,6 +52,7 @@ pub fn run(cli: &Cli, runtime: &tokio::runtime::Runtime) -> ExitCode {
     vipps(&config, runtime, &mut sim, &mut report);
     pos(&config, &mut report);
     webhooks(&config, &mut report);
+    metrics(&config, &mut report);
     journal(&config, &mut report);
     scanner(&config, &mut report);
     screen(&config, &mut report);
@@ -158,6 +159,27 @@ fn webhooks(config: &Config, report: &mut Report) {
             ),
         },
         Err(e) => report.line(false, format!("webhooks: {e}")),
+    }
+}
+
+fn metrics(config: &Config, report: &mut Report) {
+    match config.metrics_listen() {
+        Ok(None) => {}
+        Ok(Some(listen)) => {
+            let reach = if listen.ip().is_loopback() {
+                "this machine only"
+            } else {
+                "reachable from the network, as [metrics] listen says"
+            };
+            match std::net::TcpListener::bind(listen) {
+                Ok(_) => report.line(
+                    true,
+                    format!("metrics can listen on {listen}/metrics ({reach})"),
+                ),
+                Err(e) => report.line(false, format!("metrics cannot listen on {listen}: {e}")),
+            }
+        }
+        Err(e) => report.line(false, format!("metrics: {e}")),
     }
 }
 

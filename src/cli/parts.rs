@@ -6,7 +6,9 @@ use super::{Cli, ScannerArg};
 use crate::{
     app::{DevPanel, Setup, demo},
     config::{self, ApiTarget, Config, ScannerPosition},
-    lane::{PosSetup, ScannerSource, Services},
+    lane::{MetricsSetup, PosSetup, ScannerSource, Services},
+    market::Market,
+    metrics::{self, Metrics},
     payment,
     pos::Hub,
     scanner::hid::DeviceFilter,
@@ -16,7 +18,7 @@ use crate::{
     vipps::{self, ClientConfig},
     webhooks::ReceiverSetup,
 };
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 /// A lane as the command line and its configuration describe it.
 pub struct Kiosk {
@@ -68,6 +70,11 @@ pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
         Some(p) => Err(p),
         None => connect(&config, runtime, &mut sim),
     };
+    let metrics = metrics_setup(&config);
+    if client.is_err() {
+        metrics.metrics.out_of_service("configuration");
+    }
+    let client = client.map(|c| c.with_metrics(metrics.metrics.clone()));
     let dev = dev_panel(&config, sim.as_ref()).filter(|_| demo_mode || config.demo.orders);
     let demo = demo_orders(&config).filter(|_| client.is_ok());
     let fullscreen = cli.fullscreen || (!demo_mode && !cli.windowed);
@@ -93,6 +100,7 @@ pub fn kiosk(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Kiosk {
         pos,
         webhooks,
         scanner,
+        metrics: Some(metrics),
     };
     let setup = Setup {
         market: config.market,
@@ -130,6 +138,45 @@ fn key_fingerprints(config: &Config) {
     };
     if let Err(e) = crate::redact::use_install_key(&dir) {
         tracing::warn!(dir = %dir.display(), error = %e, "no install key for log fingerprints; using one of this run");
+    }
+}
+
+/// The brand the metrics' build info names: the same function the screens ask (MobilePay
+/// becomes Vipps on 12 January 2027); asked at every scrape, so the label changes on the day
+/// without a restart.
+pub fn brand_name(
+    market: Market,
+    choice: crate::market::BrandChoice,
+    today: crate::market::Today,
+) -> String {
+    market
+        .branding(choice, today.date(market))
+        .brand
+        .name()
+        .to_string()
+}
+
+fn market_code(market: Market) -> &'static str {
+    match market {
+        Market::Norway => "NO",
+        Market::Denmark => "DK",
+        Market::Finland => "FI",
+    }
+}
+
+/// The lane's metrics (`[metrics]`), served where `listen` says (validated with the file).
+pub fn metrics_setup(config: &Config) -> MetricsSetup {
+    let market = config.market;
+    let (choice, today) = (config.brand, config.today().unwrap_or_default());
+    let metrics = Metrics::new(metrics::Build {
+        version: env!("CARGO_PKG_VERSION"),
+        market: market_code(market),
+        lane: config.lane_id.clone(),
+        brand: Arc::new(move || brand_name(market, choice, today)),
+    });
+    MetricsSetup {
+        metrics,
+        listen: config.metrics_listen().ok().flatten(),
     }
 }
 

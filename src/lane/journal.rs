@@ -33,6 +33,7 @@ use std::{
     io,
     path::{Path, PathBuf},
     sync::Arc,
+    time::Duration,
 };
 
 /// Finished orders kept (as summaries) when the journal is compacted.
@@ -377,14 +378,22 @@ impl Journal {
     /// Writes `records` as one batch and waits until they are on disk. On `Err` nothing of
     /// the batch counts: what reached the file is cut off before the next write.
     pub fn append(&mut self, records: &[Record]) -> io::Result<()> {
+        self.append_timed(records).map(drop)
+    }
+
+    /// `append`, saying how long its `fsync` took (for the metrics).
+    pub fn append_timed(&mut self, records: &[Record]) -> io::Result<Duration> {
         if records.is_empty() {
-            return Ok(());
+            return Ok(Duration::ZERO);
         }
         let text = text_of(records)?;
-        if let Err(e) = self.write_batch(&text) {
-            self.write_failure = Some(e.to_string());
-            return Err(e);
-        }
+        let synced = match self.write_batch(&text) {
+            Ok(synced) => synced,
+            Err(e) => {
+                self.write_failure = Some(e.to_string());
+                return Err(e);
+            }
+        };
         self.write_failure = None;
         self.good_len += text.len() as u64;
         for raw in text.lines() {
@@ -401,23 +410,30 @@ impl Journal {
         if self.compaction_due {
             self.compact_now();
         }
-        Ok(())
+        Ok(synced)
     }
 
-    fn write_batch(&mut self, text: &str) -> io::Result<()> {
+    /// Writes and syncs `text`; how long the sync took.
+    fn write_batch(&mut self, text: &str) -> io::Result<Duration> {
         if self.dirty {
             self.disk.truncate(&self.file, self.good_len)?;
             self.dirty = false;
         }
+        let mut synced = Duration::ZERO;
         let written = self
             .disk
             .write(&mut self.file, text.as_bytes())
-            .and_then(|()| self.disk.sync(&self.file));
+            .and_then(|()| {
+                let started = std::time::Instant::now();
+                let r = self.disk.sync(&self.file);
+                synced = started.elapsed();
+                r
+            });
         if written.is_err() {
             self.dirty = true;
             self.cut_back();
         }
-        written
+        written.map(|()| synced)
     }
 
     /// Rewrites the file compactly; a failure is kept in `trouble` and tried again later.

@@ -16,9 +16,10 @@
 
 pub mod driver;
 pub mod journal;
+mod metered;
 mod services;
 
-pub use services::{Feed, Inputs, PosSetup, ScanEvent, ScannerSource, Services, run};
+pub use services::{Feed, Inputs, MetricsSetup, PosSetup, ScanEvent, ScannerSource, Services, run};
 
 use crate::{
     lane::journal::{Disk, Journal, RealDisk, Record},
@@ -77,6 +78,7 @@ pub struct Lane {
     /// Why the journal cannot record (for the staff line).
     trouble: Option<String>,
     freeze: Freeze,
+    meter: metered::Meter,
 }
 
 impl std::fmt::Debug for Lane {
@@ -124,6 +126,7 @@ impl Lane {
             withdrawn: None,
             trouble: None,
             freeze: Freeze::from_env(),
+            meter: metered::Meter::default(),
         }
     }
 
@@ -203,11 +206,22 @@ impl Lane {
         &self.machine
     }
 
+    /// Records what the lane does into `metrics` from now on.
+    pub fn set_metrics(&mut self, metrics: Arc<crate::metrics::Metrics>) {
+        self.meter.set(metrics);
+    }
+
+    /// The metrics the lane records into, if any.
+    pub fn metrics(&self) -> Option<&Arc<crate::metrics::Metrics>> {
+        self.meter.metrics()
+    }
+
     /// The scanner came or went (for health).
     pub fn scanner(&mut self, connected: bool) {
         if let Some(h) = &self.hub {
             h.set_scanner(connected);
         }
+        self.meter.scanner(connected);
     }
 
     /// Carries on with the payment the journal found unfinished, if any, and follows again
@@ -243,6 +257,7 @@ impl Lane {
             Input::OrderWithdrawn(id) => Some(id.clone()),
             _ => None,
         };
+        self.meter.input(&input, now);
         let effects = self.machine.step(input, now);
         self.commit(effects, withdrawn, now)
     }
@@ -369,6 +384,9 @@ impl Lane {
         withdrawn: Option<String>,
         now: Instant,
     ) -> Vec<Effect> {
+        let refusing = self.machine.out_of_service().is_some();
+        self.meter
+            .effects(&effects, self.machine.state(), refusing, now);
         let written = self.journal_effects(&effects, withdrawn).is_ok();
         self.carry_out(effects, written, now)
     }
@@ -446,13 +464,16 @@ impl Lane {
         if records.is_empty() {
             return Ok(());
         }
-        let written = journal.append(&records);
+        let started = Instant::now();
+        let written = journal.append_timed(&records);
+        self.meter
+            .journal(started.elapsed(), written.as_ref().ok().copied());
         if let Err(e) = &written {
             tracing::error!(path = %journal.path().display(), error = %e, "journal write failed; holding the requests back");
         }
         self.journal_state();
         match written {
-            Ok(()) => {
+            Ok(_) => {
                 if new_order.is_some() {
                     self.journaled_order = new_order;
                 }

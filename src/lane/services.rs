@@ -49,6 +49,13 @@ pub struct PosSetup {
     pub rules: crate::pos::OrderRules,
 }
 
+/// The lane's metrics, and where `/metrics` is served (`None`: not served).
+#[derive(Debug, Clone)]
+pub struct MetricsSetup {
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub listen: Option<std::net::SocketAddr>,
+}
+
 /// A lane's services, as the configuration asks for them.
 #[derive(Debug, Clone)]
 pub struct Services {
@@ -58,6 +65,8 @@ pub struct Services {
     /// The webhook receiver (`[webhooks]`); `None`: polling alone.
     pub webhooks: Option<ReceiverSetup>,
     pub scanner: ScannerSource,
+    /// What the lane counts (`[metrics]`); `None` counts nothing (tests).
+    pub metrics: Option<MetricsSetup>,
 }
 
 impl std::hash::Hash for Services {
@@ -65,6 +74,7 @@ impl std::hash::Hash for Services {
         self.pos.as_ref().map(|p| p.listen).hash(state);
         self.webhooks.hash(state);
         self.scanner.hash(state);
+        self.metrics.as_ref().map(|m| m.listen).hash(state);
     }
 }
 
@@ -115,13 +125,20 @@ impl Services {
     /// lane runs without it and the reason says why it is out of service.
     pub fn open_lane(&self, machine: payment::Config) -> (Lane, Option<String>) {
         let hub = self.hub();
-        match &self.journal {
+        let (mut lane, problem) = match &self.journal {
             Some(path) => match Lane::open(machine.clone(), path, hub.clone()) {
                 Ok(lane) => (lane, None),
                 Err(e) => (Lane::new(machine, hub), Some(e)),
             },
             None => (Lane::new(machine, hub), None),
+        };
+        if let Some(m) = &self.metrics {
+            lane.set_metrics(m.metrics.clone());
+            if problem.is_some() {
+                m.metrics.out_of_service("journal");
+            }
         }
+        (lane, problem)
     }
 
     /// Serves the POS API and the webhook receiver and starts the scanner; what they hear
@@ -150,12 +167,22 @@ impl Services {
         }
         if let Some(w) = self.webhooks.clone() {
             let listen = w.listen;
-            match crate::webhooks::serve(w, self.hub()).await {
+            let metrics = self.metrics.as_ref().map(|m| m.metrics.clone());
+            match crate::webhooks::serve_metered(w, self.hub(), metrics).await {
                 Ok(rx) => forward(rx, hints, |i| i),
                 Err(e) => problems.push(format!(
                     "the webhook receiver cannot listen on {listen}: {e}"
                 )),
             }
+        }
+        if let Some(MetricsSetup {
+            metrics,
+            listen: Some(listen),
+        }) = &self.metrics
+            && let Err(e) = crate::metrics::serve(*listen, metrics).await
+        {
+            // The lane takes payments without its metrics; the operator hears of it.
+            tracing::warn!(%listen, error = %e, "the metrics endpoint cannot listen");
         }
         match self.scanner {
             ScannerSource::None => {}
@@ -249,6 +276,7 @@ pub async fn run(lane: Arc<Mutex<Lane>>, client: Client, inputs: Inputs, tick: D
     };
     spawn(lock(&lane).resume(Instant::now()));
     let mut ticks = tokio::time::interval(tick);
+    let mut watchdog = crate::watchdog::Watchdog::from_env();
     let (mut commands_open, mut scans_open, mut hints_open) = (true, true, true);
     loop {
         let calls = tokio::select! {
@@ -267,7 +295,11 @@ pub async fn run(lane: Arc<Mutex<Lane>>, client: Client, inputs: Inputs, tick: D
                 Some(h) => lock(&lane).step(h, Instant::now()),
                 None => { hints_open = false; Vec::new() }
             },
-            _ = ticks.tick() => lock(&lane).step(Input::Tick, Instant::now()),
+            _ = ticks.tick() => {
+                let calls = lock(&lane).step(Input::Tick, Instant::now());
+                watchdog.tick(Instant::now(), || crate::watchdog::ready_status(None));
+                calls
+            }
         };
         spawn(calls);
     }

@@ -71,6 +71,7 @@ impl Client {
                 && let Err(retry_after) = self.inner.budget.admit(reference, kind)
             {
                 tracing::debug!(path, %kind, ?retry_after, "over the payment's budget; not sent");
+                self.metered_held_back(&method, path);
                 return Err(Error::Throttled { kind, retry_after });
             }
             let mut req = self
@@ -93,10 +94,12 @@ impl Client {
             if let Some(body) = body {
                 req = req.json(body);
             }
+            let sent = self.metered_send(&method, path);
             let result = match req.send().await {
                 Ok(resp) => decode(resp).await,
                 Err(e) => Err(transport_error(e)),
             };
+            self.metered_answer(&method, path, &result, sent);
             let err = match result {
                 Ok(v) => return Ok(v),
                 Err(e) => self.rate_limited(e, budget),
@@ -110,6 +113,7 @@ impl Client {
             match c.retry.next_delay(&err, attempt).filter(|_| retried_here) {
                 Some(delay) => {
                     tracing::warn!(path, attempt, error = %err, "retrying Vipps call");
+                    self.metered_retry(&method, path, &err, delay);
                     tokio::time::sleep(delay).await;
                 }
                 None => return Err(err),

@@ -8,6 +8,7 @@ pub mod ecom;
 mod epayment;
 pub mod error;
 mod http;
+mod metered;
 pub mod model;
 pub mod qr_image;
 mod test_env;
@@ -114,6 +115,8 @@ struct Inner {
     http: reqwest::Client,
     config: ClientConfig,
     token: token::TokenCache,
+    /// Where requests are counted (`with_metrics`); none in tests and tools.
+    metrics: std::sync::OnceLock<Arc<crate::metrics::Metrics>>,
     budget: budget::Budget,
 }
 
@@ -182,6 +185,7 @@ impl Client {
                     ..config
                 },
                 token: token::TokenCache::default(),
+                metrics: std::sync::OnceLock::new(),
                 budget,
             }),
         })

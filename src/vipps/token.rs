@@ -97,10 +97,16 @@ impl Client {
             )
             .headers(self.system_headers())
             .header(reqwest::header::CONTENT_LENGTH, "0");
-        let sent_at = Instant::now();
-        let resp = req.send().await.map_err(transport_error)?;
-        let body: AccessTokenResponse = decode(resp).await?;
-        CachedToken::from_answer(body, sent_at)
+        let sent_at = self.metered_send(&reqwest::Method::POST, "/accesstoken/get");
+        let body: Result<AccessTokenResponse, Error> = match req.send().await {
+            Ok(resp) => decode(resp).await,
+            Err(e) => Err(transport_error(e)),
+        };
+        self.metered_answer(&reqwest::Method::POST, "/accesstoken/get", &body, sent_at);
+        let body = body?;
+        let token = CachedToken::from_answer(body, sent_at)?;
+        self.metered_token(token.expires_at);
+        Ok(token)
     }
 }
 

@@ -119,6 +119,7 @@ pub fn setup(lang: Lang, window: Size, client: Result<vipps::Client, String>) ->
             pos: None,
             webhooks: None,
             scanner: ScannerSource::None,
+            metrics: None,
         },
         scanner_direction: Direction::Down,
         window,
