@@ -47,6 +47,9 @@ pub struct VippsSection {
     /// `local` draws the QR from its text; `vipps-image` shows the PNG Vipps renders. Unset:
     /// `vipps-image` against Vipps, `local` against a simulator.
     pub qr_source: Option<QrSource>,
+    /// With `vipps-image`: when Vipps' QR images keep expiring as soon as they are made, draw
+    /// the QR here instead of going out of service (only for sales units approved for it).
+    pub local_qr_fallback: bool,
     /// eCom's required `merchantInfo.callbackPrefix` (HTTPS).
     pub ecom_callback_prefix: Option<String>,
     /// eCom's required `merchantInfo.fallBack` (HTTPS or an app scheme).
@@ -85,6 +88,7 @@ impl Default for VippsSection {
             personal_qr: PersonalQrMode::Direct,
             one_time_qr: crate::payment::Api::Epayment,
             qr_source: None,
+            local_qr_fallback: false,
             ecom_callback_prefix: None,
             ecom_fallback: None,
         }

@@ -189,6 +189,7 @@ pub fn machine_config(config: &Config, webhooks: bool) -> payment::Config {
         exchange_personal_qr: config.vipps.personal_qr == config::PersonalQrMode::Exchange,
         one_time_qr_api: config.vipps.one_time_qr,
         qr_image: config.qr_image(),
+        local_qr_fallback: config.vipps.local_qr_fallback,
         relaxed_poll_interval: webhooks
             .then(|| Duration::from_millis(config.webhooks.poll_interval_ms)),
         payment_description: payment_description(config),
@@ -352,4 +353,29 @@ pub fn connect(
         ecom: config.ecom_merchant(),
     })
     .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_machine_gets_the_lanes_qr_settings() {
+        let parse = |extra: &str| {
+            Config::parse(&format!(
+                "lane_id = \"lane-1\"\n[vipps]\nbase_url = \"https://apitest.vipps.no\"\n{extra}"
+            ))
+            .expect("valid")
+        };
+        let m = machine_config(&parse(""), false);
+        assert!(m.qr_image, "Vipps' image against Vipps by default");
+        assert!(
+            !m.local_qr_fallback,
+            "never drawn here unless the store says so"
+        );
+        let m = machine_config(&parse("local_qr_fallback = true"), false);
+        assert!(m.qr_image && m.local_qr_fallback);
+        let m = machine_config(&parse("qr_source = \"local\""), false);
+        assert!(!m.qr_image);
+    }
 }
