@@ -207,3 +207,80 @@ async fn after_a_restart_the_old_qr_of_a_renewed_order_is_still_followed() {
     common::assert_nothing_left_authorized(&common::payments_of(&sim, "edge-restart-0001"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Vipps refuses every capture of an approved payment: after a bounded number of rounds the
+/// authorization is released (cancelled, never captured), the POS hears the order failed with
+/// `captureRefused`, and the lane takes the next order, which is captured once the fault ends.
+#[tokio::test]
+async fn a_capture_refused_for_good_releases_the_money_and_frees_the_lane() {
+    use vipps_kiosk::payment::{FailureReason, OrderStatus};
+    use vipps_kiosk::sim::Refuse;
+    let sim = common::simulator().await;
+    let client = common::client_for(&sim.base_url());
+    let hub = vipps_kiosk::pos::Hub::new();
+    let lane = common::RunningLane::start(client, quick(), Some(hub.clone()), None);
+    sim.set_faults(ApiFaults {
+        rules: vec![ApiFault {
+            endpoint: "capture".into(),
+            refuse: Some(Refuse {
+                status: 400,
+                code: None,
+                share: 1.0,
+            }),
+            ..ApiFault::default()
+        }],
+        ..ApiFaults::default()
+    });
+    lane.submit("edge-refcap-0001").await;
+    lane.wait(
+        "a QR",
+        Duration::from_secs(10),
+        |s| matches!(s, State::Waiting { payment, .. } if payment.created),
+    )
+    .await;
+    assert!(sim.phone("lane-1-edge-refcap-0001-1", PhoneAction::Approve));
+    lane.wait("given up", Duration::from_secs(20), |s| {
+        matches!(s, State::Failed { .. })
+    })
+    .await;
+    // Released: cancelled at Vipps, nothing captured, nothing left authorized.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let payments = common::payments_of(&sim, "edge-refcap-0001");
+        if common::amount(&payments[0], "cancelledAmount") > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not released: {payments:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(captured(&sim, "edge-refcap-0001").is_empty());
+    common::assert_nothing_left_authorized(&common::payments_of(&sim, "edge-refcap-0001"));
+    let refused = sim.fault_counts().refused;
+    assert_eq!(
+        refused, 3,
+        "three rounds of capture (each a fresh key after reading the payment back), not a loop"
+    );
+    let record = hub
+        .get("edge-refcap-0001")
+        .expect("the POS knows the order");
+    assert_eq!(record.status, OrderStatus::Failed);
+    assert_eq!(record.reason, Some(FailureReason::CaptureRefused));
+    // The lane is ready: the next order is paid and captured once Vipps captures again.
+    sim.set_faults(ApiFaults::default());
+    lane.submit("edge-refcap-0002").await;
+    lane.wait(
+        "the next QR",
+        Duration::from_secs(10),
+        |s| matches!(s, State::Waiting { payment, .. } if payment.created),
+    )
+    .await;
+    assert!(sim.phone("lane-1-edge-refcap-0002-1", PhoneAction::Approve));
+    lane.wait("captured", Duration::from_secs(10), |s| {
+        matches!(s, State::Approved { .. })
+    })
+    .await;
+    assert_eq!(
+        captured(&sim, "edge-refcap-0002"),
+        vec!["lane-1-edge-refcap-0002-1".to_string()]
+    );
+}
