@@ -284,3 +284,65 @@ async fn a_capture_refused_for_good_releases_the_money_and_frees_the_lane() {
         vec!["lane-1-edge-refcap-0002-1".to_string()]
     );
 }
+
+/// Vipps refuses every payment this lane creates (a sales unit switched off, say): each order
+/// ends `createRefused` after a bounded number of tries, and after two such orders the lane is
+/// out of service for a while, saying why in health, and refuses new orders with that answer
+/// instead of trying again and again.
+#[tokio::test]
+async fn creates_refused_for_good_end_the_order_then_take_the_lane_out_of_service() {
+    use vipps_kiosk::payment::{FailureReason, OrderStatus};
+    use vipps_kiosk::pos::{Command, Refusal, Reply};
+    use vipps_kiosk::sim::Refuse;
+    let sim = common::simulator().await;
+    let client = common::client_for(&sim.base_url());
+    let hub = vipps_kiosk::pos::Hub::new();
+    let config = payment::Config {
+        failed_display: Duration::from_millis(300),
+        ..quick()
+    };
+    let lane = common::RunningLane::start(client, config, Some(hub.clone()), None);
+    sim.set_faults(ApiFaults {
+        rules: vec![ApiFault {
+            endpoint: "create".into(),
+            refuse: Some(Refuse {
+                status: 403,
+                code: None,
+                share: 1.0,
+            }),
+            ..ApiFault::default()
+        }],
+        ..ApiFaults::default()
+    });
+    for id in ["edge-refcr-0001", "edge-refcr-0002"] {
+        lane.submit(id).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let record = hub.get(id).expect("known");
+            // An attempt fails (`serviceTrouble`) and is tried again; the order ends refused.
+            if record.reason == Some(FailureReason::CreateRefused) {
+                assert_eq!(record.status, OrderStatus::Failed);
+                break;
+            }
+            assert!(Instant::now() < deadline, "still {record:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(common::payments_of(&sim, id).is_empty(), "nothing made");
+    }
+    let refused = sim.fault_counts().refused;
+    assert_eq!(refused, 4, "two tries per order, no more");
+    let health = hub.health();
+    let reason = health.out_of_service.expect("health says why");
+    assert!(reason.contains("refus"), "{reason}");
+    let (reply, answer) = Reply::new();
+    lane.commands
+        .send(Command::Submit(
+            Box::new(common::order("edge-refcr-0003")),
+            reply,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(answer.await.unwrap(), Err(Refusal::OutOfService));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sim.fault_counts().refused, refused, "no more tries");
+}

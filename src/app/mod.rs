@@ -179,8 +179,13 @@ impl App {
                 (None, Some(reason))
             }
         };
-        if let (Some(hub), Some(c)) = (setup.services.hub(), &client) {
-            hub.set_client(c.clone());
+        if let Some(hub) = setup.services.hub() {
+            if let Some(c) = &client {
+                hub.set_client(c.clone());
+            }
+            if let Some(reason) = &out_of_service {
+                hub.set_out_of_service(reason);
+            }
         }
         let http = crate::vipps::plain_http_client();
         let mut app = App {

@@ -385,6 +385,9 @@ impl Lane {
         now: Instant,
     ) -> Vec<Effect> {
         let refusing = self.machine.out_of_service().is_some();
+        if let Some(h) = &self.hub {
+            h.set_paused(self.machine.out_of_service());
+        }
         self.meter
             .effects(&effects, self.machine.state(), refusing, now);
         let written = self.journal_effects(&effects, withdrawn).is_ok();

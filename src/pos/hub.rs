@@ -28,6 +28,8 @@ pub struct Health {
     pub webhooks: Option<WebhookHealth>,
     /// The brand the lane's screens show today.
     pub brand: Option<Brand>,
+    /// Why the lane takes no orders, while it takes none (its screen says Out of service).
+    pub out_of_service: Option<String>,
 }
 
 /// The webhook receiver's record, for `GET /v1/health`.
@@ -52,6 +54,9 @@ pub struct Hub {
     client: Mutex<Option<crate::vipps::Client>>,
     /// What decides the lane's brand (it changes by date).
     brand: Mutex<Option<(Market, BrandChoice, Today)>>,
+    /// Out of service for good (`set_out_of_service`), or for a while (`set_paused`).
+    stopped: Mutex<Option<String>>,
+    paused: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -68,6 +73,8 @@ impl Default for Hub {
             health: Mutex::new(Health::default()),
             client: Mutex::new(None),
             brand: Mutex::new(None),
+            stopped: Mutex::new(None),
+            paused: Mutex::new(None),
         }
     }
 }
@@ -176,6 +183,19 @@ impl Hub {
         w.last_rejection_at = Some(now_rfc3339());
     }
 
+    /// Why the lane cannot run at all (its configuration, its journal): for as long as it runs.
+    pub fn set_out_of_service(&self, reason: &str) {
+        *lock(&self.stopped) = Some(reason.to_string());
+    }
+
+    /// Why the lane's machine takes no orders for a while, or `None` once it takes them again.
+    pub fn set_paused(&self, reason: Option<&str>) {
+        let mut paused = lock(&self.paused);
+        if paused.as_deref() != reason {
+            *paused = reason.map(str::to_string);
+        }
+    }
+
     pub fn set_journal(&self, status: impl Into<String>) {
         lock(&self.health).journal = Some(status.into());
     }
@@ -187,9 +207,36 @@ impl Hub {
 
     pub fn health(&self) -> Health {
         let brand = *lock(&self.brand);
+        let stopped = lock(&self.stopped).clone();
         Health {
             brand: brand.map(|(m, choice, today)| m.branding(choice, today.date(m)).brand),
+            out_of_service: stopped.or_else(|| lock(&self.paused).clone()),
             ..lock(&self.health).clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_says_why_the_lane_is_out_of_service_and_a_pause_clears() {
+        let hub = Hub::new();
+        assert_eq!(hub.health().out_of_service, None);
+        hub.set_paused(Some("Vipps refuses"));
+        assert_eq!(
+            hub.health().out_of_service.as_deref(),
+            Some("Vipps refuses")
+        );
+        hub.set_paused(None);
+        assert_eq!(hub.health().out_of_service, None, "the pause is over");
+        hub.set_out_of_service("no journal");
+        hub.set_paused(None);
+        assert_eq!(
+            hub.health().out_of_service.as_deref(),
+            Some("no journal"),
+            "a lane that cannot run stays out of service"
+        );
     }
 }
