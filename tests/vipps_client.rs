@@ -486,3 +486,23 @@ async fn a_new_state_from_vipps_is_followed_not_fatal() {
         "captured once AUTHORIZED: {fx:?}"
     );
 }
+
+/// An answer far larger than any Vipps sends is not read into memory to the end: it is an
+/// unreadable answer (so a create is read back, never assumed), and the client goes on.
+#[tokio::test]
+async fn an_oversized_answer_is_unreadable_not_read_to_the_end() {
+    let huge: &'static str = Box::leak(
+        format!(
+            "{{\"reference\":\"order-0001-1\",\"pad\":\"{}\"}}",
+            "x".repeat(3 << 20)
+        )
+        .into_boxed_str(),
+    );
+    let (_m, client, _s) = mock(vec![(200, huge, None), (200, GET_PAYMENT, None)]).await;
+    match client.get_payment("order-0001-1").await {
+        Err(Error::Decode(why)) => assert!(why.contains("larger than"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    let again = client.get_payment("order-0001-1").await;
+    assert!(again.is_ok(), "{again:?}");
+}

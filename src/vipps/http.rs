@@ -168,6 +168,29 @@ pub(super) fn transport_error(e: reqwest::Error) -> Error {
     }
 }
 
+/// The largest answer the client reads (Vipps' are a few kilobytes; a QR image tens).
+pub(super) const MAX_ANSWER_BYTES: usize = 2 * 1024 * 1024;
+
+/// An answer's body, read up to `MAX_ANSWER_BYTES` (more is an unreadable answer, not memory
+/// spent on it).
+pub(super) async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, Error> {
+    let too_large = || Error::Decode(format!("answer larger than {MAX_ANSWER_BYTES} bytes"));
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 pub(super) async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, Error> {
     let status = resp.status();
     let retry_after = resp
@@ -176,7 +199,7 @@ pub(super) async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Resu
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    let bytes = resp.bytes().await.map_err(transport_error)?;
+    let bytes = read_body(resp).await?;
     if status.is_success() {
         // An empty success (204, or a 200 that says nothing, as force approve does) reads as
         // `null`.

@@ -61,7 +61,7 @@ pub async fn fetch(http: &reqwest::Client, url: &str) -> Result<Decoded, Error> 
             retry_after: None,
         });
     }
-    let bytes = resp.bytes().await.map_err(super::http::transport_error)?;
+    let bytes = super::http::read_body(resp).await?;
     decode_png(&bytes)
 }
 
