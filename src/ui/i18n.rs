@@ -536,6 +536,23 @@ pub fn failure(
                 "Nothing was charged. Please use another till, or ask staff.",
             ],
         ),
+        // Neutral: Vipps never says why, and the screen never guesses at the customer's age.
+        FailureReason::AgeLimit => (
+            [
+                "Dette kjøpet har aldersgrense",
+                "Dette køb har aldersgrænse",
+                "Tällä ostoksella on ikäraja",
+                "Det här köpet har åldersgräns",
+                "This purchase has an age limit",
+            ],
+            [
+                "Betalingen gikk ikke gjennom. De ansatte kan hjelpe deg.",
+                "Betalingen gik ikke igennem. Personalet kan hjælpe dig.",
+                "Maksu ei mennyt läpi. Henkilökunta voi auttaa sinua.",
+                "Betalningen gick inte igenom. Personalen kan hjälpa dig.",
+                "The payment did not go through. Staff can help you.",
+            ],
+        ),
         FailureReason::CaptureRefused => (
             [
                 "Betalingen kunne ikke fullføres",

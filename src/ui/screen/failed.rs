@@ -22,7 +22,8 @@ pub fn outcome(reason: FailureReason, order_ended: bool) -> Outcome {
         // The lane could not take the payment: staff help.
         FailureReason::CreateRefused
         | FailureReason::CaptureRefused
-        | FailureReason::QrUnavailable => Outcome::AskStaff,
+        | FailureReason::QrUnavailable
+        | FailureReason::AgeLimit => Outcome::AskStaff,
         _ if order_ended => Outcome::Declined,
         FailureReason::Expired => Outcome::Expired,
         FailureReason::Cancelled | FailureReason::ServiceTrouble => Outcome::AskStaff,
