@@ -53,6 +53,11 @@ pub fn words(
     }
 }
 
+/// The screen's own actions: OK.
+pub fn actions() -> [Msg; 1] {
+    [Msg::DismissTapped]
+}
+
 pub fn view<'a>(ctx: Ctx<'a>, reason: FailureReason, order_ended: bool) -> Element<'a> {
     let (title, body) = words(ctx, reason, order_ended);
     centred(
