@@ -170,7 +170,9 @@ impl App {
             Stroke::of(&key, &physical_key, modifiers.shift())
         };
         if self.keys.pressed(stroke, repeat, now) {
-            Task::perform(tokio::time::sleep(HOLD), |()| Message::KeysSettled)
+            Task::perform(async { tokio::time::sleep(HOLD).await }, |()| {
+                Message::KeysSettled
+            })
         } else {
             Task::none()
         }

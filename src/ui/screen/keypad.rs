@@ -125,10 +125,15 @@ fn countries<'a>(ctx: Ctx<'a>, chosen: CountryCode) -> Element<'a> {
     for c in CountryCode::ALL {
         let target = container(
             button(
-                container(text(code(c)).size(size::BODY).font(theme::BOLD)).center_y(Length::Fill),
+                text(code(c))
+                    .size(size::BODY)
+                    .font(theme::BOLD)
+                    .center()
+                    .width(Length::Fill)
+                    .height(Length::Fill),
             )
             .on_press(Msg::Country(c))
-            .padding([0.0, 28.0])
+            .width(Length::Fixed(ctx.touch.max(120.0)))
             .height(Length::Fixed(ctx.touch))
             .style(if c == chosen {
                 theme::primary_button
