@@ -61,8 +61,9 @@ pub const DANGER: Color = rgb(0xA3262A);
 pub const NOTICE_BG: Color = rgb(0xFFF1C2);
 /// Time running out (the expired icon, the notice's border).
 pub const WARNING: Color = rgb(0x8A5A00);
-/// The focus ring: the text colour, at 16:1 on the background and 7:1 on brand tints.
-pub const FOCUS: Color = TEXT;
+/// The focus ring: a deep blue, unlike any button's own border, at 7:1 or more on the
+/// background, the notice and both brands' tints.
+pub const FOCUS: Color = rgb(0x003FA3);
 pub const DEV_BG: Color = rgb(0x2B2B33);
 pub const DEV_TEXT: Color = rgb(0xF2F2F2);
 
