@@ -49,6 +49,11 @@ impl CountryCode {
         }
     }
 
+    /// How many digits a mobile number has after the code (for the keypad's hint).
+    pub fn lengths(self) -> std::ops::RangeInclusive<usize> {
+        self.rules().0
+    }
+
     /// The country whose code leads `msisdn`, if any of the four does.
     fn of(msisdn: &str) -> Option<CountryCode> {
         // "358" before "35…" could be confused with nothing else here, but check it first.

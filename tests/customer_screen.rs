@@ -316,7 +316,8 @@ fn speech_says_each_screen_in_the_customers_language_until_the_order_ends() {
     assert_eq!(
         nth_said(&log, 1),
         "nb|Opplesing er på. Å betale 353 kroner. Skann og betal med Vipps. \
-         eller hold din personlige QR-kode fra appen mot skanneren."
+         eller hold din personlige QR-kode fra appen mot skanneren. \
+         eller betal med telefonnummeret ditt."
     );
     {
         let mut ui = render(&app);
@@ -334,7 +335,8 @@ fn speech_says_each_screen_in_the_customers_language_until_the_order_ends() {
     assert_eq!(
         nth_said(&log, 2),
         "fi|Maksettavaa 353 kruunua. Skannaa ja maksa Vipps-sovelluksella. \
-         tai näytä sovelluksen henkilökohtainen QR-koodisi lukijalle."
+         tai näytä sovelluksen henkilökohtainen QR-koodisi lukijalle. \
+         tai maksa puhelinnumerollasi."
     );
     // Nobody has touched the screen for four minutes: the warning is spoken, and the speech
     // key asks for more time.

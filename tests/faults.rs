@@ -512,6 +512,7 @@ async fn faults_are_set_and_cleared_over_http() {
     let request = vipps_kiosk::vipps::model::CreatePaymentRequest {
         amount: order.total(),
         customer: None,
+        minimum_user_age: None,
         customer_interaction: None,
         payment_method: vipps_kiosk::vipps::model::PaymentMethod {
             kind: vipps_kiosk::vipps::model::PaymentMethodType::Wallet,

@@ -18,7 +18,7 @@ use vipps_kiosk::{
     market::{Lang, Market, Today},
     payment::{ApiError, Input},
     scan::RawScan,
-    ui::theme,
+    ui::{Msg, theme},
     vipps::model::PaymentState,
 };
 
@@ -32,8 +32,11 @@ const SIZES: [(&str, Size); 3] = [
 ];
 
 /// Screens whose review PNGs are committed (in both orientations).
-const REVIEWED: [&str; 9] = [
+const REVIEWED: [&str; 12] = [
     "waiting",
+    "keypad",
+    "keypad-focus",
+    "failed-age-limit",
     "scanned",
     "approved",
     "failed-cancelled-in-app",
@@ -228,6 +231,89 @@ fn waiting_still_there() {
 #[test]
 fn scanned() {
     check("scanned", Lane::scanned);
+}
+
+/// The keypad with a number being typed and what is wrong with it said.
+#[test]
+fn keypad() {
+    check("keypad", |l| {
+        l.waiting();
+        l.send(Message::Keypad(Msg::PayWithPhone));
+        for d in [4, 1, 2, 3, 4, 5, 6] {
+            l.send(Message::Keypad(Msg::Digit(d)));
+        }
+        l.send(Message::Keypad(Msg::SendPhone));
+    });
+}
+
+/// The keypad from a keyboard: the ring on the key Enter would press.
+#[test]
+fn keypad_focus() {
+    check("keypad-focus", |l| {
+        l.waiting();
+        l.send(Message::Keypad(Msg::PayWithPhone));
+        l.send(Message::Keypad(Msg::Digit(9)));
+        let tab = Message::Key(iced::keyboard::Event::KeyPressed {
+            key: iced::keyboard::Key::Named(iced::keyboard::key::Named::Tab),
+            modified_key: iced::keyboard::Key::Named(iced::keyboard::key::Named::Tab),
+            physical_key: iced::keyboard::key::Physical::Unidentified(
+                iced::keyboard::key::NativeCode::Unidentified,
+            ),
+            location: iced::keyboard::Location::Standard,
+            modifiers: iced::keyboard::Modifiers::empty(),
+            text: None,
+            repeat: false,
+        });
+        // Six Tabs, a person's pace apart: past the four codes and the 1, to the 2.
+        for n in 0..6u64 {
+            let t = l.t0 + Duration::from_millis(200 * n);
+            let _ = l.app.update_at(tab.clone(), t);
+            let _ = l
+                .app
+                .update_at(Message::KeysSettled, t + Duration::from_millis(60));
+        }
+    });
+}
+
+/// The scanned screen after a typed number: sent to it, masked.
+#[test]
+fn scanned_phone() {
+    check("scanned-phone", |l| {
+        l.waiting();
+        l.send(Message::Keypad(Msg::PayWithPhone));
+        for d in [4, 1, 2, 3, 4, 5, 6, 7] {
+            l.send(Message::Keypad(Msg::Digit(d)));
+        }
+        l.send(Message::Keypad(Msg::SendPhone));
+        let r = l.reference();
+        l.input(Input::CancelAnswered {
+            reference: r,
+            result: Ok(observed(PaymentState::Terminated, 0)),
+        });
+        let r = l.reference();
+        l.input(Input::Created {
+            reference: r,
+            result: Ok(None),
+            valid_for: None,
+        });
+    });
+}
+
+/// An age-limited purchase declined in the app: said neutrally, staff can help.
+#[test]
+fn failed_age_limit() {
+    check("failed-age-limit", |l| {
+        let mut o = order(ORDER_ID);
+        o.lines[0].minimum_age = Some(18);
+        let _ = l.app.step(Input::OrderReceived(o), l.t0);
+        let r = l.reference();
+        l.input(Input::Created {
+            reference: r,
+            result: Ok(Some(common::QR_TARGET.into())),
+            valid_for: None,
+        });
+        l.polled(PaymentState::Aborted);
+    });
 }
 
 #[test]

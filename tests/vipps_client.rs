@@ -21,6 +21,7 @@ fn create_request() -> CreatePaymentRequest {
     CreatePaymentRequest {
         amount: Amount::new(Currency::Nok, 1000),
         customer: None,
+        minimum_user_age: None,
         customer_interaction: None,
         payment_method: PaymentMethod {
             kind: PaymentMethodType::Wallet,

@@ -62,6 +62,10 @@ mod tests {
             let orders = orders(c, "t1").expect("valid");
             assert!(orders.len() >= 2);
             assert!(orders[0].lines.len() >= 3, "the demo shows several lines");
+            assert!(
+                orders.iter().any(|o| o.minimum_age() == Some(18)),
+                "one sample order has an age limit"
+            );
         }
     }
 

@@ -2,10 +2,14 @@
 //! the simulator's control API (so the app never links the simulator itself).
 
 use super::{App, Element, Message};
-use crate::{payment::Input, scan::RawScan, ui::theme};
+use crate::{
+    payment::{Input, PushTo},
+    scan::RawScan,
+    ui::{Msg, theme},
+};
 use iced::{
     Length, Task,
-    widget::{button, column, container, row, text},
+    widget::{button, container, row, text},
 };
 use std::time::Instant;
 
@@ -29,6 +33,14 @@ pub enum DevAction {
     PhoneApprove,
     PhoneReject,
     PosWithdraw,
+    /// A customer types a number on the keypad (it opens with the number in; Send is theirs).
+    TypeNumber,
+    /// The POS hands over the customer by their personal QR, or by their phone number.
+    PosHandOverQr,
+    PosHandOverNumber,
+    /// A 16-year-old holds their personal QR up to the scanner (the age-limited demo order
+    /// ends on "this purchase has an age limit").
+    ScanUnderAge,
 }
 
 /// The panel and what its last action answered.
@@ -40,6 +52,20 @@ pub struct Dev {
 
 /// The personal QR the developer panel scans (tokenized form; no phone number in it).
 pub const DEMO_PERSONAL_QR: &str = "https://qr.vipps.no/p/DEMO-7f3a9c2e?v=2";
+
+/// A personal QR of the simulator's 16-year-old test customer.
+pub const DEMO_UNDER_AGE_QR: &str = "https://qr.vipps.no/p/age16-demo";
+
+/// The number the developer panel types or hands over: a mobile number of the lane's country.
+pub fn demo_number(country: crate::phone::CountryCode) -> &'static str {
+    use crate::phone::CountryCode;
+    match country {
+        CountryCode::Norway => "41234567",
+        CountryCode::Denmark => "20123456",
+        CountryCode::Finland => "401234567",
+        CountryCode::Sweden => "701234567",
+    }
+}
 
 impl App {
     pub(super) fn dev_action(&mut self, action: DevAction, now: Instant) -> Task<Message> {
@@ -76,7 +102,62 @@ impl App {
                 Some(id) => self.step(Input::OrderWithdrawn(id), now),
                 None => Task::none(),
             },
+            DevAction::ScanUnderAge => Task::done(scan(DEMO_UNDER_AGE_QR)),
+            DevAction::TypeNumber => {
+                let country = super::keypad::home_country(self.market);
+                let mut messages = vec![Message::Keypad(Msg::PayWithPhone)];
+                messages.extend(
+                    demo_number(country)
+                        .bytes()
+                        .map(|b| Message::Keypad(Msg::Digit(b - b'0'))),
+                );
+                Task::batch(messages.into_iter().map(Task::done))
+            }
+            DevAction::PosHandOverQr | DevAction::PosHandOverNumber => {
+                self.hand_over(action == DevAction::PosHandOverQr, now)
+            }
         }
+    }
+
+    /// The "POS" hands over the customer of the order on screen, through the lane as the
+    /// POS API's call does (journaled, refused when the order is not waiting for them).
+    fn hand_over(&mut self, by_qr: bool, now: Instant) -> Task<Message> {
+        let Some(order_id) = self.machine().order().map(|o| o.order_id.clone()) else {
+            return Task::done(Message::DevDone(Err(
+                "no order to hand a customer over to".into()
+            )));
+        };
+        let to = if by_qr {
+            Some(PushTo::PersonalQr(crate::scan::PersonalQr::new(
+                DEMO_PERSONAL_QR,
+            )))
+        } else {
+            let country = super::keypad::home_country(self.market);
+            crate::phone::PhoneNumber::new(country, demo_number(country))
+                .ok()
+                .map(PushTo::Phone)
+        };
+        let Some(to) = to else {
+            return Task::none();
+        };
+        let (reply, answer) = crate::pos::Reply::new();
+        let calls = self.lane.pos(
+            crate::pos::Command::HandOver {
+                order_id,
+                to,
+                reply,
+            },
+            now,
+        );
+        let task = self.run(calls, now);
+        let heard = Task::perform(answer, |a| {
+            Message::DevDone(match a {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(refusal)) => Err(format!("the lane refused the hand-over: {refusal:?}")),
+                Err(_) => Err("the lane did not answer".into()),
+            })
+        });
+        Task::batch([task, heard])
     }
 
     /// A strip of small buttons (for developers, not customers: no touch-target rules), kept
@@ -85,7 +166,7 @@ impl App {
         let b = |label: &'static str, action: DevAction| {
             button(text(label).size(DEV_TEXT))
                 .on_press(Message::Dev(action))
-                .padding([6, 12])
+                .padding([4, 10])
                 .style(theme::dev_button)
         };
         let error = self.dev.as_ref().and_then(|d| d.status.as_ref());
@@ -94,24 +175,27 @@ impl App {
             (None, Some(p)) => format!("developer panel · payment {}", p.reference),
             (None, None) => "developer panel".to_string(),
         };
+        // The status leads the buttons' rows, so the panel keeps to two rows.
         container(
-            column![
+            row![
                 text(status).size(DEV_TEXT),
-                row![
-                    b("Scan personal QR", DevAction::ScanPersonalQr),
-                    b("Scan unknown", DevAction::ScanUnknownCustomer),
-                    b("Scan barcode", DevAction::ScanGarbage),
-                    b("Open QR", DevAction::PhoneOpen),
-                    b("Approve", DevAction::PhoneApprove),
-                    b("Reject", DevAction::PhoneReject),
-                    b("POS withdraw", DevAction::PosWithdraw),
-                ]
-                .spacing(8)
-                .wrap(),
+                b("Scan personal QR", DevAction::ScanPersonalQr),
+                b("Scan unknown", DevAction::ScanUnknownCustomer),
+                b("Scan under-age", DevAction::ScanUnderAge),
+                b("Scan barcode", DevAction::ScanGarbage),
+                b("Type number", DevAction::TypeNumber),
+                b("Open QR", DevAction::PhoneOpen),
+                b("Approve", DevAction::PhoneApprove),
+                b("Reject", DevAction::PhoneReject),
+                b("POS: QR", DevAction::PosHandOverQr),
+                b("POS: number", DevAction::PosHandOverNumber),
+                b("POS withdraw", DevAction::PosWithdraw),
             ]
-            .spacing(6),
+            .spacing(8)
+            .align_y(iced::Alignment::Center)
+            .wrap(),
         )
-        .padding([8, 12])
+        .padding([6, 12])
         .width(Length::Fill)
         .style(theme::dev_panel)
         .into()
@@ -119,4 +203,4 @@ impl App {
 }
 
 /// The developer panel's text size.
-const DEV_TEXT: f32 = 20.0;
+const DEV_TEXT: f32 = 19.0;

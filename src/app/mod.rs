@@ -4,6 +4,8 @@
 
 pub mod demo;
 mod dev;
+mod keyboard;
+mod keypad;
 mod qr;
 mod speech;
 mod view;
@@ -65,8 +67,12 @@ pub enum Message {
     LanguageChosen(Lang),
     LargerTextToggled,
     SpeechToggled,
-    /// A key on the keyboard (or a USB keypad), for the speech key.
+    /// A key on the keyboard (or a USB keypad): the speech key, and every screen without touch.
     Key(iced::keyboard::Event),
+    /// Keys held back (to tell a person from a keyboard-mode scanner) may act now.
+    KeysSettled,
+    /// The phone-number keypad: opened, typed on, sent, left.
+    Keypad(crate::ui::Msg),
     MoreTimeTapped,
     /// The scanner stopped delivering (stdin closed, device gone).
     ScannerLost,
@@ -89,6 +95,12 @@ impl From<crate::ui::Msg> for Message {
             Msg::LanguageChosen(lang) => Message::LanguageChosen(lang),
             Msg::LargerTextToggled => Message::LargerTextToggled,
             Msg::SpeechToggled => Message::SpeechToggled,
+            Msg::PayWithPhone
+            | Msg::Digit(_)
+            | Msg::Backspace
+            | Msg::Country(_)
+            | Msg::SendPhone
+            | Msg::CloseKeypad => Message::Keypad(m),
         }
     }
 }
@@ -146,6 +158,14 @@ pub struct App {
     http: reqwest::Client,
     services: Services,
     window: Window,
+    /// The phone-number keypad, while it is open over the QR screen.
+    keypad: Option<keypad::Keypad>,
+    /// The action Enter would carry out (moved with Tab), drawn with a ring.
+    focus: Option<crate::ui::Msg>,
+    /// The message being handled comes from a key, not a tap (a tap ends the keyboard's focus).
+    by_key: bool,
+    /// Keys held back until it is clear a person typed them (not a keyboard-mode scanner).
+    keys: keyboard::Guard,
     now: Instant,
     /// systemd's watchdog, pinged from the tick below (inert without systemd).
     watchdog: crate::watchdog::Watchdog,
@@ -219,6 +239,10 @@ impl App {
                 scale: fit_scale(setup.window),
                 hide_cursor: setup.hide_cursor,
             },
+            keypad: None,
+            focus: None,
+            by_key: false,
+            keys: keyboard::Guard::default(),
             now: Instant::now(),
             watchdog: crate::watchdog::Watchdog::from_env(),
         };
@@ -270,12 +294,17 @@ impl App {
     pub fn update_at(&mut self, message: Message, now: Instant) -> Task<Message> {
         self.now = now;
         let task = self.handle(message, now);
+        self.keep_focus_on_screen();
         // What the customer hears follows what the screen now shows.
         self.speak();
         task
     }
 
     fn handle(&mut self, message: Message, now: Instant) -> Task<Message> {
+        if !self.by_key && keyboard::from_screen(&message) {
+            // A tap: the keyboard's focus ring goes until Tab brings it back.
+            self.focus = None;
+        }
         match message {
             Message::Tick(_) => {
                 let task = self.step(Input::Tick, now);
@@ -296,7 +325,13 @@ impl App {
             },
             Message::Executed(Some(input)) | Message::Webhook(input) => self.step(input, now),
             Message::Executed(None) => Task::none(),
-            Message::Scanned(scan) => self.step(Input::Scan(scan), now),
+            Message::Scanned(scan) => {
+                // A keyboard-mode scanner also typed it: none of its keys may act.
+                self.keys.scanned(now);
+                self.step(Input::Scan(scan), now)
+            }
+            Message::Keypad(msg) => self.keypad_msg(msg, now),
+            Message::KeysSettled => self.keys_settled(now),
             Message::CancelTapped => self.step(Input::CancelTapped, now),
             Message::DismissTapped => self.step(Input::DismissTapped, now),
             Message::MoreTimeTapped => self.step(Input::MoreTimeTapped, now),
@@ -364,6 +399,7 @@ impl App {
         };
         // The customer's choices last as long as their order: they end with it, or when the
         // lane has stood idle long enough to show the attract screen.
+        self.keypad_follows_machine();
         let ordering = self.machine().order().is_some();
         let attract = self
             .idle_from
@@ -401,6 +437,8 @@ impl App {
         self.customer.lang = self.customer.default_lang;
         self.customer.large_text = false;
         self.customer.speech = false;
+        self.keypad = None;
+        self.focus = None;
         self.voice.forget(hush);
     }
 

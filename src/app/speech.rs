@@ -95,13 +95,13 @@ impl App {
     /// The speech key turns speech on and off; while the "still there?" warning is spoken, it
     /// asks for more time instead, as the warning says.
     pub(super) fn key(&mut self, event: keyboard::Event, now: Instant) -> Task<Message> {
-        let keyboard::Event::KeyPressed {
-            key, repeat: false, ..
-        } = event
-        else {
+        let keyboard::Event::KeyPressed { key, repeat, .. } = &event else {
             return Task::none();
         };
-        if !self.voice.is_key(&key) {
+        if !self.voice.is_key(key) {
+            return self.typed(event, now);
+        }
+        if *repeat {
             return Task::none();
         }
         if self.customer.speech && self.machine().walk_away_warning(now).is_some() {
@@ -187,7 +187,39 @@ fn screen_words(ctx: Ctx<'_>, shown: Shown<'_>) -> (String, String) {
             });
             (
                 format!("waiting:{}:{}:{lang}", w.order.order_id, w.scanner_ok),
-                sentences(&[total.into(), ctx.t(Text::ScanWithApp), other]),
+                // Without the scanner, its note offers the phone number already.
+                sentences(&[
+                    total.into(),
+                    ctx.t(Text::ScanWithApp),
+                    other,
+                    if w.scanner_ok {
+                        ctx.t(Text::OrPhoneNumber)
+                    } else {
+                        "".into()
+                    },
+                ]),
+            )
+        }
+        // The instruction, the country code, and what is wrong: never the digits typed, which
+        // would be heard by the next person in the queue.
+        Shown::Keypad(k) => {
+            let code = format!(
+                "{} {}",
+                ctx.t(Text::CountryCodeLabel),
+                screen::keypad::code(k.country)
+            );
+            let problem = k
+                .error
+                .map(|e| screen::keypad::problem(ctx, k.country, e))
+                .unwrap_or_default();
+            (
+                format!("keypad:{:?}:{:?}:{lang}", k.country, k.error),
+                sentences(&[
+                    ctx.t(Text::KeypadTitle),
+                    ctx.t(Text::KeypadInstruction),
+                    code.into(),
+                    problem.into(),
+                ]),
             )
         }
         Shown::Scanned {

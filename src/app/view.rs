@@ -3,7 +3,7 @@
 
 use super::{ATTRACT_AFTER, App, Element, Message};
 use crate::{
-    payment::{self, AfterCancel, FailureReason, State},
+    payment::{self, AfterCancel, FailureReason, PushTo, State},
     ui::{
         self as ui, i18n,
         screen::{self, Ctx, scanned::Phase, waiting::Waiting},
@@ -26,7 +26,19 @@ impl App {
             large_text: self.customer.large_text,
             touch: theme::size::TOUCH_MIN.max(theme::size::TOUCH_MIN_PHYSICAL / self.window.scale),
             speech: self.voice.available().then_some(self.customer.speech),
+            focus: self.focus,
         }
+    }
+
+    /// Why the lane is out of service, when the screen says so: a broken configuration, or
+    /// (when idle) a journal that cannot record, or Vipps refusing the lane's payments (the
+    /// payment under way, if any, is carried on first).
+    pub(super) fn out_of_service_reason(&self) -> Option<&str> {
+        let idle = matches!(self.machine().state(), State::Idle);
+        self.out_of_service.as_deref().or_else(|| {
+            idle.then(|| self.lane.trouble().or(self.machine().out_of_service()))
+                .flatten()
+        })
     }
 
     pub fn view(&self) -> Element<'_> {
@@ -51,15 +63,8 @@ impl App {
     /// What the customer sees: the screens' own elements, which speak `ui::Msg`.
     fn customer_view(&self) -> ui::Element<'_> {
         let ctx = self.ctx();
-        // Out of service for staff to see why: a broken configuration, or (when idle) a journal
-        // that cannot record, or Vipps refusing the lane's payments (the payment under way, if
-        // any, is carried on first).
-        let idle = matches!(self.machine().state(), State::Idle);
-        let out_of_service = self.out_of_service.as_deref().or_else(|| {
-            idle.then(|| self.lane.trouble().or(self.machine().out_of_service()))
-                .flatten()
-        });
-        let body = match out_of_service {
+        // Out of service for staff to see why.
+        let body = match self.out_of_service_reason() {
             Some(reason) => screen::out_of_service(ctx, reason),
             None => self.payment_screen(ctx),
         };
@@ -95,11 +100,13 @@ impl App {
             Shown::Attract => screen::idle::attract(ctx),
             Shown::Idle => screen::idle::view(ctx),
             Shown::Waiting(w) => screen::waiting::view(ctx, w),
+            Shown::Keypad(k) => screen::keypad::view(ctx, k),
             Shown::Scanned {
                 amount,
                 phase,
                 trouble,
-            } => screen::scanned::view(ctx, amount, phase, trouble),
+                sent_to,
+            } => screen::scanned::view(ctx, amount, phase, trouble, sent_to),
             Shown::Approved { captured, receipt } => screen::approved::view(ctx, captured, receipt),
             Shown::Failed { reason, ended } => screen::failed::view(ctx, reason, ended),
         }
@@ -119,7 +126,10 @@ impl App {
                 Shown::Attract
             }
             State::Idle => Shown::Idle,
-            State::Waiting { order, payment, .. } => Shown::Waiting(self.waiting(order, payment)),
+            State::Waiting { order, payment, .. } => match self.keypad_shown() {
+                Some(k) => Shown::Keypad(k),
+                None => Shown::Waiting(self.waiting(order, payment)),
+            },
             State::Cancelling { payment, after, .. } => Shown::Scanned {
                 amount: payment.amount,
                 phase: if matches!(after, AfterCancel::Push(_)) {
@@ -128,6 +138,10 @@ impl App {
                     Phase::Cancelling
                 },
                 trouble: trouble(payment),
+                sent_to: match after {
+                    AfterCancel::Push(PushTo::Phone(n)) => Some(n.masked()),
+                    _ => None,
+                },
             },
             State::Scanned { payment, .. } => {
                 let time_left = payment.deadline.saturating_duration_since(now);
@@ -142,12 +156,14 @@ impl App {
                     amount: payment.amount,
                     phase,
                     trouble: trouble(payment),
+                    sent_to: sent_to(payment),
                 }
             }
             State::Capturing { payment, .. } => Shown::Scanned {
                 amount: payment.amount,
                 phase: Phase::Completing,
                 trouble: trouble(payment),
+                sent_to: None,
             },
             State::Approved {
                 order, captured, ..
@@ -192,15 +208,30 @@ impl App {
     }
 }
 
+/// A push to a phone number (typed, or handed over by the cashier): the number, masked.
+fn sent_to(payment: &payment::Payment) -> Option<String> {
+    if payment.method != payment::Method::PhoneNumber {
+        return None;
+    }
+    let msisdn = payment.request.customer.as_ref()?.phone_number.as_deref()?;
+    crate::phone::PhoneNumber::from_msisdn(msisdn)
+        .ok()
+        .map(|n| n.masked())
+}
+
 /// The payment screen for a state.
 pub(super) enum Shown<'a> {
     Idle,
     Attract,
     Waiting(Waiting<'a>),
+    /// The phone-number keypad, open over the QR screen.
+    Keypad(screen::keypad::Keypad<'a>),
     Scanned {
         amount: Amount,
         phase: Phase,
         trouble: bool,
+        /// The phone number the payment went to, masked.
+        sent_to: Option<String>,
     },
     Approved {
         captured: Amount,

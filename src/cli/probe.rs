@@ -38,6 +38,7 @@ fn request(config: &Config, reference: &str, flow: UserFlow) -> CreatePaymentReq
             phone_number: Some(nobody(config.market).to_string()),
             ..Customer::default()
         }),
+        minimum_user_age: None,
         customer_interaction: Some(CustomerInteraction::CustomerPresent),
         payment_method: PaymentMethod {
             kind: PaymentMethodType::Wallet,

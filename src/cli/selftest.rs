@@ -260,6 +260,7 @@ async fn push(
             phone_number: Some(phone.to_string()),
             ..Customer::default()
         }),
+        minimum_user_age: None,
         customer_interaction: Some(crate::vipps::model::CustomerInteraction::CustomerPresent),
         payment_method: crate::vipps::model::PaymentMethod {
             kind: crate::vipps::model::PaymentMethodType::Wallet,

@@ -266,37 +266,19 @@ impl Lane {
     pub fn pos(&mut self, command: Command, now: Instant) -> Vec<Effect> {
         use payment::State;
         match command {
-            Command::Submit(order, reply) => {
-                if !self.machine.accepts_orders() {
-                    reply.send(Err(match self.machine.out_of_service() {
-                        Some(_) => Refusal::OutOfService,
-                        None => Refusal::Busy,
-                    }));
-                    return Vec::new();
-                }
-                if self
-                    .journal
-                    .as_ref()
-                    .is_some_and(|j| j.knows(&order.order_id))
-                {
-                    reply.send(Err(Refusal::Reused));
-                    return Vec::new();
-                }
-                let accepted = (*order).clone();
-                match self.step_recorded(Input::OrderReceived(*order), now, |lane| {
-                    if let Some(h) = &lane.hub {
-                        h.accepted(&accepted);
-                    }
-                }) {
-                    Ok(calls) => {
-                        reply.send(Ok(()));
-                        calls
-                    }
-                    Err(refusal) => {
-                        reply.send(Err(refusal));
-                        Vec::new()
-                    }
-                }
+            Command::Submit(order, reply) => self.submit(*order, None, reply, now),
+            Command::SubmitAssisted(order, to, reply) => self.submit(*order, Some(to), reply, now),
+            Command::HandOver {
+                order_id,
+                to,
+                reply,
+            } => {
+                let done = self.hand_over_answer(&order_id, &to).and_then(|()| {
+                    let input = Input::CustomerHandedOver { order_id, to };
+                    self.step_recorded(input, now, |_| {})
+                });
+                reply.send(done.as_ref().map(|_| ()).map_err(|r| *r));
+                done.unwrap_or_default()
             }
             Command::Cancel(order_id, reply) => {
                 let active = self.machine.order().is_some_and(|o| o.order_id == order_id);
@@ -346,6 +328,67 @@ impl Lane {
                     }
                 }
             }
+        }
+    }
+
+    /// A new order from the POS, with the customer the cashier hands over (`to`) or without.
+    fn submit(
+        &mut self,
+        order: payment::Order,
+        to: Option<payment::PushTo>,
+        reply: Reply,
+        now: Instant,
+    ) -> Vec<Effect> {
+        if !self.machine.accepts_orders() {
+            reply.send(Err(match self.machine.out_of_service() {
+                Some(_) => Refusal::OutOfService,
+                None => Refusal::Busy,
+            }));
+            return Vec::new();
+        }
+        if self
+            .journal
+            .as_ref()
+            .is_some_and(|j| j.knows(&order.order_id))
+        {
+            reply.send(Err(Refusal::Reused));
+            return Vec::new();
+        }
+        let accepted = order.clone();
+        let input = match to {
+            Some(to) => Input::AssistedOrder { order, to },
+            None => Input::OrderReceived(order),
+        };
+        match self.step_recorded(input, now, |lane| {
+            if let Some(h) = &lane.hub {
+                h.accepted(&accepted);
+            }
+        }) {
+            Ok(calls) => {
+                reply.send(Ok(()));
+                calls
+            }
+            Err(refusal) => {
+                reply.send(Err(refusal));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Whether the customer of `order_id` can be handed over now: while its one-time QR is on
+    /// screen (or after a failed try); the same customer again while their push is under way
+    /// changes nothing.
+    fn hand_over_answer(&self, order_id: &str, to: &payment::PushTo) -> Result<(), Refusal> {
+        use payment::State;
+        if self.machine.order().is_none_or(|o| o.order_id != order_id) {
+            return Err(Refusal::NotActive);
+        }
+        match self.machine.state() {
+            State::Waiting { .. } | State::Failed { order: Some(_), .. } => Ok(()),
+            State::Scanned { payment, .. } if pushes_to(payment, to) => Ok(()),
+            State::Scanned { .. } | State::Cancelling { .. } => Err(Refusal::InProgress),
+            State::Capturing { .. } | State::Approved { .. } => Err(Refusal::AlreadyPaid),
+            State::Idle | State::Failed { order: None, .. } => Err(Refusal::NotActive),
         }
     }
 
@@ -507,6 +550,19 @@ impl Lane {
         };
         for reply in self.refunds.remove(key).unwrap_or_default() {
             reply.send(answer);
+        }
+    }
+}
+
+/// Whether `payment` already goes to `to` (the same customer handed over again).
+fn pushes_to(payment: &payment::Payment, to: &payment::PushTo) -> bool {
+    let customer = payment.request.customer.as_ref();
+    match to {
+        payment::PushTo::PersonalQr(q) => {
+            customer.and_then(|c| c.personal_qr.as_deref()) == Some(q.as_str())
+        }
+        payment::PushTo::Phone(n) => {
+            customer.and_then(|c| c.phone_number.as_deref()) == Some(n.msisdn().as_str())
         }
     }
 }

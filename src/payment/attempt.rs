@@ -176,8 +176,10 @@ impl Payment {
         now: Instant,
     ) -> Payment {
         let api = match method {
-            Method::OneTimeQr => config.one_time_qr_api,
-            Method::PersonalQr | Method::PhoneNumber => Api::Epayment,
+            // eCom cannot carry an age limit: an order with one is paid through ePayment,
+            // whose `minimumUserAge` Vipps checks.
+            Method::OneTimeQr if order.minimum_age().is_none() => config.one_time_qr_api,
+            Method::OneTimeQr | Method::PersonalQr | Method::PhoneNumber => Api::Epayment,
         };
         let max = match api {
             Api::Epayment => EPAYMENT_REFERENCE_MAX,
@@ -423,6 +425,7 @@ fn create_request(
     CreatePaymentRequest {
         amount: order.total(),
         customer,
+        minimum_user_age: order.minimum_age(),
         customer_interaction: Some(CustomerInteraction::CustomerPresent),
         payment_method: PaymentMethod {
             kind: PaymentMethodType::Wallet,

@@ -23,6 +23,7 @@ impl Machine {
     ) {
         let interval = self.config.poll_interval;
         let cancelling = matches!(self.state, State::Cancelling { .. });
+        let age_limit = self.order().is_some_and(|o| o.minimum_age().is_some());
         let Some(p) = self.state.active_mut() else {
             return;
         };
@@ -72,6 +73,10 @@ impl Machine {
                 let reason = match (p.method, e.code) {
                     (Method::PersonalQr | Method::PhoneNumber, Some(4060 | 4050)) => {
                         FailureReason::NotVippsCode
+                    }
+                    // Vipps answers 7010 also for a customer under the payment's age limit.
+                    (Method::PersonalQr | Method::PhoneNumber, Some(7010)) if age_limit => {
+                        FailureReason::AgeLimit
                     }
                     (Method::PersonalQr | Method::PhoneNumber, Some(7010 | 4070)) => {
                         FailureReason::CustomerNotFound

@@ -27,6 +27,10 @@ pub struct Line {
     pub total_tax_amount: i64,
     /// Hundredths of a percent: 2500 = 25 %.
     pub tax_rate: u32,
+    /// The age (whole years, 0-100) a customer must have reached to buy this line: beer,
+    /// tobacco. The payment then carries the largest of the lines as `minimumUserAge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_age: Option<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +111,12 @@ impl Line {
                 ),
             ));
         }
+        if self.minimum_age.is_some_and(|a| a > MAX_MINIMUM_AGE) {
+            return Err(err(
+                f("minimumAge"),
+                format!("whole years, 0-{MAX_MINIMUM_AGE}"),
+            ));
+        }
         self.check_price(f)
     }
 
@@ -165,6 +175,8 @@ fn err(field: impl Into<String>, reason: impl Into<String>) -> OrderError {
 /// Longest line name the Vipps receipt shows well.
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_LINES: usize = 500;
+/// The largest `minimumAge` of a line (ePayment's `minimumUserAge` is 0-100).
+pub const MAX_MINIMUM_AGE: u16 = 100;
 /// `paymentDescription`: 3-100 characters (ePayment's create request).
 pub const DESCRIPTION_MIN_CHARS: usize = 3;
 pub const DESCRIPTION_MAX_CHARS: usize = 100;
@@ -174,6 +186,16 @@ pub const RECEIPT_PLACEHOLDER: &str = "{receipt}";
 impl Order {
     pub fn total(&self) -> Amount {
         Amount::new(self.currency, self.total_amount)
+    }
+
+    /// The age the customer must have reached to buy the whole order: the largest of its
+    /// lines' (`None` when no line has one above 0).
+    pub fn minimum_age(&self) -> Option<u16> {
+        self.lines
+            .iter()
+            .filter_map(|l| l.minimum_age)
+            .max()
+            .filter(|&a| a > 0)
     }
 
     /// Checks everything the kiosk relies on: id format, totals that add up, tax that matches
@@ -298,6 +320,7 @@ pub(crate) mod tests {
             total_amount_excluding_tax: excl,
             total_tax_amount: total - excl,
             tax_rate: 2500,
+            minimum_age: None,
         }
     }
 
@@ -415,6 +438,32 @@ pub(crate) mod tests {
         o.lines[0].total_tax_amount = 1;
         let e = o.validate(Currency::Nok).expect_err("refused");
         assert_eq!(e.field, "lines[0].totalAmount");
+    }
+
+    #[test]
+    fn an_age_limit_is_whole_years_up_to_100_and_the_largest_line_counts() {
+        let mut o = order("order-0001");
+        assert_eq!(o.minimum_age(), None);
+        o.lines[0].minimum_age = Some(0);
+        assert_eq!(o.minimum_age(), None, "0 is no limit");
+        o.lines[0].minimum_age = Some(18);
+        o.lines[1].minimum_age = Some(20);
+        assert_eq!(o.validate(Currency::Nok), Ok(()));
+        assert_eq!(o.minimum_age(), Some(20));
+        o.lines[1].minimum_age = Some(101);
+        assert_eq!(
+            o.validate(Currency::Nok).map_err(|e| e.field),
+            Err("lines[1].minimumAge".into())
+        );
+        // As the POS sends it, and refused when it is not whole years.
+        let mut json = serde_json::to_value(order("order-0001")).expect("json");
+        json["lines"][0]["minimumAge"] = serde_json::json!(18);
+        let parsed: Order = serde_json::from_value(json.clone()).expect("parses");
+        assert_eq!(parsed.minimum_age(), Some(18));
+        json["lines"][0]["minimumAge"] = serde_json::json!(18.5);
+        assert!(serde_json::from_value::<Order>(json.clone()).is_err());
+        json["lines"][0]["minimumAge"] = serde_json::json!(-1);
+        assert!(serde_json::from_value::<Order>(json).is_err());
     }
 
     #[test]

@@ -162,12 +162,16 @@ impl Machine {
             }
             PaymentState::Aborted | PaymentState::Expired | PaymentState::Terminated => {
                 tracing::info!(%reference, state = ?o.state, "payment ended without money");
+                let age_limit = self.order().is_some_and(|o| o.minimum_age().is_some());
                 let reason = match (&self.state, o.state) {
                     (State::Cancelling { .. }, _) => None,
                     // An unscanned one-time QR running out is routine: just show a new one.
                     (State::Waiting { .. }, PaymentState::Expired | PaymentState::Terminated) => {
                         None
                     }
+                    // The app refuses a customer under the age limit without telling the
+                    // merchant: with a limit, a decline may be that.
+                    (_, PaymentState::Aborted) if age_limit => Some(FailureReason::AgeLimit),
                     (_, PaymentState::Aborted) => Some(FailureReason::CancelledInApp),
                     (_, PaymentState::Expired) => Some(FailureReason::Expired),
                     _ => Some(FailureReason::Cancelled),

@@ -27,6 +27,10 @@ pub enum FailureReason {
     CaptureRefused,
     /// Vipps' one-time QR kept expiring at once: the order ended unpaid.
     QrUnavailable,
+    /// The purchase has an age limit and the payment was declined or could not be sent (the
+    /// app refused it, or Vipps found no customer it could go to): Vipps never says why, so
+    /// the screen says, neutrally, that the purchase has an age limit and staff can help.
+    AgeLimit,
 }
 
 /// Short messages shown over the current screen without changing the payment.

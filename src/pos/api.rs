@@ -1,9 +1,11 @@
 //! The POS API's routes (axum): orders in, their records out, cancels, staff refunds,
 //! server-sent events and health. Every route needs the bearer token.
 
-use super::{Command, Hub, MAX_BODY_BYTES, OrderRules, RefundRefused, Refusal, Reply};
+use super::{
+    Command, Hub, MAX_BODY_BYTES, OrderRules, RefundRefused, Refusal, Reply, customer::CustomerBody,
+};
 use crate::{
-    payment::{Order, OrderStatus},
+    payment::{Order, OrderStatus, PushTo},
     redact::constant_time_eq,
     vipps::{Secret, model::Amount},
 };
@@ -47,6 +49,7 @@ pub fn router(
     Router::new()
         .route("/v1/orders", post(submit))
         .route("/v1/orders/{order_id}", get(status))
+        .route("/v1/orders/{order_id}/customer", post(hand_over))
         .route("/v1/orders/{order_id}/cancel", post(cancel))
         .route("/v1/orders/{order_id}/refund", post(refund))
         .route("/v1/events", get(events))
@@ -90,6 +93,11 @@ impl IntoResponse for BadBody {
 fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, BadBody> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| BadBody::Malformed(e.to_string()))?;
+    parse_value(value)
+}
+
+/// A JSON value as a `T`; a field that does not fit is named by its full path.
+fn parse_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, BadBody> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let reason = e.inner().to_string();
         let mut field = e.path().to_string();
@@ -136,8 +144,38 @@ async fn ask(api: &Api, command: impl FnOnce(Reply) -> Command) -> Result<(), Re
     rx.await.unwrap_or(Err(Refusal::OutOfService))
 }
 
+/// An order, and the customer the cashier hands over with it, if any.
+fn parse_order(body: &Bytes) -> Result<(Order, Option<PushTo>), BadBody> {
+    let mut value: Value =
+        serde_json::from_slice(body).map_err(|e| BadBody::Malformed(e.to_string()))?;
+    let customer = value.as_object_mut().and_then(|o| o.remove("customer"));
+    let order: Order = parse_value(value)?;
+    let to = match customer {
+        None | Some(Value::Null) => None,
+        Some(c) => {
+            let wrapped: CustomerWrapper = parse_value(json!({ "customer": c }))?;
+            let to = wrapped
+                .customer
+                .push_to("customer.")
+                .map_err(|e| BadBody::Invalid {
+                    field: e.field,
+                    reason: e.reason,
+                })?;
+            Some(to)
+        }
+    };
+    Ok((order, to))
+}
+
+/// Puts the customer under its own name, so a field that does not fit is named in full.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerWrapper {
+    customer: CustomerBody,
+}
+
 async fn submit(State(api): State<Api>, body: Bytes) -> Response {
-    let order: Order = match parse_body(&body) {
+    let (order, to) = match parse_order(&body) {
         Ok(o) => o,
         Err(bad) => return bad.into_response(),
     };
@@ -148,7 +186,11 @@ async fn submit(State(api): State<Api>, body: Bytes) -> Response {
         return invalid("orderId", REUSED);
     }
     let id = order.order_id.clone();
-    match ask(&api, |reply| Command::Submit(Box::new(order), reply)).await {
+    let command = |reply| match to {
+        Some(to) => Command::SubmitAssisted(Box::new(order), to, reply),
+        None => Command::Submit(Box::new(order), reply),
+    };
+    match ask(&api, command).await {
         Ok(()) => match api.hub.get(&id) {
             Some(record) => (StatusCode::CREATED, Json(record)).into_response(),
             None => error(
@@ -204,6 +246,39 @@ async fn cancel(State(api): State<Api>, Path(order_id): Path<String>) -> Respons
         ),
         Err(Refusal::NotActive) => error(StatusCode::CONFLICT, "the order has already ended"),
         Err(Refusal::Unrecorded) => unrecorded(&api, "the order was not withdrawn"),
+        Err(_) => out_of_service(),
+    }
+}
+
+/// The cashier hands over the customer of the order on screen: the kiosk pushes to them, by
+/// the same rule as a scan (the one-time QR is switched off first; if it was paid meanwhile,
+/// that payment counts).
+async fn hand_over(State(api): State<Api>, Path(order_id): Path<String>, body: Bytes) -> Response {
+    let customer: CustomerBody = match parse_body(&body) {
+        Ok(c) => c,
+        Err(bad) => return bad.into_response(),
+    };
+    let to = match customer.push_to("") {
+        Ok(to) => to,
+        Err(e) => return invalid(&e.field, &e.reason),
+    };
+    if api.hub.get(&order_id).is_none() {
+        return error(StatusCode::NOT_FOUND, "no such order on this lane");
+    }
+    let command = |reply| Command::HandOver {
+        order_id: order_id.clone(),
+        to,
+        reply,
+    };
+    match ask(&api, command).await {
+        Ok(()) => (StatusCode::ACCEPTED, Json(api.hub.get(&order_id))).into_response(),
+        Err(Refusal::AlreadyPaid) => error(StatusCode::CONFLICT, "the customer has paid"),
+        Err(Refusal::NotActive) => error(StatusCode::CONFLICT, "the order has already ended"),
+        Err(Refusal::InProgress) => error(
+            StatusCode::CONFLICT,
+            "a payment is already waiting for the customer's approval",
+        ),
+        Err(Refusal::Unrecorded) => unrecorded(&api, "the customer was not handed over"),
         Err(_) => out_of_service(),
     }
 }

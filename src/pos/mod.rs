@@ -7,6 +7,7 @@
 //! API reads and streams as server-sent events.
 
 mod api;
+mod customer;
 mod hub;
 pub mod tls;
 
@@ -14,7 +15,7 @@ pub use api::{router, serve, serve_on};
 pub use hub::{Health, Hub, WebhookHealth};
 
 use crate::{
-    payment::{FailureReason, Method, Order, OrderStatus, OrderUpdate},
+    payment::{FailureReason, Method, Order, OrderStatus, OrderUpdate, PushTo},
     sync::lock,
     vipps::model::{Amount, Currency},
 };
@@ -142,6 +143,9 @@ pub enum Refusal {
     Reused,
     /// The journal could not record it, so nothing was done (health says why).
     Unrecorded,
+    /// A payment is already on its way to a customer (waiting for their approval, or the
+    /// one-time QR being switched off for it): the hand-over is not taken.
+    InProgress,
 }
 
 /// Why a staff refund did not happen.
@@ -196,6 +200,14 @@ pub struct RefundOrder {
 #[derive(Debug, Clone)]
 pub enum Command {
     Submit(Box<Order>, Reply),
+    /// An order that comes with its customer (cashier-assisted): pushed at once, no one-time QR.
+    SubmitAssisted(Box<Order>, PushTo, Reply),
+    /// The cashier hands over the customer of the order on screen.
+    HandOver {
+        order_id: String,
+        to: PushTo,
+        reply: Reply,
+    },
     Cancel(String, Reply),
     /// A staff refund; the reply comes once Vipps has answered (the record then holds the
     /// refunded total).
@@ -205,9 +217,10 @@ pub enum Command {
 /// Answers a command when the lane cannot take payments.
 pub fn reject_out_of_service(command: Command) {
     match command {
-        Command::Submit(_, reply) | Command::Cancel(_, reply) => {
-            reply.send(Err(Refusal::OutOfService))
-        }
+        Command::Submit(_, reply)
+        | Command::SubmitAssisted(_, _, reply)
+        | Command::HandOver { reply, .. }
+        | Command::Cancel(_, reply) => reply.send(Err(Refusal::OutOfService)),
         Command::Refund(_, reply) => reply.send(Err(RefundRefused::OutOfService)),
     }
 }

@@ -20,6 +20,7 @@ pub const ECOM_QR_EXPIRY_S: f64 = 300.0;
 
 mod approve;
 mod checks;
+pub mod customers;
 pub mod ecom;
 mod epayment;
 pub mod links;
@@ -49,6 +50,9 @@ pub struct SimPayment {
     pub amount: Amount,
     pub aggregate: Aggregate,
     pub customer: Option<Customer>,
+    /// The age the customer must have reached (`minimumUserAge`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum_user_age: Option<u16>,
     pub psp_reference: String,
     /// The payment's own code: the last part of its QR target URL, carried by its image and
     /// landing-page links, and what the control API opens it by.

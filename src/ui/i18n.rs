@@ -59,10 +59,19 @@ pub enum Text {
     MoreTimeSpoken,
     PaymentDescription,
     PaymentDescriptionNoStore,
+    OrPhoneNumber,
+    KeypadTitle,
+    KeypadInstruction,
+    MobileNumber,
+    CountryCodeLabel,
+    Send,
+    Back,
+    Delete,
+    TypeNumberFirst,
 }
 
 impl Text {
-    pub const ALL: [Text; 37] = [
+    pub const ALL: [Text; 46] = [
         Text::Welcome,
         Text::WelcomeBody,
         Text::AttractTitle,
@@ -100,6 +109,15 @@ impl Text {
         Text::MoreTimeSpoken,
         Text::PaymentDescription,
         Text::PaymentDescriptionNoStore,
+        Text::OrPhoneNumber,
+        Text::KeypadTitle,
+        Text::KeypadInstruction,
+        Text::MobileNumber,
+        Text::CountryCodeLabel,
+        Text::Send,
+        Text::Back,
+        Text::Delete,
+        Text::TypeNumberFirst,
     ];
 
     fn row(self) -> Row {
@@ -284,11 +302,11 @@ impl Text {
                 "I need more time",
             ],
             Text::ScannerMissing => [
-                "Skanneren virker ikke. Betal ved å skanne koden på skjermen.",
-                "Scanneren virker ikke. Betal ved at scanne koden på skærmen.",
-                "Lukija ei toimi. Maksa skannaamalla näytön koodi.",
-                "Skannern fungerar inte. Betala genom att skanna koden på skärmen.",
-                "The scanner is not working. Pay by scanning the code on screen.",
+                "Skanneren virker ikke. Skann koden på skjermen, eller betal med telefonnummeret ditt.",
+                "Scanneren virker ikke. Scan koden på skærmen, eller betal med dit telefonnummer.",
+                "Lukija ei toimi. Skannaa näytön koodi tai maksa puhelinnumerollasi.",
+                "Skannern fungerar inte. Skanna koden på skärmen eller betala med ditt telefonnummer.",
+                "The scanner is not working. Scan the code on screen, or pay with your phone number.",
             ],
             Text::Discount => ["Rabatt", "Rabat", "Alennus", "Rabatt", "Discount"],
             Text::ReadAloud => ["Les opp", "Læs op", "Lue ääneen", "Läs upp", "Read aloud"],
@@ -312,6 +330,51 @@ impl Text {
                 "Jatka painamalla »Tarvitsen lisää aikaa» tai ääneen luvun näppäintä.",
                 "Tryck på ”Jag behöver mer tid” eller uppläsningstangenten för att fortsätta.",
                 "Press “I need more time”, or the read-aloud key, to carry on.",
+            ],
+            Text::OrPhoneNumber => [
+                "eller betal med telefonnummeret ditt",
+                "eller betal med dit telefonnummer",
+                "tai maksa puhelinnumerollasi",
+                "eller betala med ditt telefonnummer",
+                "or pay with your phone number",
+            ],
+            Text::KeypadTitle => [
+                "Betal med telefonnummer",
+                "Betal med telefonnummer",
+                "Maksa puhelinnumerolla",
+                "Betala med telefonnummer",
+                "Pay with your phone number",
+            ],
+            Text::KeypadInstruction => [
+                "Skriv inn mobilnummeret ditt og trykk Send. Du godkjenner betalingen i {brand}.",
+                "Indtast dit mobilnummer, og tryk Send. Du godkender betalingen i {brand}.",
+                "Näppäile matkapuhelinnumerosi ja paina Lähetä. Hyväksyt maksun {brand}-sovelluksessa.",
+                "Skriv ditt mobilnummer och tryck Skicka. Du godkänner betalningen i {brand}.",
+                "Type your mobile number and press Send. You approve the payment in {brand}.",
+            ],
+            Text::MobileNumber => [
+                "Mobilnummer",
+                "Mobilnummer",
+                "Matkapuhelinnumero",
+                "Mobilnummer",
+                "Mobile number",
+            ],
+            Text::CountryCodeLabel => [
+                "Landskode",
+                "Landekode",
+                "Maatunnus",
+                "Landsnummer",
+                "Country code",
+            ],
+            Text::Send => ["Send", "Send", "Lähetä", "Skicka", "Send"],
+            Text::Back => ["Tilbake", "Tilbage", "Takaisin", "Tillbaka", "Back"],
+            Text::Delete => ["Slett", "Slet", "Poista", "Radera", "Delete"],
+            Text::TypeNumberFirst => [
+                "Skriv inn nummeret ditt først.",
+                "Indtast dit nummer først.",
+                "Näppäile ensin numerosi.",
+                "Skriv ditt nummer först.",
+                "Type your number first.",
             ],
             // The payment's text in the app, the portal and settlement files (3-100 characters).
             Text::PaymentDescription => [
@@ -387,6 +450,38 @@ pub fn renews_in(lang: Lang, t: &str) -> String {
         Lang::Fi => format!("Koodi vaihtuu {t} kuluttua"),
         Lang::Sv => format!("Koden byts om {t}"),
         Lang::En => format!("The code renews in {t}"),
+    }
+}
+
+/// "Sendt til +47 ••••••67": where a typed number's payment went (masked).
+pub fn sent_to(lang: Lang, masked: &str) -> String {
+    match lang {
+        Lang::Nb | Lang::Da => format!("Sendt til {masked}"),
+        Lang::Fi => format!("Lähetetty numeroon {masked}"),
+        Lang::Sv => format!("Skickat till {masked}"),
+        Lang::En => format!("Sent to {masked}"),
+    }
+}
+
+/// "Nummeret skal ha 8 sifre.": a typed number of the wrong length (`n`: "8", "7–10").
+pub fn wrong_length(lang: Lang, n: &str) -> String {
+    match lang {
+        Lang::Nb => format!("Nummeret skal ha {n} sifre."),
+        Lang::Da => format!("Nummeret skal have {n} cifre."),
+        Lang::Fi => format!("Numerossa pitää olla {n} numeroa."),
+        Lang::Sv => format!("Numret ska ha {n} siffror."),
+        Lang::En => format!("The number should have {n} digits."),
+    }
+}
+
+/// "Dette er ikke et mobilnummer med +47.": a typed number that is not a mobile one.
+pub fn not_mobile(lang: Lang, code: &str) -> String {
+    match lang {
+        Lang::Nb => format!("Dette er ikke et mobilnummer med {code}."),
+        Lang::Da => format!("Det er ikke et mobilnummer med {code}."),
+        Lang::Fi => format!("Tämä ei ole {code}-matkapuhelinnumero."),
+        Lang::Sv => format!("Det är inte ett mobilnummer med {code}."),
+        Lang::En => format!("That is not a mobile number with {code}."),
     }
 }
 
@@ -534,6 +629,23 @@ pub fn failure(
                 "Mitään ei veloitettu. Käytä toista kassaa tai kysy henkilökunnalta.",
                 "Ingenting har dragits. Använd en annan kassa eller fråga personalen.",
                 "Nothing was charged. Please use another till, or ask staff.",
+            ],
+        ),
+        // Neutral: Vipps never says why, and the screen never guesses at the customer's age.
+        FailureReason::AgeLimit => (
+            [
+                "Dette kjøpet har aldersgrense",
+                "Dette køb har aldersgrænse",
+                "Tällä ostoksella on ikäraja",
+                "Det här köpet har åldersgräns",
+                "This purchase has an age limit",
+            ],
+            [
+                "Betalingen gikk ikke gjennom. De ansatte kan hjelpe deg.",
+                "Betalingen gik ikke igennem. Personalet kan hjælpe dig.",
+                "Maksu ei mennyt läpi. Henkilökunta voi auttaa sinua.",
+                "Betalningen gick inte igenom. Personalen kan hjälpa dig.",
+                "The payment did not go through. Staff can help you.",
             ],
         ),
         FailureReason::CaptureRefused => (

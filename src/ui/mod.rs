@@ -18,6 +18,17 @@ pub enum Msg {
     LanguageChosen(crate::market::Lang),
     LargerTextToggled,
     SpeechToggled,
+    /// "Pay with your phone number": the keypad opens.
+    PayWithPhone,
+    /// A key of the on-screen keypad (0-9).
+    Digit(u8),
+    Backspace,
+    /// The country code for the number.
+    Country(crate::phone::CountryCode),
+    /// Send the typed number.
+    SendPhone,
+    /// Leave the keypad, back to the QR.
+    CloseKeypad,
 }
 
 /// Pictures built once at start-up.

@@ -32,6 +32,11 @@ pub mod size {
         TOUCH_MIN >= TOUCH_MIN_PHYSICAL,
         "touch targets must be at least 15 mm"
     );
+    /// The focus ring around the action a keyboard would act on: a gap, then the ring. Every
+    /// target keeps this room around it, so the ring never moves the layout.
+    pub const RING_GAP: f32 = 2.0;
+    pub const RING_WIDTH: f32 = 4.0;
+    pub const RING: f32 = RING_GAP + RING_WIDTH;
     pub const PAD: f32 = 32.0;
     pub const GAP: f32 = 24.0;
     pub const RADIUS: f32 = 20.0;
@@ -56,6 +61,9 @@ pub const DANGER: Color = rgb(0xA3262A);
 pub const NOTICE_BG: Color = rgb(0xFFF1C2);
 /// Time running out (the expired icon, the notice's border).
 pub const WARNING: Color = rgb(0x8A5A00);
+/// The focus ring: a deep blue, unlike any button's own border, at 7:1 or more on the
+/// background, the notice and both brands' tints.
+pub const FOCUS: Color = rgb(0x003FA3);
 pub const DEV_BG: Color = rgb(0x2B2B33);
 pub const DEV_TEXT: Color = rgb(0xF2F2F2);
 
@@ -174,6 +182,25 @@ pub fn notice(_: &Theme) -> container::Style {
     }
 }
 
+/// The ring around the focused action (drawn in the room every target keeps around it).
+pub fn focus_ring(_: &Theme) -> container::Style {
+    container::Style {
+        border: Border {
+            radius: (size::RADIUS + size::RING).into(),
+            width: size::RING_WIDTH,
+            color: FOCUS,
+        },
+        ..container::Style::default()
+    }
+}
+
+/// Where a keypad's error is said: red text on the surface.
+pub fn error_text(_: &Theme) -> iced::widget::text::Style {
+    iced::widget::text::Style {
+        color: Some(DANGER),
+    }
+}
+
 pub fn dev_panel(_: &Theme) -> container::Style {
     container::Style {
         background: Some(Background::Color(DEV_BG)),
@@ -235,6 +262,17 @@ mod tests {
             assert!(contrast(TEXT, b.tint) >= 7.0, "{}", b.name());
         }
         assert!(contrast(WARNING, SURFACE) >= 4.5);
+        // The focus ring stands out (3:1 is WCAG's least for it) on every surface it meets.
+        for b in [market::Brand::Vipps, market::Brand::MobilePay] {
+            let tint = brand(Branding {
+                brand: b,
+                also: None,
+            })
+            .tint;
+            assert!(contrast(FOCUS, tint) >= 7.0);
+        }
+        assert!(contrast(FOCUS, BACKGROUND) >= 7.0);
+        assert!(contrast(FOCUS, NOTICE_BG) >= 7.0);
     }
 
     #[test]

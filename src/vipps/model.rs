@@ -215,6 +215,10 @@ pub struct CreatePaymentRequest {
     pub amount: Amount,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<Customer>,
+    /// The age in whole years (0-100) the customer must have reached (ePayment's
+    /// `minimumUserAge`): Vipps refuses a younger customer without telling the merchant why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_user_age: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_interaction: Option<CustomerInteraction>,
     pub payment_method: PaymentMethod,
@@ -402,6 +406,7 @@ mod tests {
                 personal_qr: Some("https://qr.vipps.no/p/4796844569".into()),
                 ..Customer::default()
             }),
+            minimum_user_age: Some(18),
             customer_interaction: Some(CustomerInteraction::CustomerPresent),
             payment_method: PaymentMethod {
                 kind: PaymentMethodType::Wallet,
@@ -424,6 +429,7 @@ mod tests {
             v["customer"].get("phoneNumber").is_none(),
             "oneOf: only one customer field"
         );
+        assert_eq!(v["minimumUserAge"], 18);
         assert_eq!(v["customerInteraction"], "CUSTOMER_PRESENT");
         assert_eq!(v["paymentMethod"]["type"], "WALLET");
         assert_eq!(v["userFlow"], "PUSH_MESSAGE");

@@ -197,6 +197,7 @@ fn statuses(fx: &[Effect]) -> Vec<OrderStatus> {
         .collect()
 }
 
+mod age;
 mod ecom;
 mod exchange;
 mod failures;

@@ -7,6 +7,7 @@
 use super::{
     Backend, PhoneAction, Reply,
     checks::{check_customer, ways_named},
+    customers,
     links::code_of_token,
     problem,
 };
@@ -24,7 +25,18 @@ struct ForceApprove {
 impl Backend {
     pub fn force_approve(&mut self, reference: &str, body: &Value) -> Reply {
         match self.check_force_approve(reference, body) {
-            Ok(()) => {
+            Ok(Some(minimum)) => {
+                // The app tells the customer they are too young and the payment ends; the
+                // merchant sees it end, never why.
+                let _ = self.phone(reference, PhoneAction::Reject);
+                problem(
+                    400,
+                    None,
+                    "Bad Request",
+                    &format!("the customer does not meet the payment's minimumUserAge ({minimum})"),
+                )
+            }
+            Ok(None) => {
                 let approved = self.phone(reference, PhoneAction::Approve);
                 if approved.is_success() {
                     Reply {
@@ -39,7 +51,8 @@ impl Backend {
         }
     }
 
-    fn check_force_approve(&self, reference: &str, body: &Value) -> Result<(), Reply> {
+    /// `Ok(Some(age))`: the approving customer is younger than the payment's `minimumUserAge`.
+    fn check_force_approve(&self, reference: &str, body: &Value) -> Result<Option<u16>, Reply> {
         let req: ForceApprove = if body.is_null() {
             ForceApprove::default()
         } else {
@@ -102,6 +115,8 @@ impl Backend {
                 "token is not the one in this payment's redirectUrl",
             ));
         }
-        Ok(())
+        let customer = req.customer.as_ref().or(p.customer.as_ref());
+        Ok(p.minimum_user_age
+            .filter(|_| customer.is_some_and(|c| customers::under_age(c, p.minimum_user_age))))
     }
 }

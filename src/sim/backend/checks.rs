@@ -4,7 +4,7 @@
 
 use super::{
     Backend, PUSH_EXPIRY_S, QR_EXPIRY_S, Reply, TEST_PHONE_NOT_FOUND, TEST_QR_INVALID_PREFIX,
-    TEST_QR_NOT_FOUND_PREFIX, problem,
+    TEST_QR_NOT_FOUND_PREFIX, customers, problem,
 };
 use crate::vipps::model::{Amount, CreatePaymentRequest, Currency, Customer, Receipt, UserFlow};
 use serde_json::Value;
@@ -42,7 +42,29 @@ impl Backend {
         {
             return Err(problem(400, None, "Bad Request", &reason));
         }
-        expiry_of(req)
+        if req.minimum_user_age.is_some_and(|a| a > 100) {
+            return Err(problem(
+                400,
+                None,
+                "Bad Request",
+                "minimumUserAge must be 0-100",
+            ));
+        }
+        let expiry = expiry_of(req)?;
+        // A push to a customer under the age limit is not sent, and Vipps answers as for a
+        // customer it does not know (7010), so the merchant learns nothing of their age.
+        if req.user_flow == UserFlow::PushMessage
+            && let Some(c) = &req.customer
+            && customers::under_age(c, req.minimum_user_age)
+        {
+            return Err(problem(
+                400,
+                Some(7010),
+                "Bad Request",
+                "customer not found",
+            ));
+        }
+        Ok(expiry)
     }
 
     /// The reference is well formed and not taken.

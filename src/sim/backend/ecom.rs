@@ -337,6 +337,7 @@ fn payment_request(t: &InitiateTransaction) -> CreatePaymentRequest {
     CreatePaymentRequest {
         amount: Amount::new(Currency::Nok, t.amount),
         customer: None,
+        minimum_user_age: None,
         customer_interaction: None,
         payment_method: PaymentMethod {
             kind: PaymentMethodType::Wallet,

@@ -80,6 +80,7 @@ impl Backend {
             amount,
             aggregate: Aggregate::zero(amount.currency),
             customer: req.customer.clone(),
+            minimum_user_age: req.minimum_user_age,
             psp_reference: psp,
             code,
             qr_target_url,

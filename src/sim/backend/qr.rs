@@ -49,6 +49,8 @@ pub fn exchange(body: &Value, now_epoch: i64) -> Reply {
     }
     let msisdn = if code.starts_with(TEST_QR_NOT_FOUND_PREFIX) {
         TEST_PHONE_NOT_FOUND.to_string()
+    } else if let Some(t) = super::customers::by_personal_qr(code) {
+        t.phone.to_string()
     } else {
         format!("47{:08}", fxhash(code) % 100_000_000)
     };

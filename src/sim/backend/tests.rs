@@ -204,3 +204,37 @@ fn auto_approve_after_delay() {
     b.advance(3.0);
     assert_eq!(b.get("order-0001-1").body["state"], "AUTHORIZED");
 }
+
+#[test]
+fn an_under_age_customer_is_refused_as_vipps_refuses_them() {
+    let mut b = Backend::new("http://sim");
+    // A push to a 16-year-old for an 18 limit: 7010, as for an unknown customer.
+    let mut teen = create_body("order-0001-1", "PUSH_MESSAGE");
+    teen["customer"] = json!({"phoneNumber": "4791000016"});
+    teen["minimumUserAge"] = json!(18);
+    assert_eq!(code(&b.create("a", MSN, teen.clone(), 0.0)), Some(7010));
+    // The same customer without a limit, and an adult with it, are pushed to.
+    teen["reference"] = json!("order-0001-2");
+    teen.as_object_mut().map(|o| o.remove("minimumUserAge"));
+    assert_eq!(b.create("b", MSN, teen, 0.0).status, 201);
+    let mut adult = create_body("order-0001-3", "PUSH_MESSAGE");
+    adult["minimumUserAge"] = json!(18);
+    assert_eq!(b.create("c", MSN, adult, 0.0).status, 201);
+    let mut too_old = create_body("order-0001-4", "QR");
+    too_old["minimumUserAge"] = json!(101);
+    assert_eq!(b.create("d", MSN, too_old, 0.0).status, 400);
+    // A one-time QR approved in the app by a 16-year-old ends without money.
+    let mut qr = create_body("order-0001-5", "QR");
+    qr["minimumUserAge"] = json!(18);
+    assert_eq!(b.create("e", MSN, qr, 0.0).status, 201);
+    let teen = json!({"customer": {"phoneNumber": "4791000016"}});
+    assert_eq!(b.force_approve("order-0001-5", &teen).status, 400);
+    assert_eq!(b.get("order-0001-5").body["state"], "ABORTED");
+    // An adult approving one is approved.
+    let mut qr = create_body("order-0001-6", "QR");
+    qr["minimumUserAge"] = json!(18);
+    assert_eq!(b.create("f", MSN, qr, 0.0).status, 201);
+    let adult = json!({"customer": {"phoneNumber": "4741234567"}});
+    assert_eq!(b.force_approve("order-0001-6", &adult).status, 200);
+    assert_eq!(b.get("order-0001-6").body["state"], "AUTHORIZED");
+}

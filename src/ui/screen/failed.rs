@@ -22,7 +22,8 @@ pub fn outcome(reason: FailureReason, order_ended: bool) -> Outcome {
         // The lane could not take the payment: staff help.
         FailureReason::CreateRefused
         | FailureReason::CaptureRefused
-        | FailureReason::QrUnavailable => Outcome::AskStaff,
+        | FailureReason::QrUnavailable
+        | FailureReason::AgeLimit => Outcome::AskStaff,
         _ if order_ended => Outcome::Declined,
         FailureReason::Expired => Outcome::Expired,
         FailureReason::Cancelled | FailureReason::ServiceTrouble => Outcome::AskStaff,
@@ -50,6 +51,11 @@ pub fn words(
     } else {
         i18n::failure(reason, ctx.lang, ctx.brand.branding)
     }
+}
+
+/// The screen's own actions: OK.
+pub fn actions() -> [Msg; 1] {
+    [Msg::DismissTapped]
 }
 
 pub fn view<'a>(ctx: Ctx<'a>, reason: FailureReason, order_ended: bool) -> Element<'a> {

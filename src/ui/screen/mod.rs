@@ -3,6 +3,7 @@
 pub mod approved;
 pub mod failed;
 pub mod idle;
+pub mod keypad;
 pub mod scanned;
 pub mod waiting;
 
@@ -33,6 +34,8 @@ pub struct Ctx<'a> {
     pub touch: f32,
     /// Whether speech is on; `None`: the lane has no speech engine, and no control for it.
     pub speech: Option<bool>,
+    /// The action a keyboard's Enter would carry out (Tab moves it): drawn with a ring.
+    pub focus: Option<Msg>,
 }
 
 /// How much larger "larger text" is.
@@ -72,9 +75,42 @@ pub mod ids {
     pub const MORE_TIME: &str = "touch-more-time";
     pub const LARGER_TEXT: &str = "touch-larger-text";
     pub const SPEECH: &str = "touch-speech";
+    pub const PHONE: &str = "touch-phone";
+    pub const BACKSPACE: &str = "touch-backspace";
+    pub const SEND: &str = "touch-send";
+    pub const BACK: &str = "touch-back";
+    /// The focus ring, around whichever target has the focus.
+    pub const FOCUS: &str = "focus-ring";
     pub fn language(code: &str) -> String {
         format!("touch-lang-{code}")
     }
+    pub fn digit(d: u8) -> String {
+        format!("touch-digit-{d}")
+    }
+    pub fn country(code: &str) -> String {
+        format!("touch-country-{code}")
+    }
+}
+
+/// A target with room around it for the focus ring, drawn when it has the focus: what `msg`
+/// does is what Enter does then.
+pub fn focusable<'a>(ctx: Ctx<'a>, msg: Msg, target: impl Into<Element<'a>>) -> Element<'a> {
+    let ring = container(target).padding(size::RING);
+    if ctx.focus == Some(msg) {
+        ring.style(theme::focus_ring).id(Id::new(ids::FOCUS)).into()
+    } else {
+        ring.into()
+    }
+}
+
+/// The actions of the access bar, in the order Tab visits them.
+pub fn access_actions(ctx: Ctx<'_>) -> Vec<Msg> {
+    let mut actions: Vec<Msg> = Lang::ALL.into_iter().map(Msg::LanguageChosen).collect();
+    if ctx.speech.is_some() {
+        actions.push(Msg::SpeechToggled);
+    }
+    actions.push(Msg::LargerTextToggled);
+    actions
 }
 
 /// A large touch button.
@@ -87,9 +123,11 @@ pub fn big_button<'a>(
     let id = match on_press {
         Msg::CancelTapped => ids::CANCEL,
         Msg::MoreTimeTapped => ids::MORE_TIME,
+        Msg::SendPhone => ids::SEND,
+        Msg::CloseKeypad => ids::BACK,
         _ => ids::OK,
     };
-    container(
+    let target = container(
         button(
             container(
                 text(label)
@@ -109,8 +147,8 @@ pub fn big_button<'a>(
             theme::secondary_button
         }),
     )
-    .id(Id::new(id))
-    .into()
+    .id(Id::new(id));
+    focusable(ctx, on_press, target)
 }
 
 /// A centred column of content on the neutral background.
@@ -125,30 +163,30 @@ pub fn centred<'a>(content: impl Into<Element<'a>>) -> Element<'a> {
 /// The bar at the foot of every customer screen: the languages by their own names (no flags)
 /// and the larger-text toggle. Every button is a full touch target.
 pub fn access_bar<'a>(ctx: Ctx<'a>) -> Element<'a> {
-    let mut langs = row![].spacing(12.0);
+    // The targets' room for the focus ring is the spacing between them.
+    let mut langs = row![].spacing(12.0 - 2.0 * size::RING);
     for lang in Lang::ALL {
         let current = lang == ctx.lang;
-        langs = langs.push(
-            container(
-                button(
-                    container(text(lang.own_name()).size(size::BODY).font(if current {
-                        theme::BOLD
-                    } else {
-                        theme::REGULAR
-                    }))
-                    .center_y(Length::Fill),
-                )
-                .on_press(Msg::LanguageChosen(lang))
-                .padding([0.0, 18.0])
-                .height(Length::Fixed(ctx.touch))
-                .style(if current {
-                    theme::primary_button
+        let target = container(
+            button(
+                container(text(lang.own_name()).size(size::BODY).font(if current {
+                    theme::BOLD
                 } else {
-                    theme::secondary_button
-                }),
+                    theme::REGULAR
+                }))
+                .center_y(Length::Fill),
             )
-            .id(Id::from(ids::language(lang.code()))),
-        );
+            .on_press(Msg::LanguageChosen(lang))
+            .padding([0.0, 18.0])
+            .height(Length::Fixed(ctx.touch))
+            .style(if current {
+                theme::primary_button
+            } else {
+                theme::secondary_button
+            }),
+        )
+        .id(Id::from(ids::language(lang.code())));
+        langs = langs.push(focusable(ctx, Msg::LanguageChosen(lang), target));
     }
     let toggle = if ctx.large_text {
         Text::NormalText
@@ -163,8 +201,9 @@ pub fn access_bar<'a>(ctx: Ctx<'a>) -> Element<'a> {
             .style(theme::secondary_button),
     )
     .id(Id::new(ids::LARGER_TEXT));
+    let larger = focusable(ctx, Msg::LargerTextToggled, larger);
     let access = row![speech_button(ctx), larger]
-        .spacing(12.0)
+        .spacing(12.0 - 2.0 * size::RING)
         .align_y(Alignment::Center);
     let bar: Element<'a> = if ctx.landscape {
         row![langs, iced::widget::space::horizontal(), access]
@@ -172,12 +211,12 @@ pub fn access_bar<'a>(ctx: Ctx<'a>) -> Element<'a> {
             .into()
     } else {
         column![langs, access]
-            .spacing(8.0)
+            .spacing(0.0)
             .align_x(Alignment::Center)
             .into()
     };
     container(bar)
-        .padding([8.0, size::GAP])
+        .padding([(8.0 - 2.0 * size::RING).max(0.0), size::GAP])
         .width(Length::Fill)
         .center_x(Length::Fill)
         .into()
@@ -218,9 +257,9 @@ fn speech_button<'a>(ctx: Ctx<'a>) -> Option<Element<'a>> {
                 theme::secondary_button
             }),
         )
-        .id(Id::new(ids::SPEECH))
-        .into(),
+        .id(Id::new(ids::SPEECH)),
     )
+    .map(|target| focusable(ctx, Msg::SpeechToggled, target))
 }
 
 /// "Are you still there?" with the time left and a button for more time.

@@ -43,7 +43,30 @@ pub fn words(ctx: Ctx<'_>, phase: Phase) -> (Cow<'static, str>, Cow<'static, str
     }
 }
 
-pub fn view<'a>(ctx: Ctx<'a>, amount: Amount, phase: Phase, trouble: bool) -> Element<'a> {
+/// The screen's own actions, in the order Tab visits them: Cancel while it is offered.
+pub fn actions(phase: Phase) -> Vec<Msg> {
+    if cancellable(phase) {
+        vec![Msg::CancelTapped]
+    } else {
+        Vec::new()
+    }
+}
+
+fn cancellable(phase: Phase) -> bool {
+    matches!(
+        phase,
+        Phase::Waiting { .. } | Phase::Opened { .. } | Phase::Sending
+    )
+}
+
+/// `sent_to`: the number typed on the keypad, masked, once its payment is on its way.
+pub fn view<'a>(
+    ctx: Ctx<'a>,
+    amount: Amount,
+    phase: Phase,
+    trouble: bool,
+    sent_to: Option<String>,
+) -> Element<'a> {
     let (title, body) = words(ctx, phase);
     let mut col = column![
         text(title)
@@ -57,6 +80,13 @@ pub fn view<'a>(ctx: Ctx<'a>, amount: Amount, phase: Phase, trouble: bool) -> El
     ]
     .spacing(size::GAP * 2.0)
     .align_x(Alignment::Center);
+    if let Some(masked) = sent_to.filter(|_| !matches!(phase, Phase::Cancelling)) {
+        col = col.push(
+            text(i18n::sent_to(ctx.lang, &masked))
+                .size(ctx.px(size::LARGE))
+                .color(theme::MUTED),
+        );
+    }
     if let Phase::Waiting { time_left } | Phase::Opened { time_left } = phase {
         col = col.push(
             text(i18n::time_left(
@@ -73,10 +103,7 @@ pub fn view<'a>(ctx: Ctx<'a>, amount: Amount, phase: Phase, trouble: bool) -> El
                 .style(theme::notice),
         );
     }
-    if matches!(
-        phase,
-        Phase::Waiting { .. } | Phase::Opened { .. } | Phase::Sending
-    ) {
+    if cancellable(phase) {
         col = col.push(big_button(
             ctx,
             ctx.t(Text::Cancel),

@@ -2,11 +2,11 @@
 //! way to pay with its pictogram. The order list takes the height the payment panel leaves:
 //! at 1080×1920 that is 8 lines and more, larger text and the demo's developer panel included.
 
-use super::Ctx;
+use super::{Ctx, LARGE_TEXT_SCALE, focusable, ids};
 use crate::{
     payment::{Line, Order},
     ui::{
-        Element,
+        Element, Msg,
         i18n::{self, Text, format_amount, format_countdown},
         icons::Direction,
         qr::QrImage,
@@ -16,7 +16,7 @@ use crate::{
 };
 use iced::{
     Alignment, Length,
-    widget::{column, container, image, row, rule, scrollable, text},
+    widget::{Id, button, column, container, image, row, rule, scrollable, text},
 };
 use std::time::Duration;
 
@@ -140,9 +140,11 @@ pub fn way_to_pay<'a>(
     words: impl text::IntoFragment<'a>,
     side: Direction,
 ) -> Element<'a> {
+    // Enlarged with the text, but not past the text's own two lines.
+    let extent = ctx.px(96.0).min(size::BODY * LARGE_TEXT_SCALE * 2.4);
     let picture = image(picture.clone())
-        .width(Length::Fixed(ctx.px(96.0)))
-        .height(Length::Fixed(ctx.px(96.0)));
+        .width(Length::Fixed(extent))
+        .height(Length::Fixed(extent));
     let words = text(words).size(ctx.px(size::BODY)).width(Length::Fill);
     let arrow = image(ctx.assets.arrow.clone())
         .width(Length::Fixed(72.0))
@@ -155,6 +157,46 @@ pub fn way_to_pay<'a>(
     .spacing(size::GAP)
     .align_y(Alignment::Center)
     .into()
+}
+
+/// The Waiting screen's own actions, in the order Tab visits them.
+pub fn actions() -> [Msg; 1] {
+    [Msg::PayWithPhone]
+}
+
+/// "Pay with your phone number": a button with the keypad's pictogram, opening the keypad.
+fn phone_way<'a>(ctx: Ctx<'a>) -> Element<'a> {
+    // With larger text beside the QR the words need the pictogram's room.
+    let picture = (ctx.landscape || !ctx.large_text).then(|| {
+        image(ctx.assets.keypad.clone())
+            .width(Length::Fixed(64.0))
+            .height(Length::Fixed(64.0))
+    });
+    // Beside the QR, with larger text, a little less large, so that it keeps to one line.
+    let words = if ctx.landscape || !ctx.large_text {
+        ctx.px(size::BODY)
+    } else {
+        size::BODY * 1.1
+    };
+    let target = container(
+        button(
+            row![
+                picture,
+                text(ctx.t(Text::KeypadTitle)).size(words).font(theme::BOLD)
+            ]
+            .spacing(size::GAP)
+            .align_y(Alignment::Center),
+        )
+        .on_press(Msg::PayWithPhone)
+        // Its height follows the words (one line or two), and is never less than a target's.
+        .padding([
+            (ctx.touch - words * 1.3).max(0.0) / 2.0 + 2.0,
+            size::GAP / 2.0,
+        ])
+        .style(theme::secondary_button),
+    )
+    .id(Id::new(ids::PHONE));
+    focusable(ctx, Msg::PayWithPhone, target)
 }
 
 fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
@@ -180,8 +222,13 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
             .width(Length::Fixed(SCAN_PICTURE))
             .height(Length::Fixed(SCAN_PICTURE))
     });
+    // In portrait the column beside the QR holds the most: keep its gaps small.
     let mut beside = column![]
-        .spacing(size::GAP)
+        .spacing(if ctx.landscape {
+            size::GAP
+        } else {
+            size::GAP / 2.0
+        })
         .align_x(Alignment::Center)
         .width(Length::Fill);
     let title = if ctx.landscape {
@@ -190,12 +237,22 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
         beside = beside.push(title);
         None
     };
-    beside = beside.push(picture).push(
-        text(status)
-            .size(ctx.px(size::SMALL))
-            .color(theme::MUTED)
-            .center(),
-    );
+    beside = beside.push(picture);
+    if !ctx.landscape {
+        beside = beside.push(phone_way(ctx));
+    }
+    // With larger text in portrait the keypad's way takes the countdown's place; trouble and
+    // a code being renewed are still said there.
+    let routine = !w.trouble && !w.refreshing;
+    if ctx.landscape || !ctx.large_text || !routine {
+        beside = beside.push(
+            text(status)
+                .size(ctx.px(size::SMALL))
+                .color(theme::MUTED)
+                .center(),
+        );
+    }
+    // With the scanner missing, the keypad is offered in place of the personal QR.
     let personal: Element<'a> = if w.scanner_ok {
         way_to_pay(
             ctx,
@@ -208,6 +265,16 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
             .size(ctx.px(size::BODY))
             .into()
     };
+    // Landscape has room below; in portrait the keypad's way goes beside the QR, to leave the
+    // order its height.
+    let personal: Element<'a> = if ctx.landscape {
+        column![personal, phone_way(ctx)]
+            .spacing(size::GAP / 2.0)
+            .align_x(Alignment::Center)
+            .into()
+    } else {
+        personal
+    };
     container(
         column![
             title,
@@ -217,7 +284,12 @@ fn pay_panel<'a>(ctx: Ctx<'a>, w: &Waiting<'a>) -> Element<'a> {
             rule::horizontal(2),
             personal,
         ]
-        .spacing(size::GAP)
+        // With larger text in portrait every line of the order counts.
+        .spacing(if ctx.large_text && !ctx.landscape {
+            size::GAP / 2.0
+        } else {
+            size::GAP
+        })
         .align_x(Alignment::Center),
     )
     .padding(size::GAP)
