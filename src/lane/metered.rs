@@ -57,6 +57,7 @@ fn reason(r: Option<FailureReason>) -> &'static str {
         Some(FailureReason::CreateRefused) => "create_refused",
         Some(FailureReason::CaptureRefused) => "capture_refused",
         Some(FailureReason::QrUnavailable) => "qr_unavailable",
+        Some(FailureReason::AgeLimit) => "age_limit",
     }
 }
 
