@@ -16,11 +16,22 @@ use std::time::Instant;
 /// More digits than any of the four countries' numbers have, with a leading 0.
 const MAX_DIGITS: usize = 12;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(super) struct Keypad {
     pub country: CountryCode,
     pub digits: String,
     pub error: Option<PhoneError>,
+}
+
+/// The digits typed are the customer's number: their count only.
+impl std::fmt::Debug for Keypad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keypad")
+            .field("country", &self.country)
+            .field("digits", &self.digits.len())
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 /// The market's own country code, which the keypad starts with.

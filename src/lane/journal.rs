@@ -400,7 +400,7 @@ impl Journal {
             self.state.line(raw);
         }
         let ended = records.iter().any(|r| match r {
-            Record::Status { update } => is_final(update.status),
+            Record::Status { update } => is_final(update.status, update.reason),
             _ => false,
         });
         let grown = self.good_len > self.compacted_len.saturating_mul(2) + GROWTH_ALLOWED;

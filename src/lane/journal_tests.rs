@@ -579,3 +579,56 @@ fn a_renewed_qr_still_open_comes_back_followed_and_after_the_order_ends_released
     let (_j, recovered) = Journal::open(&dir.file()).expect("reopen");
     assert!(recovered.loose.is_empty(), "{:?}", recovered.loose);
 }
+
+/// An order that ended unpaid for good (here a capture Vipps refused) is over after a restart
+/// too: it is not carried on (which would capture what the POS was told failed), and its
+/// payment, not seen to end, is followed again only to be released.
+#[test]
+fn an_order_ended_unpaid_for_good_is_not_carried_on_after_a_restart() {
+    use crate::payment::FailureReason;
+    for (reason, over) in [
+        (FailureReason::CaptureRefused, true),
+        (FailureReason::CreateRefused, true),
+        (FailureReason::QrUnavailable, true),
+        (FailureReason::CancelledInApp, false),
+    ] {
+        let dir = TempDir::new("ended-unpaid");
+        let id = "order-0031";
+        let mut m = Machine::new(Config::default());
+        let mut records = vec![Record::Order { order: order(id) }];
+        let fx = m.step(Input::OrderReceived(order(id)), Instant::now());
+        records.extend(records_of(&m, &fx));
+        records.push(Record::Status {
+            update: OrderUpdate {
+                order_id: id.into(),
+                status: OrderStatus::Failed,
+                reference: Some(format!("{id}-1")),
+                method: Some(Method::OneTimeQr),
+                captured: None,
+                reason: Some(reason),
+            },
+        });
+        {
+            let (mut j, _) = Journal::open(&dir.file()).expect("open");
+            j.append(&records).expect("append");
+        }
+        for _ in 0..2 {
+            // Twice: what compaction wrote says the same.
+            let (_j, recovered) = Journal::open(&dir.file()).expect("reopen");
+            assert_eq!(recovered.resume.is_none(), over, "{reason:?}");
+            assert_eq!(recovered.orders.len(), 1);
+            assert_eq!(recovered.orders[0].status, OrderStatus::Failed);
+            if over {
+                assert_eq!(
+                    recovered
+                        .loose
+                        .iter()
+                        .map(|f| (f.request.reference.as_str(), f.release))
+                        .collect::<Vec<_>>(),
+                    vec![("order-0031-1", true)],
+                    "{reason:?}: released, never captured"
+                );
+            }
+        }
+    }
+}

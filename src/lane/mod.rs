@@ -386,6 +386,10 @@ impl Lane {
         match self.machine.state() {
             State::Waiting { .. } | State::Failed { order: Some(_), .. } => Ok(()),
             State::Scanned { payment, .. } if pushes_to(payment, to) => Ok(()),
+            State::Cancelling {
+                after: payment::AfterCancel::Push(next),
+                ..
+            } if next == to => Ok(()),
             State::Scanned { .. } | State::Cancelling { .. } => Err(Refusal::InProgress),
             State::Capturing { .. } | State::Approved { .. } => Err(Refusal::AlreadyPaid),
             State::Idle | State::Failed { order: None, .. } => Err(Refusal::NotActive),

@@ -100,6 +100,13 @@ impl Machine {
             State::Scanned { payment, .. } if pushes_to(payment, &to) => {
                 // The same code read twice (or the same number sent again): nothing to do.
             }
+            State::Cancelling {
+                after: AfterCancel::Push(next),
+                ..
+            } if *next == to => {
+                // The same again while the one-time QR is being stopped for it: the push
+                // follows once, as asked.
+            }
             State::Scanned { .. } | State::Cancelling { .. } | State::Capturing { .. } => {
                 self.show_notice(Notice::AlreadyInProgress, now);
             }
@@ -114,10 +121,16 @@ impl Machine {
         now: Instant,
         fx: &mut Vec<Effect>,
     ) {
-        let open = matches!(
-            self.state,
-            State::Waiting { .. } | State::Scanned { .. } | State::Failed { order: Some(_), .. }
-        );
+        let open = match &self.state {
+            State::Waiting { .. }
+            | State::Scanned { .. }
+            | State::Failed { order: Some(_), .. } => true,
+            State::Cancelling {
+                after: AfterCancel::Push(next),
+                ..
+            } => *next == to,
+            _ => false,
+        };
         if !open || self.order().is_none_or(|o| o.order_id != order_id) {
             fx.push(Effect::Refused {
                 order_id: order_id.into(),

@@ -33,6 +33,19 @@ pub enum FailureReason {
     AgeLimit,
 }
 
+impl FailureReason {
+    /// Whether a payment failing for this reason ends its order: the lane takes no more
+    /// payments for it (a failure the order survives is followed by a new attempt).
+    pub fn ends_order(self) -> bool {
+        matches!(
+            self,
+            FailureReason::CreateRefused
+                | FailureReason::CaptureRefused
+                | FailureReason::QrUnavailable
+        )
+    }
+}
+
 /// Short messages shown over the current screen without changing the payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {

@@ -5,14 +5,24 @@
 use crate::{payment::PushTo, phone::PhoneNumber};
 use serde::Deserialize;
 
-/// The body as the POS sends it.
-#[derive(Debug, Default, Deserialize)]
+/// The body as the POS sends it (its Debug shows fingerprints only).
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomerBody {
     #[serde(default)]
     personal_qr: Option<String>,
     #[serde(default)]
     phone_number: Option<String>,
+}
+
+impl std::fmt::Debug for CustomerBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let print = |v: &Option<String>| v.as_deref().map(crate::redact::fingerprint);
+        f.debug_struct("CustomerBody")
+            .field("personal_qr", &print(&self.personal_qr))
+            .field("phone_number", &print(&self.phone_number))
+            .finish()
+    }
 }
 
 /// Why a handed-over customer was refused: the field (under `prefix`) and the reason.
@@ -66,6 +76,14 @@ mod tests {
 
     fn body(json: serde_json::Value) -> CustomerBody {
         serde_json::from_value(json).expect("parses")
+    }
+
+    #[test]
+    fn the_body_never_prints_the_number_or_the_code() {
+        let b = body(serde_json::json!({"phoneNumber": "4741234567"}));
+        assert!(!format!("{b:?}").contains("41234567"), "{b:?}");
+        let b = body(serde_json::json!({"personalQr": "https://qr.vipps.no/AbCdEf123456"}));
+        assert!(!format!("{b:?}").contains("AbCdEf123456"), "{b:?}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::{KEEP_FINISHED, Line, Record};
 use crate::{
-    payment::{Api, Followed, Order, OrderStatus, OrderUpdate, Resume, round_of},
+    payment::{Api, FailureReason, Followed, Order, OrderStatus, OrderUpdate, Resume, round_of},
     pos::OrderRecord,
     vipps::model::CreatePaymentRequest,
 };
@@ -81,16 +81,19 @@ type Created = (u32, Box<CreatePaymentRequest>, String, Api, String);
 /// ago, or (approved and never released) they are past what a lane can still put right.
 const FOLLOW_AT_MOST: Duration = Duration::from_secs(24 * 3600);
 
-pub(super) fn is_final(status: OrderStatus) -> bool {
-    matches!(
-        status,
-        OrderStatus::Captured | OrderStatus::Cancelled | OrderStatus::Expired
-    )
+/// Whether an order with this status (and failure reason) is over: paid, stopped, or ended
+/// unpaid for a reason no new attempt can get past.
+pub(super) fn is_final(status: OrderStatus, reason: Option<FailureReason>) -> bool {
+    match status {
+        OrderStatus::Captured | OrderStatus::Cancelled | OrderStatus::Expired => true,
+        OrderStatus::Failed => reason.is_some_and(FailureReason::ends_order),
+        _ => false,
+    }
 }
 
 impl Entry {
     fn finished(&self) -> bool {
-        is_final(self.record.status)
+        is_final(self.record.status, self.record.reason)
     }
 
     fn new(order: Option<Order>, record: OrderRecord) -> Entry {

@@ -101,3 +101,27 @@ fn an_order_that_comes_with_its_customer_pushes_at_once_without_a_qr() {
         }
     ));
 }
+
+/// A POS that sends the same hand-over again (its first answer lost) while the one-time QR is
+/// still being stopped changes nothing: one cancel, one push, no notice to the customer.
+#[test]
+fn the_same_hand_over_again_while_the_qr_is_stopped_pushes_once() {
+    let mut h = h();
+    h.waiting();
+    let hand_over = || Input::CustomerHandedOver {
+        order_id: "order-0001".into(),
+        to: PushTo::Phone(number()),
+    };
+    assert_eq!(cancels(&h.step(hand_over())).len(), 1);
+    let fx = h.step(hand_over());
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(h.m.notice(h.now), None);
+    let fx = h.cancel_answer(Ok(observed(PaymentState::Terminated, 0, 0)));
+    assert_eq!(creates(&fx).len(), 1);
+    // Another customer meanwhile would be a second push: refused while the first is under way.
+    let fx = h.step(Input::CustomerHandedOver {
+        order_id: "order-0001".into(),
+        to: PushTo::Phone(PhoneNumber::new(CountryCode::Norway, "91234567").expect("valid")),
+    });
+    assert!(creates(&fx).is_empty() && cancels(&fx).is_empty(), "{fx:?}");
+}
