@@ -58,6 +58,28 @@ impl Soak {
                     self.figures.garbage_scans += 1;
                 }
             }
+            Act::KillWhileWaiting => {
+                if self.scan_moment(live, When::Waiting).await? {
+                    live.note("SIGKILL while the QR is on screen, restart");
+                    self.kill_and_restart(live.lane, "while waiting", None).await?;
+                }
+            }
+            Act::ApproveFirstQr { after_ms } => {
+                self.pause(live, after_ms).await?;
+                self.look(live).await;
+                let first = live
+                    .payments
+                    .iter()
+                    .find(|p| p["userFlow"] != "PUSH_MESSAGE")
+                    .filter(|p| p["state"] == "CREATED")
+                    .and_then(|p| p["reference"].as_str().map(str::to_string));
+                match first {
+                    Some(r) => {
+                        self.phone_now(live, &r, PhoneAction::Approve);
+                    }
+                    None => live.note("the first QR is no longer open"),
+                }
+            }
             Act::ScanRacesApproval { scan_first, gap_ms } => {
                 self.scan_races_approval(live, scan_first, gap_ms).await?
             }

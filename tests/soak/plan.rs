@@ -87,6 +87,13 @@ pub enum Act {
         kind: Garbage,
         when: When,
     },
+    /// SIGKILL once the QR is on screen, and a restart on the journal.
+    KillWhileWaiting,
+    /// The customer approves the order's first QR (scanned before the kiosk restarted and
+    /// showed another), if it is still open.
+    ApproveFirstQr {
+        after_ms: u64,
+    },
 }
 
 /// How the order must end, given the story (a POS cancel answered 202 always means
@@ -145,6 +152,7 @@ pub enum Story {
     GarbageThenPaid,
     CaptureRefused,
     CreateRefused,
+    FirstQrApprovedAfterRestart,
 }
 
 /// One deck: every story, the common and racy ones twice.
@@ -166,6 +174,7 @@ const DECK: &[(Story, usize)] = &[
     (Story::GarbageThenPaid, 2),
     (Story::CaptureRefused, 1),
     (Story::CreateRefused, 1),
+    (Story::FirstQrApprovedAfterRestart, 2),
 ];
 
 #[derive(Debug, Clone)]
@@ -482,6 +491,18 @@ fn story_acts(story: Story, rng: &mut Rng) -> (Vec<Act>, Expect) {
             (acts, Expect::CaptureRefused)
         }
         Story::CreateRefused => (vec![], Expect::CreateRefused),
+        Story::FirstQrApprovedAfterRestart => {
+            // On eCom the restarted kiosk cannot show the QR it resumed (eCom's details carry
+            // no link): it shows a new one and follows the first until it ends.
+            let mut acts = vec![KillWhileWaiting];
+            if rng.chance(0.5) {
+                acts.push(KillWhileWaiting);
+            }
+            acts.push(ApproveFirstQr {
+                after_ms: rng.range(0, 1500),
+            });
+            (acts, Expect::Paid)
+        }
     }
 }
 
