@@ -11,25 +11,12 @@
 //! after one more restart, must tell the same.
 
 use serde_json::{Value, json};
-use std::{
-    io::{BufRead, BufReader, Write},
-    net::SocketAddr,
-    path::PathBuf,
-    process::{Child, ChildStdin, Command, Stdio},
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::{Duration, Instant},
-};
-use vipps_kiosk::{
-    lane::{FREEZE_ENV, FREEZE_MARK},
-    sim::{Simulator, backend::PhoneAction},
-};
+use std::time::{Duration, Instant};
+use vipps_kiosk::sim::{Simulator, backend::PhoneAction};
 
 mod common;
 
-const TOKEN: &str = "crash-test-pos-token";
+use common::kiosk::LaneRig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flow {
@@ -41,175 +28,27 @@ enum Flow {
     Withdraw,
 }
 
-struct Kiosk {
-    child: Child,
-    stdin: ChildStdin,
-    frozen: Arc<AtomicBool>,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Kiosk {
-    fn start(config: &PathBuf, freeze_at: Option<u64>) -> Kiosk {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vipps-kiosk"));
-        cmd.args(["--headless", "--scanner", "stdin", "--config"])
-            .arg(config)
-            .env("KIOSK_POS_TOKEN", TOKEN)
-            .env("VIPPS_CLIENT_ID", "id")
-            .env("VIPPS_CLIENT_SECRET", "secret")
-            .env("VIPPS_SUBSCRIPTION_KEY", "sub")
-            .env("KIOSK_LOG", "warn,vipps_kiosk=info")
-            .env_remove(FREEZE_ENV)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if let Some(k) = freeze_at {
-            cmd.env(FREEZE_ENV, k.to_string());
-        }
-        let mut child = cmd.spawn().expect("the kiosk starts");
-        let stdin = child.stdin.take().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let frozen = Arc::new(AtomicBool::new(false));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (f, l) = (frozen.clone(), log.clone());
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains(FREEZE_MARK) {
-                    f.store(true, Ordering::SeqCst);
-                }
-                l.lock().unwrap().push(line);
-            }
-        });
-        Kiosk {
-            child,
-            stdin,
-            frozen,
-            log,
-        }
-    }
-
-    fn frozen(&self) -> bool {
-        self.frozen.load(Ordering::SeqCst)
-    }
-
-    fn scan(&mut self, code: &str) {
-        let _ = writeln!(self.stdin, "{code}");
-        let _ = self.stdin.flush();
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    /// SIGKILL: no destructors, no flushing, nothing.
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn assert_running(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            panic!("the kiosk exited ({status}):\n{}", self.log());
-        }
-    }
-}
-
 struct Rig {
     sim: Simulator,
-    dir: PathBuf,
-    config: PathBuf,
-    pos: String,
-    http: reqwest::Client,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    lane: LaneRig,
 }
 
 impl Rig {
     async fn new(name: &str) -> Rig {
         let sim = common::simulator().await;
-        let dir =
-            std::env::temp_dir().join(format!("vipps-kiosk-crash-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let port = free_port();
-        let config = dir.join("kiosk.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "market = \"NO\"\nwalk_away_after_s = 0\n\
-                 [vipps]\nbase_url = \"{}\"\npoll_interval_ms = 600\n\
-                 [pos]\nlisten = \"127.0.0.1:{port}\"\n\
-                 [journal]\npath = \"{}\"\n",
-                sim.base_url(),
-                dir.join("journal.jsonl").display()
-            ),
-        )
-        .unwrap();
-        Rig {
-            sim,
-            dir,
-            config,
-            pos: format!("http://127.0.0.1:{port}"),
-            http: vipps_kiosk::vipps::plain_http_client(),
-        }
-    }
-
-    /// A fresh journal and a fresh order id for the next run.
-    fn reset_journal(&self) {
-        let _ = std::fs::remove_file(self.dir.join("journal.jsonl"));
-    }
-
-    async fn get(&self, path: &str) -> Option<(u16, Value)> {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.pos))
-            .bearer_auth(TOKEN)
-            .timeout(Duration::from_secs(1))
-            .send()
-            .await
-            .ok()?;
-        let status = r.status().as_u16();
-        Some((status, r.json().await.unwrap_or(Value::Null)))
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Option<u16> {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.pos))
-            .bearer_auth(TOKEN)
-            .json(&body)
-            .timeout(Duration::from_secs(1))
-            .send()
-            .await
-            .ok()?;
-        Some(r.status().as_u16())
-    }
-
-    /// Starts the kiosk and waits until its POS API answers (or it froze on the way).
-    async fn start(&self, freeze_at: Option<u64>) -> Kiosk {
-        let mut kiosk = Kiosk::start(&self.config, freeze_at);
-        let start = Instant::now();
-        loop {
-            kiosk.assert_running();
-            if kiosk.frozen() || self.get("/v1/health").await.is_some_and(|(s, _)| s == 200) {
-                return kiosk;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "the kiosk never came up:\n{}",
-                kiosk.log()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let lane = LaneRig::new(&format!("crash-{name}"), &sim.base_url(), "", "");
+        Rig { sim, lane }
     }
 
     fn payments_of(&self, order_id: &str) -> Vec<Value> {
         common::payments_of(&self.sim, order_id)
+    }
+}
+
+impl std::ops::Deref for Rig {
+    type Target = LaneRig;
+    fn deref(&self) -> &LaneRig {
+        &self.lane
     }
 }
 

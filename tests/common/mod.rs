@@ -17,6 +17,7 @@ use vipps_kiosk::{
     },
 };
 
+pub mod kiosk;
 pub mod recorder;
 
 pub const PORTRAIT: Size = Size::new(1080.0, 1920.0);
