@@ -61,7 +61,8 @@ impl Soak {
             Act::KillWhileWaiting => {
                 if self.scan_moment(live, When::Waiting).await? {
                     live.note("SIGKILL while the QR is on screen, restart");
-                    self.kill_and_restart(live.lane, "while waiting", None).await?;
+                    self.kill_and_restart(live.lane, "while waiting", None)
+                        .await?;
                 }
             }
             Act::ApproveFirstQr { after_ms } => {
