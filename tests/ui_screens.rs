@@ -632,3 +632,71 @@ fn an_opened_ecom_qr_asks_to_approve_in_the_app() {
     ));
     assert!(has(&mut ui, "Cancel"));
 }
+
+/// Every key of the keypad, Back and Send whole in view, whatever the display: the lane's
+/// portrait and landscape, 1280×800, a 10" portrait tablet (800×1280), 1024×768 either way
+/// round, and the demo's half-size
+/// window with its developer panel, also with larger text and a problem said. Touch targets grow on small
+/// displays (90 physical pixels), so the keypad must make room for them.
+#[test]
+fn the_keypad_is_whole_in_view_on_every_display() {
+    use vipps_kiosk::ui::{Msg, screen::ids};
+    let tablet = Size::new(800.0, 1280.0);
+    let demo = Size::new(540.0, 960.0);
+    let mut targets: Vec<String> = (0..10).map(ids::digit).collect();
+    targets.extend([ids::BACKSPACE, ids::BACK, ids::SEND].map(String::from));
+    targets.extend(["47", "45", "358", "46"].map(ids::country));
+    let mut failures = Vec::new();
+    for (size, dev) in [
+        (PORTRAIT, false),
+        (LANDSCAPE, false),
+        (SMALL, false),
+        (tablet, false),
+        (Size::new(1024.0, 768.0), false),
+        (Size::new(768.0, 1024.0), false),
+        (demo, true),
+    ] {
+        for (lang, larger) in [(Lang::Nb, false), (Lang::Fi, true)] {
+            let mut app = vipps_kiosk::app::App::new(vipps_kiosk::app::Setup {
+                dev: dev.then(|| vipps_kiosk::app::DevPanel {
+                    sim_url: "http://127.0.0.1:9".into(),
+                    unknown_customer_qr: "https://qr.vipps.no/p/notfound-x".into(),
+                }),
+                ..common::setup(lang, size, Ok(client()))
+            })
+            .0;
+            to_waiting(&mut app);
+            if larger {
+                let _ = app.update(Message::LargerTextToggled);
+            }
+            let _ = app.update(Message::Keypad(Msg::PayWithPhone));
+            // A number too short sent: what is wrong with it is said too.
+            let _ = app.update(Message::Keypad(Msg::Digit(4)));
+            let _ = app.update(Message::Keypad(Msg::SendPhone));
+            let mut ui = ui(&app, size);
+            let problem = vipps_kiosk::ui::i18n::wrong_length(lang, "8");
+            let said = ui.find(problem.as_str()).is_ok_and(|t| {
+                t.visible_bounds()
+                    .is_some_and(|v| (v.height - t.bounds().height).abs() <= 0.5)
+            });
+            if !said {
+                failures.push(format!(
+                    "{problem:?} at {size:?} ({lang:?}, larger {larger})"
+                ));
+            }
+            for id in &targets {
+                let t = ui
+                    .find(iced_test::selector::id(id.clone()))
+                    .unwrap_or_else(|_| panic!("no {id} at {size:?}"));
+                let whole = t.visible_bounds().is_some_and(|v| {
+                    (v.height - t.bounds().height).abs() <= 0.5
+                        && (v.width - t.bounds().width).abs() <= 0.5
+                });
+                if !whole {
+                    failures.push(format!("{id} at {size:?} ({lang:?}, larger {larger})"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "cut off:\n  {}", failures.join("\n  "));
+}

@@ -113,15 +113,14 @@ fn grid<'a>(ctx: Ctx<'a>) -> Element<'a> {
     rows.into()
 }
 
-/// The country codes, the lane's own first; the chosen one filled.
-fn countries<'a>(ctx: Ctx<'a>, chosen: CountryCode) -> Element<'a> {
-    let mut r = row![
-        text(ctx.t(Text::CountryCodeLabel))
-            .size(ctx.px(size::BODY))
-            .color(theme::MUTED)
-    ]
-    .spacing(12.0 - 2.0 * size::RING)
-    .align_y(Alignment::Center);
+/// Touch targets this tall (in the design's units) mean a small display: the keypad then
+/// takes its compact form (portrait), so that every key stays in view.
+const COMPACT_FROM_TOUCH: f32 = 150.0;
+
+/// The country codes, the lane's own first; the chosen one filled: in a row after their label,
+/// or (compact) in a column beside the digits.
+fn countries<'a>(ctx: Ctx<'a>, chosen: CountryCode, compact: bool) -> Element<'a> {
+    let mut keys = Vec::new();
     for c in CountryCode::ALL {
         let target = container(
             button(
@@ -142,9 +141,20 @@ fn countries<'a>(ctx: Ctx<'a>, chosen: CountryCode) -> Element<'a> {
             }),
         )
         .id(Id::from(ids::country(c.digits())));
-        r = r.push(focusable(ctx, Msg::Country(c), target));
+        keys.push(focusable(ctx, Msg::Country(c), target));
     }
-    r.into()
+    if compact {
+        return iced::widget::Column::with_children(keys).into();
+    }
+    row![
+        text(ctx.t(Text::CountryCodeLabel))
+            .size(ctx.px(size::BODY))
+            .color(theme::MUTED)
+    ]
+    .extend(keys)
+    .spacing(12.0 - 2.0 * size::RING)
+    .align_y(Alignment::Center)
+    .into()
 }
 
 /// The number as typed, after its country code (or what to type, before the first digit).
@@ -198,17 +208,44 @@ pub fn view<'a>(ctx: Ctx<'a>, k: Keypad<'a>) -> Element<'a> {
         big_button(ctx, ctx.t(Text::Send), Msg::SendPhone, true),
     ]
     .spacing(size::GAP);
-    let about = column![
-        title,
-        total,
-        instruction,
-        countries(ctx, k.country),
-        display(ctx, &k),
-        problem
-    ]
-    .spacing(size::GAP)
-    .width(Length::Fill);
-    let keys = column![grid(ctx), buttons]
+    // On a small display the targets are tall: the total and the instruction (both on the
+    // screen before) give way, a problem takes the title's place, and the country codes
+    // stand beside the digits.
+    let compact = !ctx.landscape && ctx.touch >= COMPACT_FROM_TOUCH;
+    let about = if compact {
+        // What is wrong with the number, once said, takes the title's place.
+        let head: Element<'a> = if let Some(e) = k.error {
+            text(self::problem(ctx, k.country, e))
+                .size(ctx.px(size::LARGE))
+                .font(theme::BOLD)
+                .style(theme::error_text)
+                .into()
+        } else {
+            title.into()
+        };
+        column![head, display(ctx, &k)]
+            .spacing(size::GAP)
+            .width(Length::Fill)
+    } else {
+        column![
+            title,
+            total,
+            instruction,
+            countries(ctx, k.country, false),
+            display(ctx, &k),
+            problem
+        ]
+        .spacing(size::GAP)
+        .width(Length::Fill)
+    };
+    let pad: Element<'a> = if compact {
+        row![grid(ctx), countries(ctx, k.country, true)]
+            .spacing(size::GAP)
+            .into()
+    } else {
+        grid(ctx)
+    };
+    let keys = column![pad, buttons]
         .spacing(size::GAP)
         .align_x(Alignment::Center);
     let body: Element<'a> = if ctx.landscape {
