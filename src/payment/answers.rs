@@ -10,7 +10,7 @@ use super::keys::backoff;
 use super::limits::{MAX_CANCEL_ROUNDS, MAX_CAPTURE_ROUNDS};
 use super::machine::Machine;
 use super::reason::FailureReason;
-use super::state::{Active, State};
+use super::state::{Active, AfterCancel, State};
 use crate::vipps::model::{Aggregate, PaymentState};
 use std::time::{Duration, Instant};
 
@@ -104,8 +104,10 @@ impl Machine {
     }
 
     /// Vipps keeps refusing the cancel: the payment is followed among the others until it
-    /// ends (an authorization it gets is released), and the machine goes on with what the
-    /// cancel was for, as if it had gone through.
+    /// ends, and the machine goes on with what the cancel was for, as if it had gone through.
+    /// A one-time QR stopped for a push stays the order's (first wins: approved before the
+    /// push, it is the one captured and the push is released); any other is released (an
+    /// authorization it gets is cancelled in full).
     fn give_up_cancel(&mut self, now: Instant, fx: &mut Vec<Effect>) {
         let Some(Active {
             order,
@@ -118,7 +120,11 @@ impl Machine {
         };
         tracing::error!(reference = %payment.reference, "Vipps keeps refusing the cancel; following the payment until it ends");
         let shown = payment.clone();
-        self.hand_over(&order.order_id, attempt, payment, now, fx);
+        if matches!(after, Some(AfterCancel::Push(_))) {
+            self.trail(&order.order_id, attempt, payment);
+        } else {
+            self.hand_over(&order.order_id, attempt, payment, now, fx);
+        }
         self.proceed(
             Active {
                 order,

@@ -96,6 +96,13 @@ impl Machine {
         }
     }
 
+    /// `payment` of the open order `order_id` is no longer the current one but may still be
+    /// approved: it is followed among the others, and captured if approved first.
+    pub(super) fn trail(&mut self, order_id: &str, attempt: u32, payment: Payment) {
+        self.others
+            .push(Other::new(order_id, attempt, payment, Role::Trailing));
+    }
+
     /// Hands the current payment (if any) over to be released, and takes the order out of its
     /// active state: for a payment that won instead of it.
     fn hand_over_current(

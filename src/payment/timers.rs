@@ -5,7 +5,6 @@ use super::config::{Config, Method};
 use super::effect::Effect;
 use super::limits::MIN_QR_LIFE;
 use super::machine::Machine;
-use super::others::{Other, Role};
 use super::state::{Active, AfterCancel, State};
 use std::time::Instant;
 
@@ -118,8 +117,7 @@ impl Machine {
         };
         tracing::info!(reference = %payment.reference, "renewing the one-time QR; the old one is followed until it ends");
         let order_id = order.order_id.clone();
-        self.others
-            .push(Other::new(&order_id, attempt, payment, Role::Trailing));
+        self.trail(&order_id, attempt, payment);
         if !self.qr_ended(started_at, now) {
             self.state = State::Failed {
                 order: Some(order),

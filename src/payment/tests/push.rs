@@ -125,3 +125,44 @@ fn the_same_hand_over_again_while_the_qr_is_stopped_pushes_once() {
     });
     assert!(creates(&fx).is_empty() && cancels(&fx).is_empty(), "{fx:?}");
 }
+
+/// Vipps keeps refusing to stop the one-time QR for a push: the push goes out, the QR stays the
+/// order's, and when the QR turns out approved first it is the one captured and the push
+/// released (first wins), never the other way round.
+#[test]
+fn a_qr_whose_cancel_is_refused_for_good_still_wins_if_approved_first() {
+    let mut h = h();
+    h.waiting();
+    let qr = h.reference();
+    let mut fx = h.step(Input::PhoneEntered(number()));
+    let mut refused = 0;
+    for _ in 0..400 {
+        if cancels(&fx).iter().any(|c| c.0 == qr) {
+            refused += 1;
+            fx = h.cancel_answer(Err(api_err(409, None, false)));
+            if !creates(&fx).is_empty() {
+                break;
+            }
+            continue;
+        }
+        fx = h.tick_after(Duration::from_millis(250));
+        if polls(&fx) == 1 {
+            fx.extend(h.polled(Ok(observed(PaymentState::Created, 0, 0))));
+        }
+    }
+    assert_eq!(refused, 3, "bounded rounds");
+    let push = creates(&fx)[0].0.reference.clone();
+    assert_ne!(push, qr);
+    h.created(None);
+    // The customer had approved the QR after all.
+    let fx = h.other_polled(&qr, Ok(observed(PaymentState::Authorized, 0, 0)));
+    assert_eq!(
+        captures(&fx).into_iter().map(|c| c.0).collect::<Vec<_>>(),
+        vec![qr.clone()],
+        "the QR approved first is captured: {fx:?}"
+    );
+    assert!(
+        cancels(&fx).iter().any(|c| c.0 == push),
+        "the push is released: {fx:?}"
+    );
+}
