@@ -309,11 +309,14 @@ async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Byte
     let Some(record) = api.hub.get(&order_id) else {
         return error(StatusCode::NOT_FOUND, "no such order on this lane");
     };
-    let (OrderStatus::Captured, Some(captured), Some(reference)) = (
-        record.status,
-        record.captured_amount,
-        record.references.last().cloned(),
-    ) else {
+    // The payment captured; a record from before the kiosk kept it names it last.
+    let captured_reference = record
+        .captured_reference
+        .clone()
+        .or_else(|| record.references.last().cloned());
+    let (OrderStatus::Captured, Some(captured), Some(reference)) =
+        (record.status, record.captured_amount, captured_reference)
+    else {
         return error(
             StatusCode::CONFLICT,
             "only a captured order can be refunded",
@@ -349,7 +352,9 @@ async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Byte
         Err(RefundRefused::OutOfService) => out_of_service(),
         Err(RefundRefused::Unrecorded) => unrecorded(&api, "nothing was refunded"),
         Err(RefundRefused::Vipps { status, code }) => {
-            let conflict = status.is_some_and(|s| (400..500).contains(&s));
+            // Vipps refused (a 4xx), or could not take it now (429, 5xx, no answer).
+            let busy = status == Some(429);
+            let conflict = !busy && status.is_some_and(|s| (400..500).contains(&s));
             let mut body = json!({
                 "error": "Vipps did not refund",
                 "vippsStatus": status,
@@ -360,6 +365,8 @@ async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Byte
             }
             let status = if conflict {
                 StatusCode::CONFLICT
+            } else if busy {
+                StatusCode::SERVICE_UNAVAILABLE
             } else {
                 StatusCode::BAD_GATEWAY
             };
@@ -464,5 +471,61 @@ pub fn serve_on(
 fn stopped(result: std::io::Result<()>) {
     if let Err(e) = result {
         tracing::error!(error = %e, "the POS API stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payment::{Method, OrderUpdate, order::tests::order};
+    use axum::body::Body;
+    use tower::ServiceExt as _;
+
+    /// An order whose first QR was approved after a renewal showed a second: the refund goes
+    /// to the payment captured, not the last one tried; Vipps' 429 is "send it again" (503),
+    /// not a refusal.
+    #[tokio::test]
+    async fn a_refund_goes_to_the_captured_payment_and_a_429_says_try_again() {
+        let hub = Hub::new();
+        let o = order("order-0041");
+        hub.accepted(&o);
+        for (status, n) in [
+            (OrderStatus::Waiting, 1),
+            (OrderStatus::Waiting, 2),
+            (OrderStatus::Captured, 1),
+        ] {
+            hub.update(&OrderUpdate {
+                order_id: o.order_id.clone(),
+                status,
+                reference: Some(format!("order-0041-{n}")),
+                method: Some(Method::OneTimeQr),
+                captured: (status == OrderStatus::Captured).then(|| o.total()),
+                reason: None,
+            });
+        }
+        let (tx, mut rx) = mpsc::channel(4);
+        let lane = tokio::spawn(async move {
+            let Some(Command::Refund(r, reply)) = rx.recv().await else {
+                panic!("no refund asked for");
+            };
+            reply.send(Err(RefundRefused::Vipps {
+                status: Some(429),
+                code: None,
+            }));
+            r.reference
+        });
+        let app = router(hub, Secret::new("t0ken"), OrderRules::new(o.currency), tx);
+        let answer = app
+            .oneshot(
+                Request::post("/v1/orders/order-0041/refund")
+                    .header("authorization", "Bearer t0ken")
+                    .header("content-type", "application/json")
+                    .body(Body::from(r#"{"amount": 100, "refundId": "r-1"}"#))
+                    .expect("request"),
+            )
+            .await
+            .expect("answer");
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(lane.await.expect("lane"), "order-0041-1");
     }
 }

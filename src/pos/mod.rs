@@ -37,6 +37,10 @@ pub struct OrderRecord {
     pub method: Option<Method>,
     /// Captured amount in minor units, once captured.
     pub captured_amount: Option<i64>,
+    /// The payment that was captured (not always the last tried: an earlier QR of the order
+    /// may be approved first), which a refund goes to.
+    #[serde(default)]
+    pub captured_reference: Option<String>,
     /// Refunded so far (staff refunds through this API), in minor units.
     #[serde(default)]
     pub refunded_amount: Option<i64>,
@@ -57,6 +61,7 @@ impl OrderRecord {
             references: Vec::new(),
             method: None,
             captured_amount: None,
+            captured_reference: None,
             refunded_amount: None,
             currency: order.currency,
             total_amount: order.total_amount,
@@ -77,6 +82,9 @@ impl OrderRecord {
         self.method = u.method.or(self.method);
         if let Some(c) = u.captured {
             self.captured_amount = Some(c.value);
+        }
+        if u.status == OrderStatus::Captured && u.reference.is_some() {
+            self.captured_reference.clone_from(&u.reference);
         }
         self.reason = u.reason;
         self.updated_at = at;
