@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Some(Command::Sim(args)) => cli::sim::run(args, &runtime),
-        Some(Command::Check) => cli::check::run(&cli, &runtime),
+        Some(Command::Check { no_payments }) => cli::check::run(&cli, &runtime, !no_payments),
         Some(Command::Selftest(args)) => cli::selftest::run(&cli, args, &runtime),
         Some(Command::Webhooks { action }) => cli::webhooks::run(&cli, action, &runtime),
         None => cli::kiosk::run(&cli, &runtime),

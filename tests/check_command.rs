@@ -9,6 +9,11 @@ fn check(config: &str) -> (i32, String) {
 
 /// `check` with the configuration file's permission bits set to `mode`.
 fn check_with_mode(config: &str, mode: Option<u32>) -> (i32, String) {
+    check_with(config, mode, &[])
+}
+
+/// `check` with `args` besides the configuration.
+fn check_with(config: &str, mode: Option<u32>, args: &[&str]) -> (i32, String) {
     let dir = std::env::temp_dir().join(format!(
         "kiosk-check-{}-{}",
         std::process::id(),
@@ -23,7 +28,9 @@ fn check_with_mode(config: &str, mode: Option<u32>) -> (i32, String) {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
     }
     let out = Command::new(env!("CARGO_BIN_EXE_vipps-kiosk"))
-        .args(["check", "--config"])
+        .arg("check")
+        .args(args)
+        .arg("--config")
         .arg(&path)
         .env("KIOSK_LOG", "off")
         .env_remove("KIOSK_POS_TOKEN")
@@ -114,9 +121,10 @@ fn check_says_whether_the_sales_unit_takes_the_currency_and_may_push() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let (code, out) = check(&format!(
-        "market = \"NO\"\n[vipps]\nbase_url = \"http://127.0.0.1:{port}\"\n"
-    ));
+    let config = format!("market = \"NO\"\n[vipps]\nbase_url = \"http://127.0.0.1:{port}\"\n");
+    let (code, out) = check(&config);
+    // As the service runs it before every start: no probe payment, so nothing to refuse.
+    let (_, quiet) = check_with(&config, None, &["--no-payments"]);
     let _ = sim.kill();
     let _ = sim.wait();
     assert!(
@@ -124,6 +132,11 @@ fn check_says_whether_the_sales_unit_takes_the_currency_and_may_push() {
         "{out}"
     );
     assert_eq!(code, 1);
+    assert!(
+        quiet.contains("ok      what the sales unit takes: not asked (--no-payments)")
+            && !quiet.contains("sales unit does not take"),
+        "{quiet}"
+    );
 }
 
 #[cfg(unix)]

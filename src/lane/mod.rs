@@ -550,6 +550,7 @@ impl Lane {
             Err(e) => Err(RefundRefused::Vipps {
                 status: e.status,
                 code: e.code,
+                retry_after: e.retry_after,
             }),
         };
         for reply in self.refunds.remove(key).unwrap_or_default() {

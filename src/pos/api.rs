@@ -351,7 +351,11 @@ async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Byte
         },
         Err(RefundRefused::OutOfService) => out_of_service(),
         Err(RefundRefused::Unrecorded) => unrecorded(&api, "nothing was refunded"),
-        Err(RefundRefused::Vipps { status, code }) => {
+        Err(RefundRefused::Vipps {
+            status,
+            code,
+            retry_after,
+        }) => {
             // Vipps refused (a 4xx), or could not take it now (429, 5xx, no answer).
             let busy = status == Some(429);
             let conflict = !busy && status.is_some_and(|s| (400..500).contains(&s));
@@ -363,6 +367,13 @@ async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Byte
             if !conflict {
                 body["retry"] = json!("send the same refundId again: it never refunds twice");
             }
+            // Vipps' wait, passed on (whole seconds, at least one).
+            let wait = retry_after
+                .filter(|_| busy)
+                .map(|d| d.as_secs_f64().ceil().max(1.0) as u64);
+            if let Some(s) = wait {
+                body["retryAfterS"] = json!(s);
+            }
             let status = if conflict {
                 StatusCode::CONFLICT
             } else if busy {
@@ -370,7 +381,13 @@ async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Byte
             } else {
                 StatusCode::BAD_GATEWAY
             };
-            (status, Json(body)).into_response()
+            let mut answer = (status, Json(body)).into_response();
+            if let Some(s) = wait {
+                answer
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, s.into());
+            }
+            answer
         }
     }
 }
@@ -423,6 +440,7 @@ async fn health(State(api): State<Api>) -> Response {
             Some(w) => serde_json::to_value(w).unwrap_or_default(),
             None => json!("off"),
         },
+        "outOfService": h.out_of_service,
     }))
     .into_response()
 }
@@ -481,6 +499,40 @@ mod tests {
     use axum::body::Body;
     use tower::ServiceExt as _;
 
+    /// Health over HTTP says why the lane takes no orders, and `null` once it takes them.
+    #[tokio::test]
+    async fn health_says_out_of_service_and_why() {
+        let hub = Hub::new();
+        let (tx, _rx) = mpsc::channel(1);
+        let app = router(
+            hub.clone(),
+            Secret::new("t0ken"),
+            OrderRules::new(crate::vipps::model::Currency::Nok),
+            tx,
+        );
+        let read = |app: Router| async move {
+            let answer = app
+                .oneshot(
+                    Request::get("/v1/health")
+                        .header("authorization", "Bearer t0ken")
+                        .body(Body::empty())
+                        .expect("request"),
+                )
+                .await
+                .expect("answer");
+            let body = axum::body::to_bytes(answer.into_body(), 1 << 16)
+                .await
+                .expect("body");
+            serde_json::from_slice::<Value>(&body).expect("json")
+        };
+        hub.set_paused(Some("Vipps refuses this lane's payments"));
+        let h = read(app.clone()).await;
+        assert_eq!(h["outOfService"], "Vipps refuses this lane's payments");
+        hub.set_paused(None);
+        let h = read(app).await;
+        assert!(h["outOfService"].is_null(), "{h}");
+    }
+
     /// An order whose first QR was approved after a renewal showed a second: the refund goes
     /// to the payment captured, not the last one tried; Vipps' 429 is "send it again" (503),
     /// not a refusal.
@@ -511,6 +563,7 @@ mod tests {
             reply.send(Err(RefundRefused::Vipps {
                 status: Some(429),
                 code: None,
+                retry_after: Some(std::time::Duration::from_millis(2500)),
             }));
             r.reference
         });
@@ -526,6 +579,11 @@ mod tests {
             .await
             .expect("answer");
         assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            answer.headers()["retry-after"],
+            "3",
+            "Vipps' wait, passed on"
+        );
         assert_eq!(lane.await.expect("lane"), "order-0041-1");
     }
 }

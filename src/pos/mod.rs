@@ -159,10 +159,12 @@ pub enum Refusal {
 /// Why a staff refund did not happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefundRefused {
-    /// Vipps refused (a status) or did not answer (none): what it said, for the POS.
+    /// Vipps refused (a status) or did not answer (none): what it said, for the POS, and
+    /// how long Vipps asked to wait before the next try (429's `Retry-After`).
     Vipps {
         status: Option<u16>,
         code: Option<u32>,
+        retry_after: Option<std::time::Duration>,
     },
     /// The lane cannot take payments (out of service).
     OutOfService,

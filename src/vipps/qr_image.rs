@@ -45,11 +45,25 @@ pub fn decode_png(bytes: &[u8]) -> Result<Decoded, Error> {
     })
 }
 
+/// How long a fetch of the image may take, answer and body: past it the fetch fails (and is
+/// tried again shortly), so that a link that never answers cannot leave "loading" on screen.
+pub const FETCH_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Fetches and decodes the image behind a QR link. A 404 means the QR has expired.
 pub async fn fetch(http: &reqwest::Client, url: &str) -> Result<Decoded, Error> {
+    fetch_within(http, url, FETCH_WITHIN).await
+}
+
+/// `fetch`, given up after `within`.
+pub async fn fetch_within(
+    http: &reqwest::Client,
+    url: &str,
+    within: std::time::Duration,
+) -> Result<Decoded, Error> {
     let resp = http
         .get(url)
         .header(reqwest::header::ACCEPT, "image/png")
+        .timeout(within)
         .send()
         .await
         .map_err(super::http::transport_error)?;
@@ -68,6 +82,31 @@ pub async fn fetch(http: &reqwest::Client, url: &str) -> Result<Decoded, Error> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A link that takes the connection and never answers: the fetch fails in its time.
+    #[tokio::test]
+    async fn a_link_that_never_answers_fails_in_time() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/qr.png", listener.local_addr().expect("addr"));
+        let held = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.expect("accept");
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            drop(socket);
+        });
+        let started = std::time::Instant::now();
+        let result = fetch_within(
+            &crate::vipps::plain_http_client(),
+            &url,
+            std::time::Duration::from_millis(300),
+        )
+        .await;
+        let took = started.elapsed();
+        held.abort();
+        assert!(result.is_err(), "{result:?}");
+        assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    }
 
     #[test]
     fn decodes_a_png_and_refuses_other_bytes() {
