@@ -14,6 +14,11 @@ const ACT_WAIT: Duration = Duration::from_secs(40);
 /// How long a scan may take to show.
 const SCAN_EFFECT: Duration = Duration::from_secs(20);
 
+/// A phone number the simulator knows a customer for, and how often a hand-over is sent
+/// while the lane does not answer (restarting, say).
+const HANDED_OVER_NUMBER: &str = "4741234567";
+const HAND_OVER_TRIES: usize = 1200;
+
 /// Personal QRs of customers the simulator knows.
 const CUSTOMERS: &[&str] = &[
     "https://qr.vipps.no/p/AbC-123_xyz?v=2",
@@ -56,6 +61,14 @@ impl Soak {
                 if self.scan_moment(live, when).await? {
                     self.scan_garbage(live, kind);
                     self.figures.garbage_scans += 1;
+                }
+            }
+            Act::HandOver { phone, after_ms } => {
+                if self.scan_moment(live, When::Waiting).await? {
+                    self.pause(live, after_ms).await?;
+                    if self.hand_over(live, phone).await? {
+                        self.scan_took_effect(live).await?;
+                    }
                 }
             }
             Act::KillWhileWaiting => {
@@ -189,6 +202,46 @@ impl Soak {
             );
         }
         Ok(())
+    }
+
+    /// The cashier's hand-over, sent again (the same customer) while the lane does not answer:
+    /// 202 (pushing), or 409 once the order is paid or ends; anything else is a violation.
+    /// Whether the push was taken.
+    async fn hand_over(&mut self, live: &mut Live, phone: bool) -> Result<bool, Fatal> {
+        let body = if phone {
+            serde_json::json!({"phoneNumber": HANDED_OVER_NUMBER})
+        } else {
+            serde_json::json!({"personalQr": CUSTOMERS[live.session % CUSTOMERS.len()]})
+        };
+        let path = format!("/v1/orders/{}/customer", live.order.order_id);
+        for _ in 0..HAND_OVER_TRIES {
+            let answer = self
+                .rig(live.lane)
+                .post_json(&path, body.clone(), Duration::from_secs(2))
+                .await;
+            match answer {
+                Some((202, _)) => {
+                    live.note(format!(
+                        "hand-over ({}): 202",
+                        if phone { "phone" } else { "QR" }
+                    ));
+                    return Ok(true);
+                }
+                Some((409, b)) => {
+                    live.note(format!("hand-over: 409 {b}"));
+                    return Ok(false);
+                }
+                Some((503, _)) | None => self.tick(live).await?,
+                Some((s, b)) => {
+                    self.violation(live, &format!("a hand-over answered {s}: {b}"));
+                    return Ok(false);
+                }
+            }
+        }
+        Err(Fatal(format!(
+            "the hand-over to {} never answered",
+            live.order.order_id
+        )))
     }
 
     fn scan_customer(&mut self, live: &mut Live) {

@@ -11,6 +11,9 @@ use std::time::Duration;
 use vipps_kiosk::sim::backend::PhoneAction;
 
 /// How long an ended order's payments may take to be final at Vipps.
+/// The longest wait a refund's 503 may ask for (Vipps' window is a minute).
+const MAX_REFUND_WAIT_S: u64 = 65;
+
 const SETTLE: Duration = Duration::from_secs(40);
 /// How long a late approval of a payment left open may take to be released.
 const RELEASE: Duration = Duration::from_secs(30);
@@ -218,6 +221,18 @@ impl Soak {
                         self.figures.count_refund(amount);
                     }
                     return Ok(());
+                }
+                Some((503, b)) if b["retryAfterS"].is_u64() => {
+                    // Vipps' limit on changes of a payment (5 a minute): wait as it asks.
+                    let wait = b["retryAfterS"]
+                        .as_u64()
+                        .unwrap_or(1)
+                        .min(MAX_REFUND_WAIT_S);
+                    live.note(format!(
+                        "refund {refund_id}: 503, Vipps asks to wait {wait} s"
+                    ));
+                    self.figures.refund_waits += 1;
+                    tokio::time::sleep(Duration::from_secs(wait)).await;
                 }
                 Some((502 | 503, _)) | None => self.tick(live).await?,
                 Some((status, b)) => {

@@ -23,6 +23,8 @@ pub struct Figures {
     pub refunds: usize,
     pub refunded_minor: i64,
     pub refund_replays: usize,
+    /// Refunds answered 503 with Vipps' wait (its limit on a payment's changes), waited out.
+    pub refund_waits: usize,
     pub cancels: BTreeMap<String, usize>,
     pub races_6060: usize,
     pub race_won_by: BTreeMap<&'static str, usize>,
@@ -108,8 +110,8 @@ impl Figures {
         );
         let _ = writeln!(
             s,
-            "  refunds             {} ({} minor units; {} replays of a refundId refunded nothing)",
-            self.refunds, self.refunded_minor, self.refund_replays
+            "  refunds             {} ({} minor units; {} replays of a refundId refunded nothing; {} waits Vipps asked for)",
+            self.refunds, self.refunded_minor, self.refund_replays, self.refund_waits
         );
         let _ = writeln!(s, "  POS cancels         {}", join(&self.cancels));
         let _ = writeln!(s, "  garbage scans       {}", self.garbage_scans);

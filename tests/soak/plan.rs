@@ -87,6 +87,12 @@ pub enum Act {
         kind: Garbage,
         when: When,
     },
+    /// The cashier hands over the customer of the order on screen (POST
+    /// /v1/orders/{id}/customer), by phone number or by personal QR.
+    HandOver {
+        phone: bool,
+        after_ms: u64,
+    },
     /// SIGKILL once the QR is on screen, and a restart on the journal.
     KillWhileWaiting,
     /// The customer approves the order's first QR (scanned before the kiosk restarted and
@@ -153,6 +159,8 @@ pub enum Story {
     CaptureRefused,
     CreateRefused,
     FirstQrApprovedAfterRestart,
+    HandOverPaid,
+    HandOverRacesApproval,
 }
 
 /// One deck: every story, the common and racy ones twice.
@@ -175,6 +183,8 @@ const DECK: &[(Story, usize)] = &[
     (Story::CaptureRefused, 1),
     (Story::CreateRefused, 1),
     (Story::FirstQrApprovedAfterRestart, 2),
+    (Story::HandOverPaid, 2),
+    (Story::HandOverRacesApproval, 1),
 ];
 
 #[derive(Debug, Clone)]
@@ -491,6 +501,38 @@ fn story_acts(story: Story, rng: &mut Rng) -> (Vec<Act>, Expect) {
             (acts, Expect::CaptureRefused)
         }
         Story::CreateRefused => (vec![], Expect::CreateRefused),
+        Story::HandOverPaid => (
+            vec![
+                HandOver {
+                    phone: rng.chance(0.5),
+                    after_ms: soon(rng),
+                },
+                Approve {
+                    flow: Push,
+                    after_ms: soon(rng),
+                },
+            ],
+            Expect::Paid,
+        ),
+        // The customer approves the QR just as the cashier hands them over: first wins, one
+        // capture either way.
+        Story::HandOverRacesApproval => (
+            vec![
+                Approve {
+                    flow: Qr,
+                    after_ms: rng.range(0, 300),
+                },
+                HandOver {
+                    phone: rng.chance(0.5),
+                    after_ms: 0,
+                },
+                Approve {
+                    flow: Push,
+                    after_ms: soon(rng),
+                },
+            ],
+            Expect::Paid,
+        ),
         Story::FirstQrApprovedAfterRestart => {
             // On eCom the restarted kiosk cannot show the QR it resumed (eCom's details carry
             // no link): it shows a new one and follows the first until it ends.
