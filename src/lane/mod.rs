@@ -35,6 +35,9 @@ pub const FREEZE_ENV: &str = "KIOSK_TEST_FREEZE_AT";
 /// Printed to stderr when frozen.
 pub const FREEZE_MARK: &str = "kiosk frozen at step";
 
+/// How many confirmed refunds the lane remembers to answer again without a call.
+const REMEMBERED_REFUNDS: usize = 4096;
+
 #[derive(Debug, Default)]
 struct Freeze {
     at: Option<u64>,
@@ -71,8 +74,14 @@ pub struct Lane {
     /// Payments of ended orders the journal does not know to have ended, until `resume`
     /// follows them again.
     loose: Vec<payment::Followed>,
-    /// Staff refunds under way, by idempotency key: who is waiting for each.
+    /// Staff refunds under way, by idempotency key: who is waiting for each, and the amount.
     refunds: HashMap<String, Vec<Reply<Result<(), RefundRefused>>>>,
+    refund_amounts: HashMap<String, i64>,
+    /// Refunds Vipps confirmed since the lane started (key → amount, at most
+    /// `REMEMBERED_REFUNDS`): the same one sent again is answered here, without a call that
+    /// would spend one of the payment's five changes a minute. After a restart, Vipps'
+    /// idempotency answers it.
+    refunds_done: HashMap<String, i64>,
     /// A withdrawal whose record is not on disk yet: it goes with every batch until it is.
     withdrawn: Option<String>,
     /// Why the journal cannot record (for the staff line).
@@ -123,6 +132,8 @@ impl Lane {
             unfinished: None,
             loose: Vec::new(),
             refunds: HashMap::new(),
+            refund_amounts: HashMap::new(),
+            refunds_done: HashMap::new(),
             withdrawn: None,
             trouble: None,
             freeze: Freeze::from_env(),
@@ -306,6 +317,12 @@ impl Lane {
             }
             Command::Refund(r, reply) => {
                 let key = payment::refund_key(&r.reference, &r.refund_id);
+                if self.refunds_done.get(&key) == Some(&r.amount.value) {
+                    tracing::info!(order = %r.order_id, "a refund sent again: done already, answered without a call");
+                    reply.send(Ok(()));
+                    return Vec::new();
+                }
+                self.refund_amounts.insert(key.clone(), r.amount.value);
                 self.refunds.entry(key.clone()).or_default().push(reply);
                 let input = Input::RefundRequested {
                     order_id: r.order_id,
@@ -323,6 +340,7 @@ impl Lane {
                         }
                         if waiting.is_empty() {
                             self.refunds.remove(&key);
+                            self.refund_amounts.remove(&key);
                         }
                         Vec::new()
                     }
@@ -540,10 +558,17 @@ impl Lane {
     /// A staff refund answered: the POS record learns the refunded total, and every request
     /// waiting for it hears the outcome.
     fn refund_done(&mut self, order_id: &str, key: &str, result: Result<Amount, ApiError>) {
+        let amount = self.refund_amounts.remove(key);
         let answer = match result {
             Ok(total) => {
                 if let Some(h) = &self.hub {
                     h.refunded(order_id, total.value);
+                }
+                if let Some(amount) = amount {
+                    if self.refunds_done.len() >= REMEMBERED_REFUNDS {
+                        self.refunds_done.clear();
+                    }
+                    self.refunds_done.insert(key.to_string(), amount);
                 }
                 Ok(())
             }

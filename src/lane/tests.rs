@@ -122,6 +122,24 @@ fn a_staff_refund_is_journaled_before_it_goes_out_and_answered_from_its_outcome(
     );
     let text = std::fs::read_to_string(dir.file()).expect("journal");
     assert!(text.contains("\"kind\":\"refunded\""), "{text}");
+    // Sent again once done (its answer lost on the way to the POS): answered by the lane,
+    // no call to Vipps; another amount under the same id is Vipps' to judge.
+    let (third, mut third_rx) = Reply::new();
+    assert!(
+        lane.pos(Command::Refund(refund(), third), Instant::now())
+            .is_empty()
+    );
+    assert_eq!(third_rx.try_recv(), Ok(Ok(())));
+    let (fourth, _) = Reply::new();
+    let other = RefundOrder {
+        amount: Amount::new(Currency::Nok, 999),
+        ..refund()
+    };
+    assert_eq!(
+        lane.pos(Command::Refund(other, fourth), Instant::now())
+            .len(),
+        1
+    );
 }
 
 #[test]
