@@ -173,3 +173,53 @@ fn plain_http_beyond_this_machine_and_a_secret_others_can_read_are_problems() {
         "{out}"
     );
 }
+
+/// `selftest` makes the payments Vipps' go-live review asks for against the embedded
+/// simulator, and prints each with its final state; against production it refuses at once.
+#[test]
+fn selftest_makes_the_review_payments_and_never_runs_against_production() {
+    let run = |base_url: &str| {
+        let dir = std::env::temp_dir().join(format!(
+            "kiosk-selftest-{}-{}",
+            std::process::id(),
+            base_url.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("kiosk.toml");
+        std::fs::write(
+            &path,
+            format!("market = \"NO\"\n[vipps]\nbase_url = \"{base_url}\"\n"),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_vipps-kiosk"))
+            .args(["selftest", "--config"])
+            .arg(&path)
+            .env("KIOSK_LOG", "off")
+            .output()
+            .expect("runs");
+        let _ = std::fs::remove_dir_all(&dir);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = run("sim");
+    assert_eq!(code, 0, "{out}");
+    let ok: Vec<&str> = out.lines().filter(|l| l.starts_with("ok ")).collect();
+    assert_eq!(ok.len(), 4, "{out}");
+    assert!(
+        ok[0].contains("one-time QR, captured") && ok[0].ends_with("AUTHORIZED captured"),
+        "{out}"
+    );
+    assert!(ok[1].ends_with("captured refunded"), "{out}");
+    assert!(ok[2].ends_with("TERMINATED"), "{out}");
+    assert!(
+        ok[3].contains("push to a phone number") && ok[3].ends_with("captured"),
+        "{out}"
+    );
+    let (code, out, err) = run("https://api.vipps.no");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("refused against production"), "{err}");
+    assert!(!out.contains("ok "), "{out}");
+}

@@ -308,7 +308,11 @@ impl App {
         match message {
             Message::Tick(_) => {
                 let task = self.step(Input::Tick, now);
-                let oos = self.out_of_service.as_deref();
+                let oos = self
+                    .out_of_service
+                    .clone()
+                    .or_else(|| self.machine().out_of_service().map(str::to_string));
+                let oos = oos.as_deref();
                 self.watchdog
                     .tick(now, || crate::watchdog::ready_status(oos));
                 Task::batch([task, self.feed_demo(now)])

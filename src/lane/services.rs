@@ -296,8 +296,12 @@ pub async fn run(lane: Arc<Mutex<Lane>>, client: Client, inputs: Inputs, tick: D
                 None => { hints_open = false; Vec::new() }
             },
             _ = ticks.tick() => {
-                let calls = lock(&lane).step(Input::Tick, Instant::now());
-                watchdog.tick(Instant::now(), || crate::watchdog::ready_status(None));
+                let (calls, paused) = {
+                    let mut l = lock(&lane);
+                    let calls = l.step(Input::Tick, Instant::now());
+                    (calls, l.machine().out_of_service().map(str::to_string))
+                };
+                watchdog.tick(Instant::now(), || crate::watchdog::ready_status(paused.as_deref()));
                 calls
             }
         };

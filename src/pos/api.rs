@@ -355,41 +355,49 @@ async fn refund(State(api): State<Api>, Path(order_id): Path<String>, body: Byte
             status,
             code,
             retry_after,
-        }) => {
-            // Vipps refused (a 4xx), or could not take it now (429, 5xx, no answer).
-            let busy = status == Some(429);
-            let conflict = !busy && status.is_some_and(|s| (400..500).contains(&s));
-            let mut body = json!({
-                "error": "Vipps did not refund",
-                "vippsStatus": status,
-                "vippsCode": code,
-            });
-            if !conflict {
-                body["retry"] = json!("send the same refundId again: it never refunds twice");
-            }
-            // Vipps' wait, passed on (whole seconds, at least one).
-            let wait = retry_after
-                .filter(|_| busy)
-                .map(|d| d.as_secs_f64().ceil().max(1.0) as u64);
-            if let Some(s) = wait {
-                body["retryAfterS"] = json!(s);
-            }
-            let status = if conflict {
-                StatusCode::CONFLICT
-            } else if busy {
-                StatusCode::SERVICE_UNAVAILABLE
-            } else {
-                StatusCode::BAD_GATEWAY
-            };
-            let mut answer = (status, Json(body)).into_response();
-            if let Some(s) = wait {
-                answer
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, s.into());
-            }
-            answer
-        }
+        }) => vipps_refused(status, code, retry_after),
     }
+}
+
+/// The answer to a refund Vipps refused (a 4xx: 409), could not take now (429: 503, with its
+/// wait), or did not answer (502): the last two are to be sent again with the same refundId.
+fn vipps_refused(
+    status: Option<u16>,
+    code: Option<u32>,
+    retry_after: Option<std::time::Duration>,
+) -> Response {
+    // Vipps refused (a 4xx), or could not take it now (429, 5xx, no answer).
+    let busy = status == Some(429);
+    let conflict = !busy && status.is_some_and(|s| (400..500).contains(&s));
+    let mut body = json!({
+        "error": "Vipps did not refund",
+        "vippsStatus": status,
+        "vippsCode": code,
+    });
+    if !conflict {
+        body["retry"] = json!("send the same refundId again: it never refunds twice");
+    }
+    // Vipps' wait, passed on (whole seconds, at least one).
+    let wait = retry_after
+        .filter(|_| busy)
+        .map(|d| d.as_secs_f64().ceil().max(1.0) as u64);
+    if let Some(s) = wait {
+        body["retryAfterS"] = json!(s);
+    }
+    let status = if conflict {
+        StatusCode::CONFLICT
+    } else if busy {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::BAD_GATEWAY
+    };
+    let mut answer = (status, Json(body)).into_response();
+    if let Some(s) = wait {
+        answer
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, s.into());
+    }
+    answer
 }
 
 fn out_of_service() -> Response {

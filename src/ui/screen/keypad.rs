@@ -188,56 +188,61 @@ fn display<'a>(ctx: Ctx<'a>, k: &Keypad<'a>) -> Element<'a> {
     .into()
 }
 
-pub fn view<'a>(ctx: Ctx<'a>, k: Keypad<'a>) -> Element<'a> {
+/// The title, the total and what to do, the country codes, the number and what is wrong with
+/// it; compact: the title (or, once said, what is wrong) and the number.
+fn about<'a>(ctx: Ctx<'a>, k: &Keypad<'a>, compact: bool) -> Element<'a> {
     let title = text(ctx.t(Text::KeypadTitle))
         .size(ctx.px(size::TITLE))
         .font(theme::BOLD);
+    if compact {
+        let head: Element<'a> = match k.error {
+            Some(e) => text(problem(ctx, k.country, e))
+                .size(ctx.px(size::LARGE))
+                .font(theme::BOLD)
+                .style(theme::error_text)
+                .into(),
+            None => title.into(),
+        };
+        return column![head, display(ctx, k)]
+            .spacing(size::GAP)
+            .width(Length::Fill)
+            .into();
+    }
     let total = text(format!("{} {}", ctx.t(Text::Total), format_amount(k.total)))
         .size(ctx.px(size::LARGE))
         .font(theme::BOLD);
     let instruction = text(ctx.t(Text::KeypadInstruction)).size(ctx.px(size::BODY));
-    let problem = text(
+    let said = text(
         k.error
             .map(|e| problem(ctx, k.country, e))
             .unwrap_or_default(),
     )
     .size(ctx.px(size::BODY))
     .style(theme::error_text);
+    column![
+        title,
+        total,
+        instruction,
+        countries(ctx, k.country, false),
+        display(ctx, k),
+        said
+    ]
+    .spacing(size::GAP)
+    .width(Length::Fill)
+    .into()
+}
+
+pub fn view<'a>(ctx: Ctx<'a>, k: Keypad<'a>) -> Element<'a> {
+    // On a small display the targets are tall: the total and the instruction (both on the
+    // screen before) give way, a problem takes the title's place, and the country codes
+    // stand beside the digits.
+    let compact = !ctx.landscape && ctx.touch >= COMPACT_FROM_TOUCH;
+    let about = about(ctx, &k, compact);
     let buttons = row![
         big_button(ctx, ctx.t(Text::Back), Msg::CloseKeypad, false),
         big_button(ctx, ctx.t(Text::Send), Msg::SendPhone, true),
     ]
     .spacing(size::GAP);
-    // On a small display the targets are tall: the total and the instruction (both on the
-    // screen before) give way, a problem takes the title's place, and the country codes
-    // stand beside the digits.
-    let compact = !ctx.landscape && ctx.touch >= COMPACT_FROM_TOUCH;
-    let about = if compact {
-        // What is wrong with the number, once said, takes the title's place.
-        let head: Element<'a> = if let Some(e) = k.error {
-            text(self::problem(ctx, k.country, e))
-                .size(ctx.px(size::LARGE))
-                .font(theme::BOLD)
-                .style(theme::error_text)
-                .into()
-        } else {
-            title.into()
-        };
-        column![head, display(ctx, &k)]
-            .spacing(size::GAP)
-            .width(Length::Fill)
-    } else {
-        column![
-            title,
-            total,
-            instruction,
-            countries(ctx, k.country, false),
-            display(ctx, &k),
-            problem
-        ]
-        .spacing(size::GAP)
-        .width(Length::Fill)
-    };
     let pad: Element<'a> = if compact {
         row![grid(ctx), countries(ctx, k.country, true)]
             .spacing(size::GAP)
