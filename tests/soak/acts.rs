@@ -374,7 +374,11 @@ impl Soak {
                 Expect::PaidOrCancelled => live.cancel == CancelAnswer::AlreadyPaid,
                 Expect::Cancelled | Expect::CreateRefused => false,
             };
-            if expect == Expect::Cancelled && live.cancel == CancelAnswer::NotSent {
+            // A race whose act found nothing to race (a scan lost with a killed process,
+            // say) still ends: the POS cancels.
+            if matches!(expect, Expect::Cancelled | Expect::PaidOrCancelled)
+                && live.cancel == CancelAnswer::NotSent
+            {
                 self.cancel(live).await?;
             }
             if pays && !matches!(live.status(), "approved" | "captured") {
