@@ -6,23 +6,21 @@
 
 use serde_json::{Value, json};
 use std::{
-    net::SocketAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 use tokio::sync::mpsc;
 use vipps_kiosk::{
-    lane::{self, Lane as KioskLane, ScanEvent},
+    lane::{Lane as KioskLane, ScanEvent},
     payment,
     pos::{self, Hub},
     scan::RawScan,
     sim::{Simulator, backend::PhoneAction},
-    vipps::{Secret, model::Currency},
 };
 
 mod common;
 
-const TOKEN: &str = "pos-secret-token";
+use common::pos::TOKEN;
 
 struct Lane {
     sim: Simulator,
@@ -38,8 +36,6 @@ async fn lane() -> Lane {
     let client = common::client_for(&sim.base_url());
     let hub = Hub::new();
     hub.set_client(client.clone());
-    let (commands_tx, commands) = mpsc::channel(8);
-    let (scans_tx, scans) = mpsc::channel(8);
     let kiosk = Arc::new(Mutex::new(KioskLane::new(
         payment::Config {
             poll_interval: Duration::from_millis(50),
@@ -49,30 +45,7 @@ async fn lane() -> Lane {
         },
         Some(hub.clone()),
     )));
-    let kiosk_run = kiosk.clone();
-    let (_no_webhooks, hints) = mpsc::channel(1);
-    tokio::spawn(async move {
-        let _keep = _no_webhooks;
-        let inputs = lane::Inputs {
-            commands,
-            scans,
-            hints,
-        };
-        lane::run(kiosk_run, client, inputs, Duration::from_millis(20)).await
-    });
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = pos::router(
-        hub,
-        Secret::new(TOKEN),
-        pos::OrderRules::new(Currency::Nok),
-        commands_tx,
-    );
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (base, scans_tx) = common::pos::serve(kiosk.clone(), hub, client).await;
     Lane {
         sim,
         base,

@@ -5,55 +5,29 @@
 
 use serde_json::{Value, json};
 use std::{
-    net::SocketAddr,
     path::Path,
     sync::{Arc, Mutex},
     time::Duration,
 };
-use tokio::sync::mpsc;
 use vipps_kiosk::{
     lane::{
         self, Lane,
         journal::{Journal, Record, TestDisk},
     },
     payment::{self, OrderStatus, OrderUpdate},
-    pos::{self, Hub},
-    vipps::{Client, Secret, model::Currency},
+    pos::Hub,
+    vipps::Client,
 };
 
 mod common;
 
-const TOKEN: &str = "pos-secret-token";
+use common::pos::TOKEN;
 
 /// A lane on `kiosk`, run by `lane::run` against `client`, behind the POS API: its address.
 async fn serve(kiosk: Lane, hub: Arc<Hub>, client: Client) -> String {
-    let (commands_tx, commands) = mpsc::channel(8);
-    let (_no_scans, scans) = mpsc::channel(1);
-    let (_no_webhooks, hints) = mpsc::channel(1);
-    let kiosk = Arc::new(Mutex::new(kiosk));
-    tokio::spawn(async move {
-        let _keep = (_no_scans, _no_webhooks);
-        let inputs = lane::Inputs {
-            commands,
-            scans,
-            hints,
-        };
-        lane::run(kiosk, client, inputs, Duration::from_millis(20)).await
-    });
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+    common::pos::serve(Arc::new(Mutex::new(kiosk)), hub, client)
         .await
-        .unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = pos::router(
-        hub,
-        Secret::new(TOKEN),
-        pos::OrderRules::new(Currency::Nok),
-        commands_tx,
-    );
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    base
+        .0
 }
 
 fn config() -> payment::Config {

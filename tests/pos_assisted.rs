@@ -6,23 +6,20 @@
 
 use serde_json::{Value, json};
 use std::{
-    net::SocketAddr,
     path::PathBuf,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-use tokio::sync::mpsc;
 use vipps_kiosk::{
-    lane::{self, Lane as KioskLane},
+    lane::Lane as KioskLane,
     payment,
-    pos::{self, Hub},
+    pos::Hub,
     sim::{Simulator, backend::PhoneAction},
-    vipps::{Secret, model::Currency},
 };
 
 mod common;
 
-const TOKEN: &str = "pos-secret-token";
+use common::pos::TOKEN;
 
 struct Lane {
     sim: Simulator,
@@ -49,31 +46,7 @@ async fn lane(name: &str) -> Lane {
     let kiosk = Arc::new(Mutex::new(
         KioskLane::open(config, &journal, Some(hub.clone())).expect("journal opens"),
     ));
-    let (commands_tx, commands) = mpsc::channel(8);
-    let (_scans_tx, scans) = mpsc::channel(8);
-    let (_no_webhooks, hints) = mpsc::channel(1);
-    tokio::spawn(async move {
-        let _keep = (_no_webhooks, _scans_tx);
-        let inputs = lane::Inputs {
-            commands,
-            scans,
-            hints,
-        };
-        lane::run(kiosk, client, inputs, Duration::from_millis(20)).await
-    });
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = pos::router(
-        hub,
-        Secret::new(TOKEN),
-        pos::OrderRules::new(Currency::Nok),
-        commands_tx,
-    );
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (base, _scans) = common::pos::serve(kiosk, hub, client).await;
     Lane {
         sim,
         base,

@@ -18,6 +18,7 @@ use vipps_kiosk::{
 };
 
 pub mod kiosk;
+pub mod pos;
 pub mod recorder;
 
 pub const PORTRAIT: Size = Size::new(1080.0, 1920.0);
