@@ -17,6 +17,7 @@
 pub mod driver;
 pub mod journal;
 mod metered;
+mod refunds;
 mod services;
 
 pub use services::{Feed, Inputs, MetricsSetup, PosSetup, ScanEvent, ScannerSource, Services, run};
@@ -27,16 +28,13 @@ use crate::{
     pos::{Command, Hub, RefundRefused, Refusal, Reply},
     vipps::model::Amount,
 };
-use std::{collections::HashMap, path::Path, sync::Arc, time::Instant};
+use std::{path::Path, sync::Arc, time::Instant};
 
 /// Test hook: the environment variable that freezes the process at its n-th step (a journal
 /// write or an API answer), so a test can kill it there with SIGKILL.
 pub const FREEZE_ENV: &str = "KIOSK_TEST_FREEZE_AT";
 /// Printed to stderr when frozen.
 pub const FREEZE_MARK: &str = "kiosk frozen at step";
-
-/// How many confirmed refunds the lane remembers to answer again without a call.
-const REMEMBERED_REFUNDS: usize = 4096;
 
 #[derive(Debug, Default)]
 struct Freeze {
@@ -74,14 +72,8 @@ pub struct Lane {
     /// Payments of ended orders the journal does not know to have ended, until `resume`
     /// follows them again.
     loose: Vec<payment::Followed>,
-    /// Staff refunds under way, by idempotency key: who is waiting for each, and the amount.
-    refunds: HashMap<String, Vec<Reply<Result<(), RefundRefused>>>>,
-    refund_amounts: HashMap<String, i64>,
-    /// Refunds Vipps confirmed since the lane started (key → amount, at most
-    /// `REMEMBERED_REFUNDS`): the same one sent again is answered here, without a call that
-    /// would spend one of the payment's five changes a minute. After a restart, Vipps'
-    /// idempotency answers it.
-    refunds_done: HashMap<String, i64>,
+    /// Staff refunds under way, and those done since the lane started.
+    refunds: refunds::Refunds,
     /// A withdrawal whose record is not on disk yet: it goes with every batch until it is.
     withdrawn: Option<String>,
     /// Why the journal cannot record (for the staff line).
@@ -131,9 +123,7 @@ impl Lane {
             hub,
             unfinished: None,
             loose: Vec::new(),
-            refunds: HashMap::new(),
-            refund_amounts: HashMap::new(),
-            refunds_done: HashMap::new(),
+            refunds: refunds::Refunds::default(),
             withdrawn: None,
             trouble: None,
             freeze: Freeze::from_env(),
@@ -317,13 +307,10 @@ impl Lane {
             }
             Command::Refund(r, reply) => {
                 let key = payment::refund_key(&r.reference, &r.refund_id);
-                if self.refunds_done.get(&key) == Some(&r.amount.value) {
+                if !self.refunds.ask(&key, r.amount.value, reply) {
                     tracing::info!(order = %r.order_id, "a refund sent again: done already, answered without a call");
-                    reply.send(Ok(()));
                     return Vec::new();
                 }
-                self.refund_amounts.insert(key.clone(), r.amount.value);
-                self.refunds.entry(key.clone()).or_default().push(reply);
                 let input = Input::RefundRequested {
                     order_id: r.order_id,
                     reference: r.reference,
@@ -333,15 +320,7 @@ impl Lane {
                 match self.step_recorded(input, now, |_| {}) {
                     Ok(calls) => calls,
                     Err(_) => {
-                        // Only this request hears it: an earlier one is still under way.
-                        let waiting = self.refunds.entry(key.clone()).or_default();
-                        if let Some(reply) = waiting.pop() {
-                            reply.send(Err(RefundRefused::Unrecorded));
-                        }
-                        if waiting.is_empty() {
-                            self.refunds.remove(&key);
-                            self.refund_amounts.remove(&key);
-                        }
+                        self.refunds.unrecorded(&key);
                         Vec::new()
                     }
                 }
@@ -558,17 +537,10 @@ impl Lane {
     /// A staff refund answered: the POS record learns the refunded total, and every request
     /// waiting for it hears the outcome.
     fn refund_done(&mut self, order_id: &str, key: &str, result: Result<Amount, ApiError>) {
-        let amount = self.refund_amounts.remove(key);
         let answer = match result {
             Ok(total) => {
                 if let Some(h) = &self.hub {
                     h.refunded(order_id, total.value);
-                }
-                if let Some(amount) = amount {
-                    if self.refunds_done.len() >= REMEMBERED_REFUNDS {
-                        self.refunds_done.clear();
-                    }
-                    self.refunds_done.insert(key.to_string(), amount);
                 }
                 Ok(())
             }
@@ -578,9 +550,7 @@ impl Lane {
                 retry_after: e.retry_after,
             }),
         };
-        for reply in self.refunds.remove(key).unwrap_or_default() {
-            reply.send(answer);
-        }
+        self.refunds.answered(key, answer);
     }
 }
 
