@@ -13,9 +13,8 @@ use std::{
 use vipps_kiosk::{sim::backend::PhoneAction, webhooks::EPAYMENT_EVENTS};
 
 mod common;
-mod lane_process;
 
-use lane_process::{Lane, Rig, free_port};
+use common::kiosk::{Kiosk as Lane, LaneRig as Rig, free_port};
 
 /// Waits for the order's `attempt`-th payment to exist in the simulator; its reference.
 async fn payment_created(
@@ -84,13 +83,18 @@ async fn a_lane_that_paid_both_ways_serves_metrics_promtool_accepts() {
         )
         .await
         .expect("registered");
-    let rig = Rig::new(
+    let rig = Rig::with_sections(
         "metrics",
         &sim.base_url(),
+        "lane_id = \"lane-4\"",
+        "",
         &format!("[webhooks]\nlisten = \"127.0.0.1:{hooks}\"\n"),
     );
     let mut lane = rig
-        .start(&[("VIPPS_WEBHOOK_SECRET", secret.expose().to_string())])
+        .start_with(
+            None,
+            &[("VIPPS_WEBHOOK_SECRET", secret.expose().to_string())],
+        )
         .await;
 
     // The on-screen QR, approved in the app.

@@ -19,9 +19,8 @@ use vipps_kiosk::{
 };
 
 mod common;
-mod lane_process;
 
-use lane_process::{Lane, Rig};
+use common::kiosk::{Kiosk as Lane, LaneRig as Rig};
 
 /// `WatchdogSec` of the stand-in.
 const WATCHDOG: Duration = Duration::from_millis(1500);
@@ -142,10 +141,16 @@ fn assert_captured_once(sim: &Simulator, order_id: &str, total: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_lane_stops_pinging_is_restarted_and_captures_the_payment_once() {
     let sim = common::simulator().await;
-    let rig = Rig::new("watchdog-stop", &sim.base_url(), "");
+    let rig = Rig::with_sections(
+        "watchdog-stop",
+        &sim.base_url(),
+        "lane_id = \"lane-4\"",
+        "",
+        "",
+    );
     let systemd = Systemd::listen(&rig);
     let t0 = Instant::now();
-    let mut lane = rig.start(&systemd.env()).await;
+    let mut lane = rig.start_with(None, &systemd.env()).await;
     systemd.wait_for(&mut lane, "READY=1", 1, t0).await;
     systemd.wait_for(&mut lane, "WATCHDOG=1", 3, t0).await;
 
@@ -165,7 +170,7 @@ async fn a_stopped_lane_stops_pinging_is_restarted_and_captures_the_payment_once
     assert!(silent > WATCHDOG);
 
     let restarted = Instant::now();
-    let mut lane = rig.start(&systemd.env()).await;
+    let mut lane = rig.start_with(None, &systemd.env()).await;
     systemd.wait_for(&mut lane, "READY=1", 1, restarted).await;
     rig.wait_status(&mut lane, "watchdog-0001", "captured")
         .await;
@@ -179,14 +184,20 @@ async fn a_stopped_lane_stops_pinging_is_restarted_and_captures_the_payment_once
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wedged_lane_loop_stops_pinging_though_its_servers_still_answer() {
     let sim = common::simulator().await;
-    let rig = Rig::new("watchdog-wedge", &sim.base_url(), "");
+    let rig = Rig::with_sections(
+        "watchdog-wedge",
+        &sim.base_url(),
+        "lane_id = \"lane-4\"",
+        "",
+        "",
+    );
     let systemd = Systemd::listen(&rig);
     let t0 = Instant::now();
     // The lane's loop parks at its first step (the new order's journal write), inside the
     // loop that pings; the POS API and the metrics run on other threads and still answer.
     let mut env = systemd.env();
     env.push((FREEZE_ENV, "1".into()));
-    let mut lane = rig.start(&env).await;
+    let mut lane = rig.start_with(None, &env).await;
     systemd.wait_for(&mut lane, "READY=1", 1, t0).await;
     systemd.wait_for(&mut lane, "WATCHDOG=1", 2, t0).await;
 
@@ -208,7 +219,7 @@ async fn a_wedged_lane_loop_stops_pinging_though_its_servers_still_answer() {
     assert!(silent > WATCHDOG);
 
     let restarted = Instant::now();
-    let mut lane = rig.start(&systemd.env()).await;
+    let mut lane = rig.start_with(None, &systemd.env()).await;
     systemd.wait_for(&mut lane, "READY=1", 1, restarted).await;
     // The journaled order is resumed: its payment is created with the journaled key.
     let reference = payment_created(&sim, &mut lane, "watchdog-0002").await;

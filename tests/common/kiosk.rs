@@ -1,6 +1,7 @@
-//! The real binary as a lane runs it (`--headless --scanner stdin`, a journal, the POS API),
-//! for tests that kill it with SIGKILL and start it again on the same journal, as systemd
-//! would: the process, its log, and the POS API it serves.
+//! The real binary as a lane runs it (`--headless --scanner stdin`, a journal, the POS API,
+//! the metrics endpoint), for tests that need the whole process: killed with SIGKILL and
+//! started again on the same journal as systemd would, its watchdog, its metrics. The process,
+//! its log, and the POS API it serves.
 
 use serde_json::Value;
 use std::{
@@ -34,6 +35,11 @@ impl Kiosk {
     /// Starts the binary on `config`; with `freeze_at`, it stops itself at step k
     /// (`KIOSK_TEST_FREEZE_AT`: a journal write or an API answer) and waits to be killed.
     pub fn start(config: &PathBuf, freeze_at: Option<u64>) -> Kiosk {
+        Kiosk::start_with(config, freeze_at, &[])
+    }
+
+    /// `start`, with `env` added (a notify socket, a webhook secret).
+    pub fn start_with(config: &PathBuf, freeze_at: Option<u64>, env: &[(&str, String)]) -> Kiosk {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_vipps-kiosk"));
         cmd.args(["--headless", "--scanner", "stdin", "--config"])
             .arg(config)
@@ -44,11 +50,16 @@ impl Kiosk {
             .env("KIOSK_LOG", "warn,vipps_kiosk=info")
             .env("NO_COLOR", "1")
             .env_remove(FREEZE_ENV)
+            .env_remove(vipps_kiosk::watchdog::NOTIFY_SOCKET)
+            .env_remove(vipps_kiosk::watchdog::WATCHDOG_USEC)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         if let Some(k) = freeze_at {
             cmd.env(FREEZE_ENV, k.to_string());
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("the kiosk starts");
         let stdin = child.stdin.take().unwrap();
@@ -74,6 +85,19 @@ impl Kiosk {
             frozen,
             log,
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` (`STOP`, `CONT`, …) with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let ok = Command::new("kill")
+            .args([format!("-{signal}"), self.pid().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill -{signal} {}", self.pid());
     }
 
     /// Whether it has stopped itself at its freeze step.
@@ -115,9 +139,8 @@ impl Kiosk {
     }
 
     /// SIGKILL: no destructors, no flushing, nothing.
-    pub fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    pub fn kill(self) {
+        drop(self);
     }
 
     /// Why it is no longer running, if it is not.
@@ -135,6 +158,14 @@ impl Kiosk {
     }
 }
 
+impl Drop for Kiosk {
+    /// A test that fails leaves no kiosk behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .unwrap()
@@ -149,6 +180,8 @@ pub struct LaneRig {
     pub dir: PathBuf,
     pub config: PathBuf,
     pub pos: String,
+    /// The metrics endpoint (`/metrics`).
+    pub metrics: String,
     pub http: reqwest::Client,
 }
 
@@ -156,10 +189,21 @@ impl LaneRig {
     /// `extra`: more top-level keys (`lane_id = "lane-2"`) and `[vipps]` keys, in that order
     /// (`vipps_extra` goes under `[vipps]`).
     pub fn new(name: &str, sim_url: &str, extra: &str, vipps_extra: &str) -> LaneRig {
+        LaneRig::with_sections(name, sim_url, extra, vipps_extra, "")
+    }
+
+    /// `new`, with `sections` (whole TOML sections, `[webhooks]` say) at the end.
+    pub fn with_sections(
+        name: &str,
+        sim_url: &str,
+        extra: &str,
+        vipps_extra: &str,
+        sections: &str,
+    ) -> LaneRig {
         let dir = std::env::temp_dir().join(format!("vipps-kiosk-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let port = free_port();
+        let (port, metrics_port) = (free_port(), free_port());
         let config = dir.join("kiosk.toml");
         std::fs::write(
             &config,
@@ -167,7 +211,8 @@ impl LaneRig {
                 "market = \"NO\"\nwalk_away_after_s = 0\n{extra}\n\
                  [vipps]\nbase_url = \"{sim_url}\"\npoll_interval_ms = 600\n{vipps_extra}\n\
                  [pos]\nlisten = \"127.0.0.1:{port}\"\n\
-                 [journal]\npath = \"{}\"\n",
+                 [journal]\npath = \"{}\"\n\
+                 [metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n{sections}",
                 dir.join("journal.jsonl").display()
             ),
         )
@@ -176,6 +221,7 @@ impl LaneRig {
             dir,
             config,
             pos: format!("http://127.0.0.1:{port}"),
+            metrics: format!("http://127.0.0.1:{metrics_port}/metrics"),
             http: vipps_kiosk::vipps::plain_http_client(),
         }
     }
@@ -232,7 +278,17 @@ impl LaneRig {
         freeze_at: Option<u64>,
         limit: Duration,
     ) -> Result<Kiosk, String> {
-        let mut kiosk = Kiosk::start(&self.config, freeze_at);
+        self.try_start_with(freeze_at, &[], limit).await
+    }
+
+    /// `try_start`, with `env` added.
+    pub async fn try_start_with(
+        &self,
+        freeze_at: Option<u64>,
+        env: &[(&str, String)],
+        limit: Duration,
+    ) -> Result<Kiosk, String> {
+        let mut kiosk = Kiosk::start_with(&self.config, freeze_at, env);
         let start = Instant::now();
         loop {
             if let Some(why) = kiosk.exited() {
@@ -252,9 +308,62 @@ impl LaneRig {
 
     /// `try_start`, failing the test if the kiosk does not come up within 20 s.
     pub async fn start(&self, freeze_at: Option<u64>) -> Kiosk {
-        match self.try_start(freeze_at, Duration::from_secs(20)).await {
+        self.start_with(freeze_at, &[]).await
+    }
+
+    /// `start`, with `env` added.
+    pub async fn start_with(&self, freeze_at: Option<u64>, env: &[(&str, String)]) -> Kiosk {
+        match self
+            .try_start_with(freeze_at, env, Duration::from_secs(20))
+            .await
+        {
             Ok(k) => k,
             Err(why) => panic!("{why}"),
         }
+    }
+
+    /// The order's status as the POS API tells it ("" when unknown).
+    pub async fn status(&self, order_id: &str) -> String {
+        match self.get(&format!("/v1/orders/{order_id}")).await {
+            Some((200, v)) => v["status"].as_str().unwrap_or_default().to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// Waits (20 s at most) until the order's status is `want`.
+    pub async fn wait_status(&self, kiosk: &mut Kiosk, order_id: &str, want: &str) {
+        let start = Instant::now();
+        loop {
+            kiosk.assert_running();
+            if self.status(order_id).await == want {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{order_id} never became {want} (is {:?}):\n{}",
+                self.status(order_id).await,
+                kiosk.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The metrics as a scraper reads them.
+    pub async fn scrape(&self) -> String {
+        let r = self
+            .http
+            .get(&self.metrics)
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .expect("the metrics endpoint answers");
+        assert_eq!(r.status(), 200);
+        r.text().await.unwrap()
+    }
+}
+
+impl Drop for LaneRig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
